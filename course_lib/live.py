@@ -1,0 +1,195 @@
+"""A live loss plot: it posts to Visdom when a server answers, otherwise it redraws inline.
+
+Either way the whole history stays in memory (``plot.history``), and a server that goes
+away in the middle of training never stops the run: the plot says so once and draws inline.
+The notebook's stored output is the same in both cases: one figure with the final curves.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import time
+import urllib.request
+from typing import Any
+
+from course_lib.errors import CourseInputError, expect
+
+DEFAULT_PORT = 8097
+
+
+def visdom_answers(port: int = DEFAULT_PORT, host: str = "127.0.0.1", timeout: float = 0.5,
+                   base_url: str = "") -> bool:
+    """True when a Visdom server answers on ``host:port`` within ``timeout`` seconds."""
+    expect(isinstance(port, int) and 0 < port < 65536, "port", "an int between 1 and 65535", port)
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}{base_url}/", timeout=timeout) as r:
+            return r.status == 200 and b"visdom" in r.read(4096).lower()
+    except OSError:
+        return False
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with Jupyter
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+class LivePlot:
+    """Plot one or more named series (``"train"``, ``"val"``) as they grow, step by step."""
+
+    def __init__(self, title: str = "training loss", *, xlabel: str = "step", ylabel: str = "loss",
+                 use_visdom: bool = True, port: int = DEFAULT_PORT, env: str = "course",
+                 redraw_every: float = 1.0, show: bool | None = None) -> None:
+        expect(isinstance(title, str), "title", "a string", title)
+        expect(isinstance(redraw_every, (int, float)) and redraw_every >= 0, "redraw_every",
+               "a number of seconds >= 0", redraw_every)
+        self.title, self.xlabel, self.ylabel = title, xlabel, ylabel
+        self.port, self.env, self.redraw_every = port, env, float(redraw_every)
+        self.history: dict[str, list[tuple[float, float]]] = {}
+        self.show = _in_notebook() if show is None else show
+        self.mode = "inline"
+        self.messages: list[str] = []
+        self._vis: Any = None
+        self._win: str | None = None
+        self._handle: Any = None
+        self._last_draw = 0.0
+        if use_visdom and visdom_answers(port):
+            self._connect()
+        if self.show:
+            from IPython.display import display
+
+            self._handle = display(self._image(), display_id=True)
+
+    # -- Visdom -------------------------------------------------------------------------
+    def _connect(self) -> None:
+        import requests
+        import visdom
+
+        logging.getLogger("visdom").setLevel(logging.ERROR)
+
+        class _Session(requests.Session):
+            def request(self, *args: Any, **kwargs: Any) -> Any:  # never hang a training run
+                kwargs.setdefault("timeout", 2.0)
+                return super().request(*args, **kwargs)
+
+        try:
+            vis = visdom.Visdom(server="http://127.0.0.1", port=self.port, env=self.env,
+                                use_incoming_socket=False, raise_exceptions=True)
+            vis._session = _Session()
+            self._vis, self.mode = vis, "visdom"
+        except Exception:  # a server that answered the probe but not the client
+            self._vis, self.mode = None, "inline"
+
+    def _post(self, series: str, step: float, value: float) -> None:
+        import numpy as np
+
+        opts = {"title": self.title, "xlabel": self.xlabel, "ylabel": self.ylabel,
+                "showlegend": True}
+        x, y = np.array([step]), np.array([value])
+        if self._win is None:
+            self._win = self._vis.line(X=x, Y=y, name=series, opts=opts)
+        else:
+            self._vis.line(X=x, Y=y, win=self._win, name=series, update="append", opts=opts)
+
+    @property
+    def url(self) -> str | None:
+        """Where to watch the plot in a browser, when it streams to Visdom."""
+        return f"http://127.0.0.1:{self.port}/env/{self.env}" if self.mode == "visdom" else None
+
+    @property
+    def window(self) -> str | None:
+        """The Visdom window id of this plot (``None`` until the first point is posted)."""
+        return self._win
+
+    # -- Logging points -------------------------------------------------------------------
+    def log(self, step: float, **values: float) -> None:
+        """Record ``values`` (e.g. ``train=0.31, val=0.35``) at ``step`` and update the plot."""
+        expect(isinstance(step, (int, float)) and not isinstance(step, bool), "step", "a number",
+               step)
+        if not values:
+            raise CourseInputError("log: expected at least one named value, e.g. log(step, loss=0.3).")
+        clean: dict[str, float] = {}
+        for name, value in values.items():
+            try:
+                clean[name] = float(value)  # accepts Python, NumPy and 0-d torch/TF numbers
+            except (TypeError, ValueError) as exc:
+                raise CourseInputError(
+                    f"{name}: expected a number (use loss.item() for a torch tensor), "
+                    f"got {type(value).__name__}.") from exc
+        for name, value in clean.items():
+            self.history.setdefault(name, []).append((float(step), value))
+            if self.mode == "visdom":
+                try:
+                    self._post(name, float(step), value)
+                except Exception as exc:  # the server went away: carry on inline
+                    self._fall_back(step, exc)
+        if self.mode == "inline" and self._handle is not None:
+            now = time.monotonic()
+            if now - self._last_draw >= self.redraw_every:
+                self._handle.update(self._image())
+                self._last_draw = now
+
+    def _fall_back(self, step: float, exc: Exception) -> None:
+        self.mode, self._vis = "inline", None
+        msg = (f"Visdom stopped answering at step {step:g} ({type(exc).__name__}); "
+               "the plot continues inline and keeps the whole history.")
+        self.messages.append(msg)
+        print(msg)
+
+    def close(self) -> None:
+        """Draw the final figure (the notebook keeps this one)."""
+        if self._handle is not None:
+            self._handle.update(self._image())
+
+    def __enter__(self) -> LivePlot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- Summaries and drawing --------------------------------------------------------------
+    def last(self, series: str) -> float:
+        """The latest value of a series."""
+        if series not in self.history:
+            raise CourseInputError(
+                f"series: expected one of {sorted(self.history)}, got {series!r}.")
+        return self.history[series][-1][1]
+
+    def summary(self) -> str:
+        """One line per series: first and last value and the number of points."""
+        lines = [f"{name}: {pts[0][1]:.4f} -> {pts[-1][1]:.4f} over {len(pts)} points"
+                 for name, pts in self.history.items()]
+        return "\n".join(lines) if lines else "no points yet"
+
+    def figure(self) -> Any:
+        """A matplotlib Figure of every series (not shown by pyplot)."""
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6, 3.2), dpi=90)
+        ax = fig.add_subplot()
+        for name, pts in self.history.items():
+            xs, ys = zip(*pts, strict=True)
+            ax.plot(xs, ys, label=name)
+        if self.history:
+            ax.legend(loc="upper right")
+            values = [v for pts in self.history.values() for _, v in pts]
+            if min(values) > 0 and max(values) / min(values) > 100 and all(map(math.isfinite, values)):
+                ax.set_yscale("log")
+        ax.set_title(self.title)
+        ax.set_xlabel(self.xlabel)
+        ax.set_ylabel(self.ylabel)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+    def _image(self) -> Any:
+        from IPython.display import Image
+
+        buf = io.BytesIO()
+        self.figure().savefig(buf, format="png")
+        return Image(data=buf.getvalue(), format="png")

@@ -1,0 +1,1 @@
+"""Reference solutions to the exercises. Try the exercise first: these are the answers."""

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Execute notebooks in fresh kernels; record wall time and peak memory per notebook.
+
+    .venv/bin/python scripts/run_notebooks.py                 # all lessons, write benchmarks/notebooks.md
+    .venv/bin/python scripts/run_notebooks.py --write NB ...  # also store the outputs in NB (for authors)
+
+Peak memory is the largest resident set of the kernel process and its children, sampled
+every 50 ms. The notebook's own cells decide what it prints; this script only runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def _rss_tree(pid: int) -> int:
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run(path: Path, write: bool, timeout: int) -> tuple[float, float]:
+    """Execute one notebook top to bottom; return (wall seconds, peak MiB)."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            km = client.km
+            proc = getattr(getattr(km, "provisioner", None), "process", None) if km else None
+            if proc is not None:
+                peak = max(peak, _rss_tree(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        wall = time.perf_counter() - start
+        stop.set()
+        sampler.join()
+    if write:
+        nbformat.write(nb, path)
+    return wall, peak / 2**20
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--write", action="store_true", help="store the new outputs in each notebook")
+    parser.add_argument("--table", type=Path, default=None,
+                        help="where to write the markdown table (default: benchmarks/notebooks.md "
+                             "when every notebook runs)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    args = parser.parse_args()
+    paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    table = args.table or (ROOT / "benchmarks" / "notebooks.md" if not args.notebooks else None)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    rows, failed = [], False
+    for p in paths:
+        try:
+            wall, peak = run(p, args.write, args.timeout)
+            status = "ok"
+        except Exception as exc:  # report and go on to the next notebook
+            wall, peak, status, failed = float("nan"), float("nan"), f"failed: {type(exc).__name__}", True
+        rows.append((p.name, wall, peak, status))
+        print(f"{p.name:40s} {wall:7.1f} s  {peak:7.0f} MiB  {status}", flush=True)
+    total = sum(r[1] for r in rows if r[3] == "ok")
+    print(f"{'total':40s} {total:7.1f} s")
+    if table is not None:
+        import torch
+
+        lines = [
+            "# Notebook run times",
+            "",
+            f"Made by `scripts/run_notebooks.py` on {dt.date.today().isoformat()}: each notebook "
+            "executed top to bottom in a fresh kernel.",
+            f"Machine: {platform.machine()}, {os.cpu_count()} logical cores, "
+            f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, Python {platform.python_version()}, "
+            f"torch {torch.__version__}, no GPU used."
+            if not torch.cuda.is_available() else "Machine: with a CUDA GPU.",
+            "Budget: each lesson at most 45 s, the whole course at most 8 min, at most 3 GB per kernel.",
+            "",
+            "| notebook | wall time (s) | peak memory (MiB) | status |",
+            "|---|---:|---:|---|",
+            *[f"| {n} | {w:.1f} | {m:.0f} | {s} |" for n, w, m, s in rows],
+            f"| **total** | **{total:.1f}** | | |",
+            "",
+        ]
+        table.parent.mkdir(exist_ok=True)
+        table.write_text("\n".join(lines), encoding="utf-8")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
