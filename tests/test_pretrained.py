@@ -1,0 +1,152 @@
+"""Tests of course_lib.pretrained: architecture, safe loading, preprocessing, names, top-k."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+import torch
+
+from course_lib import pretrained as P
+from course_lib.errors import CourseInputError
+
+CAT_CLASSES = {"tabby, tabby cat", "tiger cat", "Egyptian cat"}
+
+
+@pytest.fixture(scope="module")
+def model() -> P.EfficientNetLite0:
+    return P.load_efficientnet_lite0("cpu")
+
+
+def test_same_padding_matches_tensorflow() -> None:
+    assert P.same_padding(224, 3, 2) == (0, 1)
+    assert P.same_padding(224, 5, 2) == (1, 2)
+    assert P.same_padding(112, 3, 1) == (1, 1)
+    assert P.same_padding(7, 1, 1) == (0, 0)
+
+
+def test_conv2d_same_output_size() -> None:
+    conv = P.Conv2dSame(3, 8, 3, stride=2)
+    assert conv(torch.zeros(1, 3, 225, 224)).shape == (1, 8, 113, 112)
+    assert conv.bias is None
+
+
+def test_mbconv_block_skip_only_when_shapes_match() -> None:
+    assert P.MBConvBlock(16, 16, 3, 1, 6).use_skip
+    assert not P.MBConvBlock(16, 24, 3, 2, 6).use_skip
+    assert P.MBConvBlock(32, 16, 3, 1, 1).has_expand is False
+
+
+def test_architecture_matches_the_shipped_state_dict() -> None:
+    net = P.EfficientNetLite0()
+    sd = P.load_state_dict()
+    assert len(sd) == 296
+    assert set(net.state_dict()) == set(sd)
+    assert all(net.state_dict()[k].shape == v.shape for k, v in sd.items())
+    assert len(net._blocks) == 16
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and all(m.eps == 1e-3 for m in bns)
+
+
+def test_weights_path_is_found_through_the_installed_package() -> None:
+    p = P.weights_path()
+    assert p.is_file() and p.name == "efficientnet-lite0-57934424.pth"
+
+
+def test_file_sha256_and_bad_path(tmp_path: Path) -> None:
+    f = tmp_path / "x.bin"
+    f.write_bytes(b"abc")
+    assert P.file_sha256(f) == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    with pytest.raises(CourseInputError, match="existing file"):
+        P.file_sha256(tmp_path / "missing.pth")
+    with pytest.raises(CourseInputError, match="path"):
+        P.file_sha256(3)  # type: ignore[arg-type]
+
+
+def test_verify_weights_accepts_the_real_file() -> None:
+    assert P.verify_weights() == P.weights_path()
+
+
+def test_tampered_weights_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "tampered.pth"
+    shutil.copyfile(P.weights_path(), bad)
+    with bad.open("r+b") as f:  # flip one byte in the middle of the file
+        f.seek(1_000_000)
+        byte = f.read(1)
+        f.seek(1_000_000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(P.WeightsChecksumError, match="NOT loaded"):
+        P.load_efficientnet_lite0("cpu", weights=bad)
+    with pytest.raises(P.WeightsChecksumError):
+        P.verify_weights(bad)
+
+
+def test_load_efficientnet_lite0(model: P.EfficientNetLite0) -> None:
+    assert not model.training
+    assert next(model.parameters()).device.type == "cpu"
+    with pytest.raises(CourseInputError, match="device"):
+        P.load_efficientnet_lite0("tpu")
+
+
+def test_resize_and_crop_shapes() -> None:
+    crop = P.resize_and_crop(np.zeros((300, 451, 3), np.uint8))
+    assert crop.shape == (224, 224, 3) and crop.dtype == np.uint8
+    assert P.resize_and_crop(np.zeros((100, 80, 3), np.uint8)).shape == (224, 224, 3)
+    with pytest.raises(CourseInputError, match="image_rgb"):
+        P.resize_and_crop(np.zeros((10, 10), np.uint8))
+
+
+def test_preprocess_scales_and_orders_channels() -> None:
+    img = np.zeros((256, 256, 3), np.uint8)
+    img[..., 0] = 255  # pure red
+    x = P.preprocess(img)
+    assert x.shape == (1, 3, 224, 224) and x.dtype == torch.float32
+    assert torch.allclose(x[0, 0], torch.tensor(1.0))
+    assert torch.allclose(x[0, 1], torch.tensor(-127 / 128))
+    with pytest.raises(CourseInputError, match="uint8"):
+        P.preprocess(img.astype(np.float32))
+    with pytest.raises(CourseInputError, match="image_rgb"):
+        P.preprocess(torch.zeros(224, 224, 3))  # type: ignore[arg-type]
+
+
+def test_imagenet_classes() -> None:
+    names = P.imagenet_classes()
+    assert len(names) == 1000
+    assert names[0].startswith("tench") and names[967] == "espresso"
+    names.append("x")  # a copy: the cached list is not changed
+    assert len(P.imagenet_classes()) == 1000
+
+
+def test_top_k() -> None:
+    logits = torch.zeros(1, 1000)
+    logits[0, 967] = 10.0
+    out = P.top_k(logits, k=3)
+    assert out[0][0] == "espresso" and out[0][1] > 0.9
+    assert len(out) == 3 and out[1][1] <= out[0][1]
+    assert abs(sum(p for _, p in P.top_k(logits, k=1000)) - 1.0) < 1e-4
+    with pytest.raises(CourseInputError, match="logits"):
+        P.top_k(torch.zeros(2, 1000))
+    with pytest.raises(CourseInputError, match="k"):
+        P.top_k(logits, k=0)
+
+
+def test_top1_on_two_shipped_photos(model: P.EfficientNetLite0) -> None:
+    with torch.inference_mode():
+        cat = P.top_k(model(P.preprocess(skimage.data.chelsea())), k=1)[0][0]
+        coffee = P.top_k(model(P.preprocess(skimage.data.coffee())), k=1)[0][0]
+    assert cat in CAT_CLASSES
+    assert coffee == "espresso"
+
+
+def test_features_are_the_1280_d_embedding(model: P.EfficientNetLite0) -> None:
+    x = P.preprocess(skimage.data.coffee())
+    with torch.inference_mode():
+        f = model.features(x)
+        logits = model(x)
+        from_features = model._fc(f)
+    assert f.shape == (1, 1280)
+    assert torch.allclose(from_features, logits, atol=1e-5)
