@@ -10,7 +10,6 @@ from course_lib.errors import CourseInputError, expect
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
-MANIFEST = DATA_DIR / "MANIFEST.sha256"
 
 
 class DataIntegrityError(RuntimeError):
@@ -29,8 +28,9 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def read_manifest(manifest: Path = MANIFEST) -> dict[str, str]:
+def read_manifest(manifest: Path | None = None) -> dict[str, str]:
     """The manifest as {path relative to data/: sha256}; lines look like ``<sha256>  <path>``."""
+    manifest = manifest or DATA_DIR / "MANIFEST.sha256"
     entries: dict[str, str] = {}
     if not manifest.is_file():
         return entries
@@ -57,9 +57,10 @@ class FileCheck:
         return self.status == "ok"
 
 
-def verify_all(data_dir: Path = DATA_DIR, manifest: Path | None = None) -> list[FileCheck]:
+def verify_all(data_dir: Path | None = None) -> list[FileCheck]:
     """Check every file the manifest lists; never raises for a bad file, reports it instead."""
-    manifest = manifest or data_dir / "MANIFEST.sha256"
+    data_dir = data_dir or DATA_DIR
+    manifest = data_dir / "MANIFEST.sha256"
     results = []
     for rel, digest in sorted(read_manifest(manifest).items()):
         p = data_dir / rel
@@ -87,8 +88,9 @@ def data_path(name: str, *, verify: bool = True) -> Path:
     return p
 
 
-def write_manifest(data_dir: Path = DATA_DIR) -> Path:
+def write_manifest(data_dir: Path | None = None) -> Path:
     """Rewrite the manifest from every file under ``data_dir`` (for maintainers who add data)."""
+    data_dir = data_dir or DATA_DIR
     manifest = data_dir / "MANIFEST.sha256"
     lines = [f"{sha256(p)}  {p.relative_to(data_dir).as_posix()}"
              for p in sorted(data_dir.rglob("*"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import os
 import time
 import urllib.request
 from typing import Any
@@ -19,10 +20,16 @@ from course_lib.errors import CourseInputError, expect
 DEFAULT_PORT = 8097
 
 
+def visdom_base_url() -> str:
+    """The path prefix Visdom serves under: ``$COURSE_VISDOM_BASE_URL`` (set on Binder) or ``""``."""
+    return os.environ.get("COURSE_VISDOM_BASE_URL", "").rstrip("/")
+
+
 def visdom_answers(port: int = DEFAULT_PORT, host: str = "127.0.0.1", timeout: float = 0.5,
-                   base_url: str = "") -> bool:
+                   base_url: str | None = None) -> bool:
     """True when a Visdom server answers on ``host:port`` within ``timeout`` seconds."""
     expect(isinstance(port, int) and 0 < port < 65536, "port", "an int between 1 and 65535", port)
+    base_url = visdom_base_url() if base_url is None else base_url
     try:
         with urllib.request.urlopen(f"http://{host}:{port}{base_url}/", timeout=timeout) as r:
             return r.status == 200 and b"visdom" in r.read(4096).lower()
@@ -79,6 +86,7 @@ class LivePlot:
 
         try:
             vis = visdom.Visdom(server="http://127.0.0.1", port=self.port, env=self.env,
+                                base_url=visdom_base_url() or "/",
                                 use_incoming_socket=False, raise_exceptions=True)
             vis._session = _Session()
             self._vis, self.mode = vis, "visdom"
@@ -99,7 +107,9 @@ class LivePlot:
     @property
     def url(self) -> str | None:
         """Where to watch the plot in a browser, when it streams to Visdom."""
-        return f"http://127.0.0.1:{self.port}/env/{self.env}" if self.mode == "visdom" else None
+        if self.mode != "visdom":
+            return None
+        return f"http://127.0.0.1:{self.port}{visdom_base_url()}/env/{self.env}"
 
     @property
     def window(self) -> str | None:

@@ -1,0 +1,161 @@
+"""The environment report: versions, devices, Visdom and the shipped data, checked."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report; ``required`` checks decide the exit status."""
+
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+
+    def __str__(self) -> str:
+        mark = "ok  " if self.ok else ("FAIL" if self.required else "info")
+        return f"[{mark}] {self.name}: {self.detail}"
+
+
+def _python_check() -> Check:
+    v = Version(platform.python_version())
+    return Check("python", (v.major, v.minor) == (3, 11), f"{v} (the course is pinned for 3.11)")
+
+
+def _package_checks() -> list[Check]:
+    """Each pinned dependency of course_lib: installed, at the pinned version."""
+    try:
+        requirements = metadata.requires("course_lib") or []
+    except metadata.PackageNotFoundError:
+        return [Check("course_lib", False, "not installed: run the README's set-up command")]
+    checks = []
+    for line in requirements:
+        req = Requirement(line)
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        try:
+            have = metadata.version(req.name)
+        except metadata.PackageNotFoundError:
+            checks.append(Check(req.name, False, f"missing (want {req.specifier})"))
+            continue
+        ok = req.specifier.contains(Version(have).public, prereleases=True) or \
+            req.specifier.contains(have, prereleases=True)
+        checks.append(Check(req.name, ok, have if ok else f"{have}, but the course pins {req.specifier}"))
+    return checks
+
+
+def _device_checks() -> list[Check]:
+    try:
+        from course_lib.devices import best_device, list_devices
+    except Exception as exc:  # torch missing or broken: already reported by the package checks
+        return [Check("devices", False, f"torch could not be imported ({type(exc).__name__}: {exc})")]
+    best = best_device()
+    checks = [Check(f"device {d.name}", True, d.description, required=False) for d in list_devices()]
+    checks.append(Check("best device", True, f"{best} (used by the lessons)", required=False))
+    return checks
+
+
+def _visdom_checks(port: int) -> list[Check]:
+    checks = []
+    try:
+        from course_lib.visdom_assets import missing_assets
+
+        missing = missing_assets()
+        detail = "front-end files provisioned" if not missing else (
+            f"{len(missing)} front-end files missing (first: {missing[0]}); run the set-up command")
+        checks.append(Check("visdom assets", not missing, detail))
+    except ImportError as exc:
+        checks.append(Check("visdom assets", False, f"cannot check ({exc})"))
+    from course_lib.live import visdom_answers
+
+    up = visdom_answers(port)
+    checks.append(Check("visdom server", up,
+                        f"answering on 127.0.0.1:{port}" if up else
+                        f"not running on 127.0.0.1:{port} (plots draw inline; the start command runs it)",
+                        required=False))
+    return checks
+
+
+def _data_checks() -> list[Check]:
+    from course_lib.data import DataIntegrityError, read_manifest, verify_all
+
+    try:
+        entries = read_manifest()
+    except DataIntegrityError as exc:
+        return [Check("data manifest", False, str(exc))]
+    results = verify_all()
+    bad = [r for r in results if not r.ok]
+    checks = [Check(f"data/{r.path}", False, r.status) for r in bad]
+    checks.append(Check("data manifest", not bad, f"{len(entries) - len(bad)}/{len(entries)} files verified"))
+    return checks
+
+
+def _extra_checks() -> list[Check]:
+    """Checks contributed by other modules (e.g. the pretrained weights' checksum)."""
+    checks = []
+    try:
+        from course_lib import pretrained
+    except ImportError:
+        return checks
+    verify = getattr(pretrained, "verify_weights", None)
+    if verify is not None:
+        try:
+            detail = verify()
+            if hasattr(detail, "name"):  # a path: name the file, never the machine's folders
+                detail = f"{detail.name}: SHA-256 verified"
+            checks.append(Check("pretrained weights", True, str(detail)))
+        except Exception as exc:
+            checks.append(Check("pretrained weights", False, f"{type(exc).__name__}: {exc}"))
+    return checks
+
+
+def run_checks(port: int = 8097) -> list[Check]:
+    """Every check, in the order the report prints them."""
+    return [_python_check(), *_package_checks(), *_device_checks(), *_visdom_checks(port),
+            *_data_checks(), *_extra_checks()]
+
+
+KEY_PACKAGES = ("torch", "tensorflow-cpu", "tensorflow", "keras", "opencv-python-headless", "numpy")
+
+
+def _compact(checks: list[Check]) -> list[Check]:
+    """Fold the passing package checks into one line naming the key versions."""
+    names = {Requirement(r).name for r in (metadata.requires("course_lib") or [])} \
+        if _installed("course_lib") else set()
+    pkgs = [c for c in checks if c.name in names]
+    passing = [c for c in pkgs if c.ok]
+    if not passing:
+        return checks
+    key = ", ".join(f"{c.name} {c.detail}" for c in passing if c.name in KEY_PACKAGES)
+    line = Check("packages", True, f"{len(passing)}/{len(pkgs)} pinned packages at their pins ({key})")
+    rest = [c for c in checks if c not in passing]
+    return [rest[0], line, *rest[1:]]
+
+
+def _installed(dist: str) -> bool:
+    try:
+        metadata.version(dist)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def report(port: int = 8097, out=None, verbose: bool = False) -> int:
+    """Print the report; return 0 when every required check passed, else 1."""
+    out = out or sys.stdout
+    checks = run_checks(port)
+    checks = checks if verbose else _compact(checks)
+    for c in checks:
+        print(c, file=out)
+    failed = [c for c in checks if c.required and not c.ok]
+    print(f"\n{len(checks) - len(failed)}/{len(checks)} checks passed; "
+          + ("the course is ready." if not failed else f"{len(failed)} problem(s) to fix above."), file=out)
+    return 0 if not failed else 1

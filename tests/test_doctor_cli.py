@@ -1,0 +1,70 @@
+"""Unit tests of course_lib.doctor and the ``course`` command."""
+
+import io
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from course_lib import data, doctor
+from course_lib.cli import main
+
+
+def test_report_on_this_checkout_passes():
+    out = io.StringIO()
+    assert doctor.report(out=out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert "[ok  ] packages:" in text and "torch 2.13.0" in text
+    assert "device cpu" in text and "data manifest" in text and "visdom assets" in text
+
+
+def test_verbose_lists_every_package():
+    out = io.StringIO()
+    doctor.report(out=out, verbose=True)
+    assert "[ok  ] nbval: 0.11.0" in out.getvalue()
+
+
+def test_corrupt_or_missing_data_fails_by_name(tmp_path, monkeypatch):
+    (tmp_path / "x.txt").write_text("x")
+    (tmp_path / "y.txt").write_text("y")
+    data.write_manifest(tmp_path)
+    (tmp_path / "x.txt").write_text("changed")
+    (tmp_path / "y.txt").unlink()
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path)
+    out = io.StringIO()
+    assert doctor.report(out=out) == 1
+    text = out.getvalue()
+    assert "[FAIL] data/x.txt: corrupt" in text and "[FAIL] data/y.txt: missing" in text
+    assert "Traceback" not in text
+
+
+def test_missing_package_is_reported(monkeypatch):
+    real = doctor.metadata.version
+
+    def fake_version(name):
+        if name == "nbval":
+            raise doctor.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(doctor.metadata, "version", fake_version)
+    checks = {c.name: c for c in doctor.run_checks()}
+    assert not checks["nbval"].ok and "missing" in checks["nbval"].detail
+
+
+def test_course_doctor_command_exits_zero():
+    exe = shutil.which("course", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "the `course` console script is not installed"
+    proc = subprocess.run([exe, "doctor"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the course is ready" in proc.stdout
+
+
+def test_cli_solution_and_bad_input(capsys):
+    assert main(["solution", "00.mean_squared_error"]) == 0
+    assert "def mean_squared_error" in capsys.readouterr().out
+    assert main(["solution", "00.nope"]) == 2
+    assert "no exercise '00.nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["visdom", "--port", "0"])
+    assert "expected a port number between 1 and 65535, got 0" in capsys.readouterr().err

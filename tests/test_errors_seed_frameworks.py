@@ -1,0 +1,63 @@
+"""Unit tests of course_lib.errors, course_lib.seed and course_lib.frameworks."""
+
+import os
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.errors import CourseInputError, describe, expect
+from course_lib.frameworks import import_tensorflow, versions
+from course_lib.seed import seed_everything
+
+
+def test_describe_names_type_shape_and_dtype():
+    assert describe(np.zeros((2, 3), dtype=np.float32)) == "ndarray of shape (2, 3) and dtype float32"
+    assert describe(7) == "int 7"
+
+
+def test_expect_raises_with_what_was_passed():
+    expect(True, "x", "anything", 1)
+    with pytest.raises(CourseInputError, match=r"x: expected a list, got str 'a'"):
+        expect(False, "x", "a list", "a")
+    assert issubclass(CourseInputError, ValueError) and issubclass(CourseInputError, TypeError)
+
+
+def test_seed_everything_repeats_every_generator():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    seed_everything(3)
+    first = draw()
+    seed_everything(3)
+    assert draw() == first
+    seed_everything(4)
+    assert draw() != first
+    assert os.environ["PYTHONHASHSEED"] == "4"
+
+
+def test_seed_everything_seeds_tensorflow_too():
+    tf = import_tensorflow()
+    seed_everything(5)
+    a = tf.random.uniform([3]).numpy()
+    seed_everything(5)
+    np.testing.assert_array_equal(a, tf.random.uniform([3]).numpy())
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 1.5, "0", True])
+def test_seed_everything_rejects_bad_seeds(bad):
+    with pytest.raises(CourseInputError, match="seed: expected an int"):
+        seed_everything(bad)
+
+
+def test_import_tensorflow_is_quiet_and_works():
+    tf = import_tensorflow()
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert float(tf.reduce_sum(tf.constant([1.0, 2.0]))) == 3.0
+
+
+def test_versions_reports_installed_and_missing():
+    v = versions(("torch", "no-such-package-here"))
+    assert v["torch"] is not None and v["torch"].startswith("2.13.0")
+    assert v["no-such-package-here"] is None
