@@ -150,3 +150,44 @@ def test_features_are_the_1280_d_embedding(model: P.EfficientNetLite0) -> None:
         from_features = model._fc(f)
     assert f.shape == (1, 1280)
     assert torch.allclose(from_features, logits, atol=1e-5)
+
+
+# -- the Keras 3 conversion ----------------------------------------------------------------------
+def test_conv_kernel_to_keras_layouts() -> None:
+    from course_lib.pretrained_keras import conv_kernel_to_keras
+
+    w = torch.arange(2 * 3 * 5 * 5, dtype=torch.float32).reshape(2, 3, 5, 5)
+    k = conv_kernel_to_keras(w)
+    assert k.shape == (5, 5, 3, 2) and k[1, 4, 2, 0] == w[0, 2, 1, 4]
+    dw = torch.randn(8, 1, 3, 3)
+    assert conv_kernel_to_keras(dw, depthwise=True).shape == (3, 3, 8, 1)
+    with pytest.raises(CourseInputError, match="depthwise"):
+        conv_kernel_to_keras(w, depthwise=True)
+    with pytest.raises(CourseInputError, match="weight"):
+        conv_kernel_to_keras(torch.zeros(3, 3))
+
+
+def test_to_channels_last() -> None:
+    from course_lib.pretrained_keras import to_channels_last
+
+    x = torch.randn(2, 3, 4, 5)
+    y = to_channels_last(x)
+    assert y.shape == (2, 4, 5, 3) and y[1, 2, 3, 0] == x[1, 0, 2, 3]
+    with pytest.raises(CourseInputError, match="x"):
+        to_channels_last(torch.zeros(2, 4, 5, 3))
+
+
+def test_keras_model_agrees_with_pytorch(model: P.EfficientNetLite0) -> None:
+    from course_lib.pretrained_keras import efficientnet_lite0_keras, to_channels_last
+
+    keras_model = efficientnet_lite0_keras()
+    x = torch.cat([P.preprocess(skimage.data.chelsea()), P.preprocess(skimage.data.coffee())])
+    with torch.inference_mode():
+        torch_logits = model(x).numpy()
+    keras_logits = np.asarray(keras_model(to_channels_last(x), training=False))
+    assert keras_logits.shape == (2, 1000)
+    assert np.abs(torch_logits - keras_logits).max() < 1e-3
+    assert (torch_logits.argmax(1) == keras_logits.argmax(1)).all()
+    assert P.imagenet_classes()[int(keras_logits[1].argmax())] == "espresso"
+    with pytest.raises(CourseInputError, match="state_dict"):
+        efficientnet_lite0_keras({"_fc.weight": torch.zeros(1000, 1280)})
