@@ -11,8 +11,8 @@ import numpy as np
 from course_lib.errors import expect
 
 
-def seed_everything(seed: int = 0) -> int:
-    """Seed Python, NumPy, torch and (if already imported) TensorFlow; return the seed."""
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy, torch and (if already imported) TensorFlow."""
     expect(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32,
            "seed", "an int between 0 and 2**32 - 1", seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
@@ -23,4 +23,3 @@ def seed_everything(seed: int = 0) -> int:
     torch.manual_seed(seed)
     if "tensorflow" in sys.modules:
         sys.modules["tensorflow"].random.set_seed(seed)
-    return seed
