@@ -1,0 +1,313 @@
+"""Throughput sweeps for lesson 02 (matmul, elementwise add, host-to-device copy) and GPU records.
+
+Every figure comes from :func:`course_lib.timing.benchmark` (warm-up, synchronisation,
+repeats, median). Recorded runs from other machines live in ``data/gpu_benchmarks/*.json``,
+written by ``benchmarks/gpu_matmul.py`` and verified against ``data/MANIFEST.sha256``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from course_lib.data import DATA_DIR, DataIntegrityError, read_manifest, sha256
+from course_lib.devices import as_device, list_devices
+from course_lib.errors import CourseInputError, expect
+from course_lib.timing import benchmark, matmul_flops
+
+OPS = ("matmul", "add", "copy_h2d")
+LIBRARIES = ("torch", "numpy")
+RECORD_DIR = "gpu_benchmarks"
+RECORD_FORMAT = 1
+BYTES_FLOAT32 = 4
+
+# Vendor specifications (datasheet peaks, not measurements), for comparison with measured figures.
+VENDOR_SPECS: dict[str, dict[str, float | str]] = {
+    "NVIDIA H100 SXM5 80GB": {
+        "fp32_tflops": 67.0, "tf32_tensor_tflops_dense": 495.0, "memory_tb_per_s": 3.35,
+        "source": "NVIDIA H100 datasheet (vendor peak figures)"},
+    "NVIDIA H100 PCIe 80GB": {
+        "fp32_tflops": 51.0, "tf32_tensor_tflops_dense": 378.0, "memory_tb_per_s": 2.0,
+        "source": "NVIDIA H100 datasheet (vendor peak figures)"},
+    "NVIDIA H200 SXM 141GB": {
+        "fp32_tflops": 67.0, "tf32_tensor_tflops_dense": 495.0, "memory_tb_per_s": 4.8,
+        "source": "NVIDIA H200 datasheet (vendor peak figures)"},
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One measured point of a sweep: an operation on ``size`` x ``size`` float32 arrays."""
+
+    op: str  # "matmul", "add" or "copy_h2d"
+    library: str  # "torch" or "numpy"
+    device: str  # "cpu", "cuda:0", "mps"
+    threads: int  # CPU threads the library was allowed to use
+    size: int  # n: the arrays are n x n
+    seconds: float  # median seconds per call
+    flops: float  # floating-point operations per call (0 for a copy)
+    bytes: float  # the least memory traffic one call needs (read inputs, write output)
+    precision: str = "fp32"  # "fp32", or "tf32" when a GPU may use TF32 tensor cores
+
+    @property
+    def gflops(self) -> float:
+        """Achieved GFLOP/s (billions of floating-point operations per second)."""
+        return self.flops / self.seconds / 1e9
+
+    @property
+    def gbytes_per_s(self) -> float:
+        """Achieved memory traffic in GB/s (10**9 bytes per second)."""
+        return self.bytes / self.seconds / 1e9
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: FLOPs per byte of memory traffic."""
+        return self.flops / self.bytes
+
+    @property
+    def series(self) -> str:
+        """A label naming library, device, threads and precision, e.g. ``"torch cpu 2 threads"``."""
+        text = f"{self.library} {self.device}"
+        if self.device == "cpu":
+            text += f" {self.threads} thread{'s' if self.threads != 1 else ''}"
+        if self.precision != "fp32":
+            text += f" {self.precision}"
+        return text
+
+
+def op_cost(op: str, n: int, bytes_per_element: int = BYTES_FLOAT32) -> tuple[float, float]:
+    """(FLOPs, least bytes moved) of one call of ``op`` on n x n arrays."""
+    expect(op in OPS, "op", f"one of {OPS}", op)
+    expect(isinstance(n, int) and not isinstance(n, bool) and n > 0, "n", "a positive int", n)
+    expect(isinstance(bytes_per_element, int) and bytes_per_element > 0, "bytes_per_element",
+           "a positive int", bytes_per_element)
+    elements = n * n
+    if op == "matmul":  # read a and b, write c; 2·n³ multiply-adds
+        return matmul_flops(n), 3.0 * elements * bytes_per_element
+    if op == "add":  # read a and b, write c; one addition per element
+        return float(elements), 3.0 * elements * bytes_per_element
+    return 0.0, float(elements * bytes_per_element)  # copy: move the bytes once
+
+
+def _threads_ctx(library: str, threads: int) -> AbstractContextManager[Any]:
+    if library == "numpy":
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=threads)
+    return nullcontext()
+
+
+def _check_size(n: Any) -> None:
+    expect(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 32768, "size",
+           "an int between 1 and 32768", n)
+
+
+def measure(op: str, n: int, *, library: str = "torch", device: str | torch.device = "cpu",
+            threads: int | None = None, min_run_time: float = 0.2, precision: str = "fp32",
+            pinned: bool = True) -> Point:
+    """Measure one operation on n x n float32 arrays with the honest timer; return a :class:`Point`.
+
+    ``matmul`` is ``a @ b``, ``add`` is ``a + b`` written into a preallocated output, and
+    ``copy_h2d`` copies one array from the CPU to ``device`` (a GPU only; ``pinned`` picks
+    page-locked host memory).
+    """
+    expect(op in OPS, "op", f"one of {OPS}", op)
+    expect(library in LIBRARIES, "library", f"one of {LIBRARIES}", library)
+    _check_size(n)
+    expect(precision in ("fp32", "tf32"), "precision", "'fp32' or 'tf32'", precision)
+    dev = as_device(device)
+    if library == "numpy" and dev.type != "cpu":
+        raise CourseInputError(f"device: NumPy runs on the CPU only, got {str(dev)!r}.")
+    if op == "copy_h2d" and dev.type == "cpu":
+        raise CourseInputError("device: a host-to-device copy needs a GPU ('cuda' or 'mps'), "
+                               "got 'cpu'.")
+    threads = torch.get_num_threads() if threads is None else threads
+    expect(isinstance(threads, int) and not isinstance(threads, bool) and threads > 0, "threads",
+           "a positive int", threads)
+    flops, nbytes = op_cost(op, n)
+
+    fn: Callable[[], object]
+    if library == "numpy":
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((n, n), dtype=np.float32)
+        b = rng.standard_normal((n, n), dtype=np.float32)
+        c = np.empty_like(a)
+        if op == "matmul":
+            def fn() -> object:
+                return np.matmul(a, b, out=c)
+        else:
+            def fn() -> object:
+                return np.add(a, b, out=c)
+    elif op == "copy_h2d":
+        host = torch.randn(n, n)
+        if pinned and dev.type == "cuda":
+            host = host.pin_memory()
+
+        def fn() -> object:
+            return host.to(dev, non_blocking=False)
+    else:
+        gen = torch.Generator().manual_seed(0)
+        ta = torch.randn(n, n, generator=gen).to(dev)
+        tb = torch.randn(n, n, generator=gen).to(dev)
+        tc = torch.empty_like(ta)
+        if op == "matmul":
+            def fn() -> object:
+                return torch.matmul(ta, tb, out=tc)
+        else:
+            def fn() -> object:
+                return torch.add(ta, tb, out=tc)
+
+    previous = torch.backends.cuda.matmul.fp32_precision if dev.type == "cuda" else None
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.fp32_precision = "tf32" if precision == "tf32" else "ieee"
+    try:
+        with _threads_ctx(library, threads):
+            timing = benchmark(fn, label=f"{library} {op} {n}", device=dev, threads=threads,
+                               min_run_time=min_run_time)
+    finally:
+        if previous is not None:
+            torch.backends.cuda.matmul.fp32_precision = previous
+    return Point(op=op, library=library, device=str(dev), threads=threads, size=n,
+                 seconds=timing.median, flops=flops, bytes=nbytes,
+                 precision=precision if dev.type == "cuda" else "fp32")
+
+
+def sweep(op: str, sizes: Iterable[int], *, library: str = "torch",
+          device: str | torch.device = "cpu", threads: int | None = None,
+          min_run_time: float = 0.2, precision: str = "fp32") -> list[Point]:
+    """:func:`measure` at every size in ``sizes`` (smallest first); one :class:`Point` per size."""
+    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
+    expect(isinstance(sizes, list) and len(sizes) > 0, "sizes", "a non-empty list of ints", sizes)
+    for n in sizes:
+        _check_size(n)
+    return [measure(op, n, library=library, device=device, threads=threads,
+                    min_run_time=min_run_time, precision=precision) for n in sorted(sizes)]
+
+
+def table(points: Sequence[Point]) -> str:
+    """A plain-text table of points: op, series, size, time, GFLOP/s and GB/s."""
+    expect(all(isinstance(p, Point) for p in points), "points", "a list of Point", points)
+    head = f"{'op':8s} {'series':26s} {'n':>5s} {'median':>10s} {'GFLOP/s':>9s} {'GB/s':>8s}"
+    rows = [head, "-" * len(head)]
+    for p in points:
+        rows.append(f"{p.op:8s} {p.series:26s} {p.size:5d} {p.seconds * 1e3:8.3f} ms "
+                    f"{p.gflops:9.1f} {p.gbytes_per_s:8.1f}")
+    return "\n".join(rows)
+
+
+def best(points: Sequence[Point], series: str | None = None, op: str = "matmul") -> Point:
+    """The point with the highest GFLOP/s (or GB/s for a copy) among ``op`` points of a series."""
+    chosen = [p for p in points if p.op == op and (series is None or p.series == series)]
+    if not chosen:
+        names = sorted({p.series for p in points if p.op == op})
+        raise CourseInputError(f"series: no {op!r} points for {series!r}; present: {names}.")
+    key = (lambda p: p.gbytes_per_s) if op == "copy_h2d" else (lambda p: p.gflops)
+    return max(chosen, key=key)
+
+
+def plot_gflops(points: Sequence[Point], *, op: str = "matmul", title: str | None = None,
+                ax: Any = None) -> Any:
+    """Draw GFLOP/s (GB/s for copies) against size, one line per series; returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    chosen = [p for p in points if p.op == op]
+    if not chosen:
+        raise CourseInputError(f"points: expected at least one {op!r} point, got none.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5), dpi=90)
+    for name in dict.fromkeys(p.series for p in chosen):
+        pts = sorted((p for p in chosen if p.series == name), key=lambda p: p.size)
+        ys = [p.gbytes_per_s if op == "copy_h2d" else p.gflops for p in pts]
+        ax.plot([p.size for p in pts], ys, marker="o", label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("matrix size n (n x n, float32)")
+    ax.set_ylabel("GB/s" if op == "copy_h2d" else "GFLOP/s")
+    ax.set_title(title or f"{op} throughput against size")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return ax
+
+
+# -- Records: a run on another machine, saved as JSON ---------------------------------------
+
+def machine_info() -> dict[str, Any]:
+    """This machine and its software: devices, CPU count, OS, Python, torch, NumPy, CUDA."""
+    info: dict[str, Any] = {
+        "devices": [f"{d.name}: {d.description}" for d in list_devices()],
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "cuda": torch.version.cuda,
+    }
+    if torch.backends.cudnn.is_available():
+        info["cudnn"] = torch.backends.cudnn.version()
+    return info
+
+
+def make_record(points: Sequence[Point], *, note: str = "",
+                when: dt.datetime | None = None) -> dict[str, Any]:
+    """A JSON-ready record of measured points with the machine, date and versions."""
+    expect(len(points) > 0 and all(isinstance(p, Point) for p in points), "points",
+           "a non-empty list of Point", points)
+    when = when or dt.datetime.now(dt.UTC)
+    return {"format": RECORD_FORMAT, "kind": "recorded measurement",
+            "date": when.isoformat(timespec="seconds"), "machine": machine_info(), "note": note,
+            "points": [asdict(p) for p in points]}
+
+
+def points_from_record(record: dict[str, Any]) -> list[Point]:
+    """The :class:`Point` list stored in a record (checks the record's format first)."""
+    expect(isinstance(record, dict) and record.get("format") == RECORD_FORMAT
+           and isinstance(record.get("points"), list), "record",
+           f"a dict written by make_record (format {RECORD_FORMAT}) with a 'points' list", record)
+    try:
+        return [Point(**p) for p in record["points"]]
+    except TypeError as exc:
+        raise CourseInputError(f"record: a point has unexpected fields ({exc}).") from exc
+
+
+def write_record(record: dict[str, Any], name: str, data_dir: Path = DATA_DIR) -> Path:
+    """Write ``record`` to ``data_dir/gpu_benchmarks/<name>.json`` (then update the manifest)."""
+    points_from_record(record)
+    expect(isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum(), "name",
+           "a file stem of letters, digits, '-' and '_'", name)
+    path = Path(data_dir) / RECORD_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def load_records(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
+    """Every recorded run under ``data_dir/gpu_benchmarks/``, each checked against the manifest.
+
+    Returns an empty list when none is shipped. A file the manifest does not list, or whose
+    SHA-256 differs, raises DataIntegrityError.
+    """
+    data_dir = Path(data_dir)
+    manifest = read_manifest(data_dir / "MANIFEST.sha256")
+    records = []
+    for path in sorted((data_dir / RECORD_DIR).glob("*.json")):
+        rel = path.relative_to(data_dir).as_posix()
+        if rel not in manifest:
+            raise DataIntegrityError(f"data/{rel} is not listed in data/MANIFEST.sha256; run "
+                                     "course_lib.data.write_manifest() after adding a record.")
+        if sha256(path) != manifest[rel]:
+            raise DataIntegrityError(f"data/{rel} does not match its SHA-256 in the manifest.")
+        record = json.loads(path.read_text(encoding="utf-8"))
+        points_from_record(record)
+        record["file"] = rel
+        records.append(record)
+    return records
