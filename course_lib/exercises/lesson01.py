@@ -57,6 +57,8 @@ def _check_shares(answer: Any) -> str:
             type(answer).__name__)
     require(set(answer) == set(expected), "the keys of the dict", sorted(expected),
             sorted(answer), "keep the keys given in the exercise cell.")
+    if any(v is ... for v in answer.values()):
+        raise NotImplementedError  # the learner has not filled in every entry yet
     for key, value in expected.items():
         require(isinstance(answer[key], bool), f"answer[{key!r}]", "True or False",
                 repr(answer[key]))
