@@ -1,0 +1,202 @@
+"""OpenCV images and torch tensors: conversions, plus small measuring helpers for the OpenCV lessons.
+
+OpenCV keeps an image as a NumPy array of shape (height, width, channels) with the
+channels in blue-green-red order and, usually, dtype uint8. A torch vision model wants a
+float tensor of shape (batch, channels, height, width). The functions here convert between
+the two and refuse, with a clear :class:`~course_lib.errors.CourseInputError`, anything
+that does not have the layout they expect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from course_lib.errors import CourseInputError, describe, expect
+
+
+def _check_color_image(image: object, name: str = "image") -> np.ndarray:
+    expect(isinstance(image, np.ndarray), name, "a NumPy array of shape (H, W, 3)", image)
+    expect(image.ndim == 3 and image.shape[2] == 3, name,
+           "a colour image of shape (H, W, 3); a grey image (H, W) has no channel order", image)
+    return image
+
+
+def bgr_to_rgb(image: np.ndarray) -> np.ndarray:
+    """Swap the channel order of an (H, W, 3) image from OpenCV's BGR to RGB (a new array)."""
+    image = _check_color_image(image)
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def rgb_to_bgr(image: np.ndarray) -> np.ndarray:
+    """Swap the channel order of an (H, W, 3) image from RGB to OpenCV's BGR (a new array)."""
+    image = _check_color_image(image)
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def image_to_tensor(image: np.ndarray, mean: tuple[float, ...] | None = None,
+                    std: tuple[float, ...] | None = None) -> torch.Tensor:
+    """Turn an (H, W) or (H, W, C) uint8 image into a (1, C, H, W) float32 tensor in [0, 1], then normalise.
+
+    With ``mean`` and ``std`` (one value per channel, on the [0, 1] scale) each channel
+    becomes ``(x - mean) / std``. The channel order is kept: convert BGR to RGB first if
+    your model was trained on RGB.
+    """
+    expect(isinstance(image, np.ndarray), "image", "a NumPy array of shape (H, W) or (H, W, C)",
+           image)
+    expect(image.ndim in (2, 3), "image", "an array of shape (H, W) or (H, W, C)", image)
+    expect(image.dtype == np.uint8, "image",
+           "dtype uint8 (values 0-255, as cv2.imread gives); scale floats with "
+           "(x * 255).round().astype(np.uint8) first", image)
+    hwc = image[:, :, None] if image.ndim == 2 else image
+    channels = hwc.shape[2]
+    expect(channels in (1, 3, 4), "image", "1, 3 or 4 channels in the last axis", image)
+    expect(hwc.shape[0] > 0 and hwc.shape[1] > 0, "image", "a non-empty image", image)
+    x = torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1).float().div_(255.0)
+    if (mean is None) != (std is None):
+        raise CourseInputError("mean, std: expected both or neither, got "
+                               f"mean={mean!r} and std={std!r}.")
+    if mean is not None and std is not None:
+        for name, v in (("mean", mean), ("std", std)):
+            expect(isinstance(v, (tuple, list)) and len(v) == channels, name,
+                   f"a tuple of {channels} numbers (one per channel)", v)
+        expect(all(s > 0 for s in std), "std", "positive numbers", std)
+        m = torch.tensor([float(v) for v in mean]).view(-1, 1, 1)
+        s = torch.tensor([float(v) for v in std]).view(-1, 1, 1)
+        x = (x - m) / s
+    return x.unsqueeze(0)
+
+
+def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
+    """Turn a (1, C, H, W) or (C, H, W) float tensor with values in [0, 1] into an (H, W, C) uint8 image.
+
+    Values are clipped to [0, 1] and rounded; one channel gives an (H, W) image. This
+    undoes :func:`image_to_tensor` without ``mean``/``std``.
+    """
+    expect(isinstance(tensor, torch.Tensor), "tensor", "a torch.Tensor of shape (1, C, H, W)",
+           tensor)
+    expect(tensor.ndim in (3, 4), "tensor", "shape (1, C, H, W) or (C, H, W)", tensor)
+    x = tensor
+    if x.ndim == 4:
+        expect(x.shape[0] == 1, "tensor", "a batch of exactly one image, shape (1, C, H, W); "
+               "index one image out first, e.g. tensor[0]", tensor)
+        x = x[0]
+    expect(x.shape[0] in (1, 3, 4), "tensor",
+           "1, 3 or 4 channels in the channel axis (channels first, as torch orders them)", tensor)
+    expect(x.is_floating_point(), "tensor", "a floating-point tensor with values in [0, 1]", tensor)
+    hwc = x.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round()
+    out = hwc.to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+    return out[:, :, 0] if out.shape[2] == 1 else out
+
+
+def homography_corner_error(h_est: np.ndarray, h_true: np.ndarray, width: int,
+                            height: int) -> float:
+    """Mean distance in pixels between where two 3x3 homographies send the image's four corners."""
+    for name, h in (("h_est", h_est), ("h_true", h_true)):
+        expect(isinstance(h, np.ndarray) and h.shape == (3, 3), name, "a 3x3 NumPy array", h)
+    for name, v in (("width", width), ("height", height)):
+        expect(isinstance(v, int) and v > 0, name, "a positive int", v)
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]],
+                       dtype=np.float64).reshape(-1, 1, 2)
+    a = cv2.perspectiveTransform(corners, h_est.astype(np.float64))
+    b = cv2.perspectiveTransform(corners, h_true.astype(np.float64))
+    return float(np.linalg.norm(a - b, axis=2).mean())
+
+
+@dataclass(frozen=True)
+class DisparityError:
+    """How far a computed disparity map is from the ground truth, over pixels both have."""
+
+    mean_abs: float  # mean |disparity - ground truth| in pixels
+    median_abs: float  # median of the same
+    bad_fraction: float  # share of compared pixels that are off by more than ``threshold``
+    threshold: float  # pixels
+    coverage: float  # share of ground-truth pixels that got a disparity at all
+
+    def __str__(self) -> str:
+        return (f"mean |error| {self.mean_abs:.2f} px, median {self.median_abs:.2f} px, "
+                f"{100 * self.bad_fraction:.1f}% off by > {self.threshold:g} px, "
+                f"{100 * self.coverage:.1f}% of pixels covered")
+
+
+def disparity_error(disparity: np.ndarray, ground_truth: np.ndarray,
+                    threshold: float = 2.0) -> DisparityError:
+    """Compare a disparity map (negative = no match, OpenCV's mark) with ground truth (inf/NaN = unknown)."""
+    for name, a in (("disparity", disparity), ("ground_truth", ground_truth)):
+        expect(isinstance(a, np.ndarray) and a.ndim == 2, name, "a 2-D NumPy array (H, W)", a)
+    if disparity.shape != ground_truth.shape:
+        raise CourseInputError(f"disparity: expected the ground truth's shape "
+                               f"{ground_truth.shape}, got {describe(disparity)}.")
+    expect(np.issubdtype(disparity.dtype, np.floating), "disparity",
+           "float pixels (OpenCV's StereoSGBM gives int16 in 1/16 px: divide by 16.0 first)",
+           disparity)
+    expect(isinstance(threshold, (int, float)) and threshold > 0, "threshold",
+           "a positive number of pixels", threshold)
+    known = np.isfinite(ground_truth)
+    expect(bool(known.any()), "ground_truth", "at least one finite value", ground_truth)
+    both = known & np.isfinite(disparity) & (disparity >= 0)
+    if not both.any():
+        return DisparityError(float("nan"), float("nan"), float("nan"), float(threshold), 0.0)
+    err = np.abs(disparity[both].astype(np.float64) - ground_truth[both])
+    return DisparityError(float(err.mean()), float(np.median(err)), float(np.mean(err > threshold)),
+                          float(threshold), float(both.sum() / known.sum()))
+
+
+def write_moving_disc_video(path: str | Path, n_frames: int = 60, size: tuple[int, int] = (320, 240),
+                            fps: float = 25.0, radius: int = 14,
+                            background: np.ndarray | None = None,
+                            empty_frames: int = 0) -> np.ndarray:
+    """Write an MJPG .avi of a bright disc gliding over a static background; return its true centres.
+
+    The first ``empty_frames`` frames show the background alone (as a camera sees a scene
+    before anything enters it); then the disc moves on a smooth figure-of-eight. The
+    returned array has shape (n_frames, 2) and holds the (x, y) centre drawn in each frame,
+    NaN for the empty ones. ``background`` is a BGR uint8 image resized to ``size``
+    (width, height); without one, a fixed grey gradient is used.
+    """
+    expect(isinstance(path, (str, Path)), "path", "a file path ending in .avi", path)
+    p = Path(path)
+    expect(p.suffix.lower() == ".avi", "path", "a file name ending in .avi (MJPG works everywhere)",
+           str(path))
+    expect(p.parent.is_dir(), "path", "a file in an existing folder", str(path))
+    expect(isinstance(n_frames, int) and n_frames >= 2, "n_frames", "an int >= 2", n_frames)
+    expect(isinstance(size, tuple) and len(size) == 2 and all(isinstance(v, int) and v >= 32
+                                                             for v in size),
+           "size", "a (width, height) tuple of ints >= 32", size)
+    expect(isinstance(fps, (int, float)) and fps > 0, "fps", "a positive number", fps)
+    expect(isinstance(empty_frames, int) and 0 <= empty_frames < n_frames, "empty_frames",
+           f"an int from 0 to n_frames - 1 = {n_frames - 1}", empty_frames)
+    width, height = size
+    expect(isinstance(radius, int) and 2 <= radius < min(width, height) // 4, "radius",
+           f"an int between 2 and {min(width, height) // 4 - 1}", radius)
+    if background is None:
+        ramp = np.linspace(40, 120, width, dtype=np.float32)[None, :] + np.linspace(
+            0, 40, height, dtype=np.float32)[:, None]
+        bg = cv2.cvtColor(ramp.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    else:
+        bg = _check_color_image(background, "background")
+        expect(bg.dtype == np.uint8, "background", "a uint8 BGR image", background)
+        bg = cv2.resize(bg, (width, height), interpolation=cv2.INTER_AREA)
+    writer = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (width, height))
+    if not writer.isOpened():  # pragma: no cover - MJPG is built into every OpenCV wheel
+        raise RuntimeError("OpenCV could not open a video writer for MJPG .avi files.")
+    t = np.arange(n_frames - empty_frames) / (n_frames - empty_frames)
+    margin = radius + 4
+    xs = width / 2 + (width / 2 - margin) * np.sin(2 * np.pi * t)
+    ys = height / 2 + (height / 2 - margin) * np.sin(4 * np.pi * t) * 0.8
+    centres = np.full((n_frames, 2), np.nan)
+    centres[empty_frames:] = np.round(np.stack([xs, ys], axis=1))
+    try:
+        for centre in centres:
+            frame = bg.copy()
+            if not np.isnan(centre[0]):
+                cv2.circle(frame, (int(centre[0]), int(centre[1])), radius, (40, 220, 250),
+                           thickness=-1, lineType=cv2.LINE_AA)
+            writer.write(frame)
+    finally:
+        writer.release()
+    return centres

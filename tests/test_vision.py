@@ -1,0 +1,183 @@
+"""course_lib.vision: image/tensor conversions, homography and disparity errors, the synthetic video."""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from course_lib.errors import CourseInputError
+from course_lib.vision import (
+    DisparityError,
+    bgr_to_rgb,
+    disparity_error,
+    homography_corner_error,
+    image_to_tensor,
+    rgb_to_bgr,
+    tensor_to_image,
+    write_moving_disc_video,
+)
+
+
+@pytest.fixture
+def bgr() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, size=(6, 5, 3), dtype=np.uint8)
+
+
+# -- channel order ------------------------------------------------------------------------------
+def test_bgr_to_rgb_matches_cvtcolor_and_copies(bgr):
+    rgb = bgr_to_rgb(bgr)
+    assert np.array_equal(rgb, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    assert rgb.flags["C_CONTIGUOUS"] and not np.shares_memory(rgb, bgr)
+    assert np.array_equal(rgb[..., 0], bgr[..., 2])
+
+
+def test_rgb_to_bgr_undoes_bgr_to_rgb(bgr):
+    assert np.array_equal(rgb_to_bgr(bgr_to_rgb(bgr)), bgr)
+    assert np.array_equal(rgb_to_bgr(bgr), cv2.cvtColor(bgr, cv2.COLOR_RGB2BGR))
+
+
+@pytest.mark.parametrize("fn", [bgr_to_rgb, rgb_to_bgr])
+@pytest.mark.parametrize("bad", [np.zeros((4, 4), np.uint8), np.zeros((4, 4, 4), np.uint8),
+                                 [[1, 2, 3]], torch.zeros(4, 4, 3)])
+def test_channel_swaps_refuse_non_colour_images(fn, bad):
+    with pytest.raises(CourseInputError, match=r"image: expected .*\(H, W, 3\).*got"):
+        fn(bad)
+
+
+# -- image <-> tensor ---------------------------------------------------------------------------
+def test_image_to_tensor_layout_and_scale(bgr):
+    x = image_to_tensor(bgr)
+    assert x.shape == (1, 3, 6, 5) and x.dtype == torch.float32
+    assert float(x[0, 2, 1, 4]) == pytest.approx(bgr[1, 4, 2] / 255.0)
+    assert 0.0 <= float(x.min()) and float(x.max()) <= 1.0
+
+
+def test_image_to_tensor_grey_and_normalised(bgr):
+    grey = bgr[:, :, 0]
+    assert image_to_tensor(grey).shape == (1, 1, 6, 5)
+    x = image_to_tensor(bgr, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    expected = (bgr.astype(np.float32) / 255 - 0.5) / 0.25
+    assert np.allclose(x[0].permute(1, 2, 0).numpy(), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((4, 4, 3), np.float32), "dtype uint8"),
+    (np.zeros((2, 4, 4, 3), np.uint8), r"shape \(H, W\) or \(H, W, C\)"),
+    (np.zeros((4, 4, 2), np.uint8), "1, 3 or 4 channels"),
+    (np.zeros((0, 4, 3), np.uint8), "non-empty"),
+    (torch.zeros(4, 4, 3, dtype=torch.uint8), "NumPy array"),
+])
+def test_image_to_tensor_refuses_bad_images(bad, message):
+    with pytest.raises(CourseInputError, match=message):
+        image_to_tensor(bad)
+
+
+def test_image_to_tensor_refuses_bad_mean_std(bgr):
+    with pytest.raises(CourseInputError, match="both or neither"):
+        image_to_tensor(bgr, mean=(0.5, 0.5, 0.5))
+    with pytest.raises(CourseInputError, match="a tuple of 3 numbers"):
+        image_to_tensor(bgr, mean=(0.5,), std=(0.5,))
+    with pytest.raises(CourseInputError, match="positive"):
+        image_to_tensor(bgr, mean=(0, 0, 0), std=(1, 0, 1))
+
+
+def test_tensor_to_image_round_trips_exactly(bgr):
+    assert np.array_equal(tensor_to_image(image_to_tensor(bgr)), bgr)
+    assert np.array_equal(tensor_to_image(image_to_tensor(bgr)[0]), bgr)
+    grey = bgr[:, :, 1]
+    assert np.array_equal(tensor_to_image(image_to_tensor(grey)), grey)
+
+
+def test_tensor_to_image_clips_and_rounds():
+    x = torch.tensor([[[[-0.5, 0.5 / 255, 1.6 / 255, 2.0]]]])
+    assert tensor_to_image(x).tolist() == [[0, 0, 2, 255]]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((1, 3, 4, 4), np.float32), "torch.Tensor"),
+    (torch.zeros(4, 4), r"shape \(1, C, H, W\)"),
+    (torch.zeros(2, 3, 4, 4), "exactly one image"),
+    (torch.zeros(1, 5, 4, 3), "1, 3 or 4 channels"),
+    (torch.zeros(1, 3, 4, 4, dtype=torch.uint8), "floating-point"),
+])
+def test_tensor_to_image_refuses_bad_tensors(bad, message):
+    with pytest.raises(CourseInputError, match=message):
+        tensor_to_image(bad)
+
+
+# -- homography error ---------------------------------------------------------------------------
+def test_homography_corner_error_is_zero_for_equal_and_measures_a_shift():
+    h = np.array([[0.9, 0.05, 10.0], [-0.02, 1.1, 5.0], [1e-4, 2e-4, 1.0]])
+    assert homography_corner_error(h, h * 3.0, 100, 80) == pytest.approx(0.0, abs=1e-9)
+    shifted = np.array([[1.0, 0, 3.0], [0, 1.0, 4.0], [0, 0, 1.0]]) @ h
+    assert homography_corner_error(shifted, h, 100, 80) == pytest.approx(5.0)
+
+
+def test_homography_corner_error_refuses_bad_input():
+    with pytest.raises(CourseInputError, match="h_est: expected a 3x3 NumPy array"):
+        homography_corner_error(np.eye(2), np.eye(3), 10, 10)
+    with pytest.raises(CourseInputError, match="width: expected a positive int"):
+        homography_corner_error(np.eye(3), np.eye(3), 0, 10)
+
+
+# -- disparity error ----------------------------------------------------------------------------
+def test_disparity_error_skips_unknown_and_unmatched_pixels():
+    truth = np.array([[10.0, 20.0], [np.inf, 30.0]])
+    disp = np.array([[11.0, 20.0], [5.0, -1.0]], dtype=np.float32)
+    err = disparity_error(disp, truth, threshold=0.5)
+    assert isinstance(err, DisparityError)
+    assert err.mean_abs == pytest.approx(0.5) and err.median_abs == pytest.approx(0.5)
+    assert err.bad_fraction == pytest.approx(0.5) and err.coverage == pytest.approx(2 / 3)
+    assert "px" in str(err)
+
+
+def test_disparity_error_with_nothing_matched_reports_zero_coverage():
+    err = disparity_error(np.full((2, 2), -1.0), np.ones((2, 2)))
+    assert err.coverage == 0.0 and np.isnan(err.mean_abs)
+
+
+def test_disparity_error_refuses_bad_input():
+    truth = np.ones((4, 4))
+    with pytest.raises(CourseInputError, match="divide by 16.0"):
+        disparity_error(np.ones((4, 4), np.int16), truth)
+    with pytest.raises(CourseInputError, match=r"the ground truth's shape \(4, 4\)"):
+        disparity_error(np.ones((4, 5)), truth)
+    with pytest.raises(CourseInputError, match="2-D NumPy array"):
+        disparity_error(np.ones((4, 4, 1)), truth)
+    with pytest.raises(CourseInputError, match="at least one finite value"):
+        disparity_error(np.ones((4, 4)), np.full((4, 4), np.nan))
+
+
+# -- synthetic video ----------------------------------------------------------------------------
+def test_write_moving_disc_video_round_trips(tmp_path):
+    path = tmp_path / "clip.avi"
+    truth = write_moving_disc_video(path, n_frames=12, size=(96, 64), fps=10.0, radius=5,
+                                    empty_frames=2)
+    assert truth.shape == (12, 2) and np.isnan(truth[:2]).all() and np.isfinite(truth[2:]).all()
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    assert len(frames) == 12 and frames[0].shape == (64, 96, 3)
+    x, y = truth[5].astype(int)
+    disc_colour = np.array([40, 220, 250])  # BGR yellow
+    assert np.abs(frames[5][y, x].astype(int) - disc_colour).max() < 40
+    assert np.abs(frames[0][y, x].astype(int) - disc_colour).max() > 80
+
+
+def test_write_moving_disc_video_refuses_bad_arguments(tmp_path):
+    with pytest.raises(CourseInputError, match=r"ending in \.avi"):
+        write_moving_disc_video(tmp_path / "clip.mp4")
+    with pytest.raises(CourseInputError, match="existing folder"):
+        write_moving_disc_video(tmp_path / "missing" / "clip.avi")
+    with pytest.raises(CourseInputError, match="n_frames"):
+        write_moving_disc_video(tmp_path / "clip.avi", n_frames=1)
+    with pytest.raises(CourseInputError, match="empty_frames"):
+        write_moving_disc_video(tmp_path / "clip.avi", n_frames=5, empty_frames=5)
+    with pytest.raises(CourseInputError, match="background"):
+        write_moving_disc_video(tmp_path / "clip.avi", background=np.zeros((10, 10), np.uint8))
