@@ -1,0 +1,225 @@
+"""Binder's configuration: its pins agree with pyproject.toml, and repo2docker accepts binder/.
+
+repo2docker is the tool Binder builds images with; ``--no-build --debug`` makes it print the
+Dockerfile it would build without needing a Docker engine, so these tests run offline.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+BINDER = ROOT / "binder"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+BINDER_ONLY = {"jupyter-server-proxy": "4.6.0"}  # packages Binder needs and a laptop does not
+REPO2DOCKER = Path(sys.executable).with_name("repo2docker")
+
+
+# -- parsing -----------------------------------------------------------------------------
+def requirement_lines(text: str) -> list[Requirement]:
+    """The requirements in a requirements.txt text (comments and pip options skipped)."""
+    reqs = []
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if line and not line.startswith(("#", "-")):
+            reqs.append(Requirement(line))
+    return reqs
+
+
+def postbuild_pins(text: str) -> list[Requirement]:
+    """Packages that binder/postBuild installs by exact pin (``pip install ... name==version``)."""
+    found = []
+    for line in text.splitlines():
+        if re.search(r"\bpip install\b", line) and not line.lstrip().startswith("#"):
+            found += [Requirement(tok) for tok in line.split() if re.fullmatch(r"[\w.-]+==[\w.+!-]+", tok)]
+    return found
+
+
+def project_pins() -> list[Requirement]:
+    """pyproject.toml's [project] dependencies."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return [Requirement(d) for d in data["project"]["dependencies"]]
+
+
+def _key(req: Requirement) -> tuple[str, str]:
+    return canonicalize_name(req.name), str(req.marker or "")
+
+
+def _pin(req: Requirement) -> Version | None:
+    specs = list(req.specifier)
+    if len(specs) != 1 or specs[0].operator != "==":
+        return None
+    return Version(specs[0].version)
+
+
+def pin_differences(project: list[Requirement], binder: list[Requirement]) -> list[str]:
+    """Every way ``binder`` (requirements.txt + postBuild) disagrees with ``project``; [] = same."""
+    problems = []
+    by_key: dict[tuple[str, str], Requirement] = {}
+    for req in binder:
+        if _key(req) in by_key:
+            problems.append(f"{req.name} is listed twice for Binder")
+        by_key[_key(req)] = req
+    for want in project:
+        got = by_key.pop(_key(want), None)
+        name, marker = _key(want)
+        where = f"{name}" + (f" ({marker})" if marker else "")
+        if got is None:
+            problems.append(f"{where}: in pyproject.toml, missing (or with another marker) for Binder")
+            continue
+        want_v, got_v = _pin(want), _pin(got)
+        if want_v is None or got_v is None:
+            problems.append(f"{where}: not an exact == pin ({want.specifier} / {got.specifier})")
+            continue
+        # torch is the one deliberate difference: the CPU-only build, version 2.13.0+cpu.
+        expected_local = "cpu" if name == "torch" else None
+        if got_v.public != want_v.public or got_v.local != expected_local:
+            shown = f"{want_v}+{expected_local}" if expected_local else str(want_v)
+            problems.append(f"{where}: pyproject pins {want_v}, Binder pins {got_v} (expected {shown})")
+    for (name, _), req in by_key.items():
+        if BINDER_ONLY.get(name) is None or _pin(req) != Version(BINDER_ONLY[name]):
+            problems.append(f"{req}: for Binder only, and not one of the expected {BINDER_ONLY}")
+    return problems
+
+
+def _binder_pins(requirements: str | None = None) -> list[Requirement]:
+    text = (BINDER / "requirements.txt").read_text() if requirements is None else requirements
+    return requirement_lines(text) + postbuild_pins((BINDER / "postBuild").read_text())
+
+
+# -- the files -----------------------------------------------------------------------------
+def test_runtime_is_exactly_python_311():
+    # Any other spelling ("Python-3.11", "python-3.11.x") makes repo2docker use its default.
+    assert (BINDER / "runtime.txt").read_text() == "python-3.11\n"
+
+
+def test_binder_pins_agree_with_pyproject():
+    assert pin_differences(project_pins(), _binder_pins()) == []
+    text = (BINDER / "requirements.txt").read_text()
+    assert f"--extra-index-url {TORCH_CPU_INDEX}" in text.splitlines()
+    assert "torch==2.13.0+cpu" in text.splitlines()
+    assert [str(r) for r in postbuild_pins((BINDER / "postBuild").read_text())] == ["visdom==0.2.4"]
+
+
+def test_pin_check_catches_drift():
+    text = (BINDER / "requirements.txt").read_text()
+    assert "numpy==2.4.6" in text and "torch==2.13.0+cpu" in text
+    cases = {
+        "numpy": text.replace("numpy==2.4.6", "numpy==2.4.5"),
+        "torch": text.replace("torch==2.13.0+cpu", "torch==2.13.0"),  # the CUDA build
+        "tensorflow-cpu (sys_platform == \"linux\")":
+            text.replace("tensorflow-cpu==2.21.0; sys_platform == 'linux'", "tensorflow-cpu==2.21.0"),
+        "left-pad": text + "left-pad==1.0.0\n",
+        "jupyter-server-proxy": text.replace("jupyter-server-proxy==4.6.0", "jupyter-server-proxy==4.5.0"),
+    }
+    for name, doctored in cases.items():
+        problems = pin_differences(project_pins(), _binder_pins(doctored))
+        assert any(name in p for p in problems), (name, problems)
+
+
+@pytest.mark.parametrize("platform, chosen", [("linux", "tensorflow-cpu"), ("darwin", "tensorflow"),
+                                              ("win32", "tensorflow")])
+def test_tensorflow_markers_pick_one_package(platform, chosen):
+    env = dict(default_environment(), sys_platform=platform)
+    for reqs in (project_pins(), _binder_pins()):
+        tf = [r.name for r in reqs if r.name.startswith("tensorflow") and r.marker.evaluate(env)]
+        assert tf == [chosen]
+
+
+def test_scripts_are_executable_bash():
+    for name in ("postBuild", "start"):
+        path = BINDER / name
+        assert os.access(path, os.X_OK), f"binder/{name} is not executable"
+        assert path.read_text().startswith("#!/bin/bash\n")
+        subprocess.run(["bash", "-n", str(path)], check=True)
+    assert 'exec "$@"' in (BINDER / "start").read_text()
+    post = (BINDER / "postBuild").read_text()
+    assert "pip install --no-cache-dir --no-deps -e ." in post
+    assert "python -m course_lib.visdom_assets" in post and "scripts/build-constraints.txt" in post
+
+
+def _run_start(tmp_path: Path, prefix: str | None) -> tuple[dict[str, str], list[str]]:
+    """Run binder/start with a stand-in `python` (records its arguments) and `env` as the command."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    record = tmp_path / "python-args"
+    record.unlink(missing_ok=True)
+    fake = bin_dir / "python"
+    fake.write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" > "{record}.tmp" && mv "{record}.tmp" "{record}"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "TMPDIR": str(tmp_path),
+           "HOME": str(tmp_path)}
+    if prefix is not None:
+        env["JUPYTERHUB_SERVICE_PREFIX"] = prefix
+    out = subprocess.run(["bash", str(BINDER / "start"), "env"], env=env, capture_output=True,
+                         text=True, check=True, timeout=30).stdout
+    for _ in range(100):  # python was started in the background
+        if record.exists():
+            break
+        subprocess.run(["sleep", "0.05"])
+    seen = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return seen, record.read_text().split()
+
+
+def test_start_launches_visdom_where_the_proxy_and_live_plots_look(tmp_path):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_lib.live import DEFAULT_PORT
+
+    config = PyFileConfigLoader("jupyter_server_config.py", path=str(BINDER)).load_config()
+    servers = config.ServerProxy.servers
+    assert list(servers) == ["visdom"]
+    entry = servers["visdom"]
+    assert "command" not in entry, "Visdom is started by binder/start; the proxy only forwards"
+    assert entry["absolute_url"] is True and entry["port"] == DEFAULT_PORT == 8097
+    assert entry["launcher_entry"]["path_info"] == "visdom/"
+
+    for prefix, base in (("/user/ann-abc123/", "/user/ann-abc123/visdom"), (None, "/visdom")):
+        seen, args = _run_start(tmp_path, prefix)
+        assert seen["COURSE_VISDOM_BASE_URL"] == base
+        assert seen["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(BINDER)
+        assert args == ["-m", "course_lib.visdom_server", "--port", str(entry["port"]),
+                        "--base-url", base]
+        # jupyter-server-proxy forwards <prefix><name>/... unchanged (absolute_url), so:
+        assert base == (prefix or "/").rstrip("/") + "/" + next(iter(servers))
+
+
+# -- repo2docker -------------------------------------------------------------------------------
+def _repo2docker(repo: Path) -> str:
+    assert REPO2DOCKER.exists(), "repo2docker is missing: install the dev extra (scripts/setup.sh does)"
+    proc = subprocess.run([str(REPO2DOCKER), "--no-build", "--debug", "--user-id", "1000",
+                           "--user-name", "jovyan", str(repo)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def test_repo2docker_accepts_the_binder_folder():
+    out = _repo2docker(ROOT)
+    assert re.search(r"Building conda environment for python=3\.11\b", out), out[:2000]
+    assert "environment.py-3.11-linux-64.lock" in out.replace("-2d", "-").replace("-2e", ".")
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in out
+    assert "RUN ./binder/postBuild" in out
+    assert 'ENV R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in out
+    assert "Python version unspecified" not in out
+
+
+def test_repo2docker_falls_back_silently_on_a_runtime_typo(tmp_path):
+    """Why the runtime check above is strict: a capital P is enough to lose Python 3.11."""
+    shutil.copytree(BINDER, tmp_path / "binder")
+    (tmp_path / "binder" / "runtime.txt").write_text("Python-3.11\n")
+    out = _repo2docker(tmp_path)
+    assert not re.search(r"python=3\.11\b", out)
+    assert "Building conda environment for python=3." in out
