@@ -27,6 +27,7 @@ from course_lib.timing import benchmark, matmul_flops
 
 OPS = ("matmul", "add", "copy_h2d")
 LIBRARIES = ("torch", "numpy")
+PRECISIONS = ("fp32", "fp64", "tf32")
 RECORD_DIR = "gpu_benchmarks"
 RECORD_FORMAT = 1
 BYTES_FLOAT32 = 4
@@ -47,7 +48,8 @@ VENDOR_SPECS: dict[str, dict[str, float | str]] = {
 
 @dataclass(frozen=True)
 class Point:
-    """One measured point of a sweep: an operation on ``size`` x ``size`` float32 arrays."""
+    """One measured point of a sweep: an operation on ``size`` x ``size`` arrays (float32 unless
+    ``precision`` is ``"fp64"``)."""
 
     op: str  # "matmul", "add" or "copy_h2d"
     library: str  # "torch" or "numpy"
@@ -57,7 +59,7 @@ class Point:
     seconds: float  # median seconds per call
     flops: float  # floating-point operations per call (0 for a copy)
     bytes: float  # the least memory traffic one call needs (read inputs, write output)
-    precision: str = "fp32"  # "fp32", or "tf32" when a GPU may use TF32 tensor cores
+    precision: str = "fp32"  # "fp32", "fp64", or "tf32" when a GPU may use TF32 tensor cores
 
     @property
     def gflops(self) -> float:
@@ -115,16 +117,18 @@ def _check_size(n: Any) -> None:
 def measure(op: str, n: int, *, library: str = "torch", device: str | torch.device = "cpu",
             threads: int | None = None, min_run_time: float = 0.2, precision: str = "fp32",
             pinned: bool = True) -> Point:
-    """Measure one operation on n x n float32 arrays with the honest timer; return a :class:`Point`.
+    """Measure one operation on n x n arrays with the honest timer; return a :class:`Point`.
 
-    ``matmul`` is ``a @ b``, ``add`` is ``a + b`` written into a preallocated output, and
+    ``precision`` is ``"fp32"`` (float32), ``"fp64"`` (float64) or ``"tf32"`` (float32 data;
+    a CUDA GPU may use its TF32 tensor cores for matmul). ``matmul`` is ``a @ b``, ``add`` is
+    ``a + b`` written into a preallocated output, and
     ``copy_h2d`` copies one array from the CPU to ``device`` (a GPU only; ``pinned`` picks
     page-locked host memory).
     """
     expect(op in OPS, "op", f"one of {OPS}", op)
     expect(library in LIBRARIES, "library", f"one of {LIBRARIES}", library)
     _check_size(n)
-    expect(precision in ("fp32", "tf32"), "precision", "'fp32' or 'tf32'", precision)
+    expect(precision in PRECISIONS, "precision", f"one of {PRECISIONS}", precision)
     dev = as_device(device)
     if library == "numpy" and dev.type != "cpu":
         raise CourseInputError(f"device: NumPy runs on the CPU only, got {str(dev)!r}.")
@@ -134,13 +138,16 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
     threads = torch.get_num_threads() if threads is None else threads
     expect(isinstance(threads, int) and not isinstance(threads, bool) and threads > 0, "threads",
            "a positive int", threads)
-    flops, nbytes = op_cost(op, n)
+    width = 8 if precision == "fp64" else BYTES_FLOAT32
+    flops, nbytes = op_cost(op, n, bytes_per_element=width)
+    np_dtype = np.float64 if precision == "fp64" else np.float32
+    torch_dtype = torch.float64 if precision == "fp64" else torch.float32
 
     fn: Callable[[], object]
     if library == "numpy":
         rng = np.random.default_rng(0)
-        a = rng.standard_normal((n, n), dtype=np.float32)
-        b = rng.standard_normal((n, n), dtype=np.float32)
+        a = rng.standard_normal((n, n), dtype=np_dtype)
+        b = rng.standard_normal((n, n), dtype=np_dtype)
         c = np.empty_like(a)
         if op == "matmul":
             def fn() -> object:
@@ -149,7 +156,7 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
             def fn() -> object:
                 return np.add(a, b, out=c)
     elif op == "copy_h2d":
-        host = torch.randn(n, n)
+        host = torch.randn(n, n, dtype=torch_dtype)
         if pinned and dev.type == "cuda":
             host = host.pin_memory()
 
@@ -157,8 +164,8 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
             return host.to(dev, non_blocking=False)
     else:
         gen = torch.Generator().manual_seed(0)
-        ta = torch.randn(n, n, generator=gen).to(dev)
-        tb = torch.randn(n, n, generator=gen).to(dev)
+        ta = torch.randn(n, n, generator=gen, dtype=torch_dtype).to(dev)
+        tb = torch.randn(n, n, generator=gen, dtype=torch_dtype).to(dev)
         tc = torch.empty_like(ta)
         if op == "matmul":
             def fn() -> object:
@@ -179,7 +186,7 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
             torch.backends.cuda.matmul.fp32_precision = previous
     return Point(op=op, library=library, device=str(dev), threads=threads, size=n,
                  seconds=timing.median, flops=flops, bytes=nbytes,
-                 precision=precision if dev.type == "cuda" else "fp32")
+                 precision="fp32" if precision == "tf32" and dev.type != "cuda" else precision)
 
 
 def sweep(op: str, sizes: Iterable[int], *, library: str = "torch",
