@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,10 @@ class Timing:
 
 def format_seconds(seconds: float) -> str:
     """Seconds in the unit a person reads best (ns, µs, ms or s)."""
+    expect(isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+           and math.isfinite(seconds) and seconds >= 0, "seconds", "a finite number >= 0", seconds)
+    if seconds >= 1000:  # .3g would switch to scientific notation here
+        return f"{seconds:.0f} s"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
@@ -61,7 +66,7 @@ def matmul_flops(n: int, m: int | None = None, k: int | None = None) -> float:
     m = n if m is None else m
     k = n if k is None else k
     for name, v in (("n", n), ("m", m), ("k", k)):
-        expect(isinstance(v, int) and v > 0, name, "a positive int", v)
+        expect(isinstance(v, int) and not isinstance(v, bool) and v > 0, name, "a positive int", v)
     return 2.0 * n * m * k
 
 
@@ -82,12 +87,14 @@ def benchmark(
     """
     if not callable(fn):
         raise CourseInputError(f"fn: expected a function taking no arguments, got {type(fn).__name__}.")
-    expect(isinstance(warmup, int) and warmup >= 0, "warmup", "an int >= 0", warmup)
+    expect(isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0, "warmup",
+           "an int >= 0", warmup)
     expect(isinstance(min_run_time, (int, float)) and min_run_time > 0, "min_run_time",
            "a positive number of seconds", min_run_time)
     if threads is None:
         threads = torch.get_num_threads()
-    expect(isinstance(threads, int) and threads > 0, "threads", "a positive int", threads)
+    expect(isinstance(threads, int) and not isinstance(threads, bool) and threads > 0, "threads",
+           "a positive int", threads)
     expect(flops is None or (isinstance(flops, (int, float)) and flops > 0), "flops",
            "None or a positive number", flops)
     dev = as_device(device)

@@ -1,0 +1,78 @@
+"""Unit tests for course_lib.timing: the honest timer, FLOP counts and time formatting."""
+
+import time
+
+import pytest
+import torch
+
+from course_lib.errors import CourseInputError
+from course_lib.timing import Timing, benchmark, format_seconds, matmul_flops
+
+
+def test_matmul_flops_counts_a_multiply_and_an_add_per_term():
+    assert matmul_flops(10) == 2000.0
+    assert matmul_flops(2, 3, 4) == 2 * 2 * 3 * 4
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "8", True, None])
+def test_matmul_flops_rejects_bad_sizes(bad):
+    with pytest.raises(CourseInputError, match="expected a positive int"):
+        matmul_flops(bad)
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (2.0, "2 s"), (0.0123, "12.3 ms"), (4.5e-6, "4.5 µs"), (3e-9, "3 ns"), (0.0, "0 ns"),
+    (1234.0, "1234 s"),
+])
+def test_format_seconds_picks_a_readable_unit(seconds, text):
+    assert format_seconds(seconds) == text
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1 s", None])
+def test_format_seconds_rejects_bad_input(bad):
+    with pytest.raises(CourseInputError, match="seconds"):
+        format_seconds(bad)
+
+
+def test_timing_properties():
+    t = Timing(label="x", device="cpu", threads=1, times=[1.0, 2.0, 3.0, 4.0, 100.0], flops=4e9)
+    assert t.median == 3.0
+    assert t.iqr > 0
+    assert t.gflops == pytest.approx(4e9 / 3.0 / 1e9)
+    assert "GFLOP/s" in str(t) and "median 3 s" in str(t)
+    single = Timing(label="y", device="cpu", threads=2, times=[0.5])
+    assert single.iqr == 0.0 and single.gflops is None and "GFLOP/s" not in str(single)
+
+
+def test_benchmark_measures_a_known_sleep():
+    t = benchmark(lambda: time.sleep(0.01), label="sleep", warmup=1, min_run_time=0.1)
+    assert 0.009 < t.median < 0.05, t.median
+    assert t.label == "sleep" and t.device == "cpu" and len(t.times) >= 1
+
+
+def test_benchmark_warms_up_and_restores_threads():
+    calls = []
+    before = torch.get_num_threads()
+    benchmark(lambda: calls.append(torch.get_num_threads()), warmup=3, threads=1, min_run_time=0.01)
+    assert len(calls) > 3 and set(calls) == {1}
+    assert torch.get_num_threads() == before
+
+
+def test_benchmark_reports_gflops_of_a_matmul():
+    a = torch.randn(128, 128)
+    t = benchmark(lambda: a @ a, flops=matmul_flops(128), min_run_time=0.05)
+    assert t.gflops is not None and t.gflops > 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"fn": 3}, "fn: expected a function"),
+    ({"fn": lambda: None, "warmup": -1}, "warmup"),
+    ({"fn": lambda: None, "min_run_time": 0}, "min_run_time"),
+    ({"fn": lambda: None, "threads": 0}, "threads"),
+    ({"fn": lambda: None, "flops": -5.0}, "flops"),
+    ({"fn": lambda: None, "device": "tpu"}, "device"),
+])
+def test_benchmark_rejects_bad_arguments(kwargs, match):
+    fn = kwargs.pop("fn")
+    with pytest.raises(CourseInputError, match=match):
+        benchmark(fn, **kwargs)
