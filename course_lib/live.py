@@ -7,6 +7,7 @@ The notebook's stored output is the same in both cases: one figure with the fina
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
@@ -99,10 +100,13 @@ class LivePlot:
         opts = {"title": self.title, "xlabel": self.xlabel, "ylabel": self.ylabel,
                 "showlegend": True}
         x, y = np.array([step]), np.array([value])
-        if self._win is None:
-            self._win = self._vis.line(X=x, Y=y, name=series, opts=opts)
-        else:
-            self._vis.line(X=x, Y=y, win=self._win, name=series, update="append", opts=opts)
+        # visdom's client prints "Error connecting to Visdom server!" itself when an append
+        # finds no server; the plot reports that once, in _fall_back, so keep the client quiet.
+        with contextlib.redirect_stdout(io.StringIO()):
+            if self._win is None:
+                self._win = self._vis.line(X=x, Y=y, name=series, opts=opts)
+            else:
+                self._vis.line(X=x, Y=y, win=self._win, name=series, update="append", opts=opts)
 
     @property
     def url(self) -> str | None:

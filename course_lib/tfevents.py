@@ -1,0 +1,42 @@
+"""Read back the scalars that ``tf.summary`` wrote (what TensorBoard would plot), without TensorBoard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from course_lib.errors import CourseInputError, expect
+from course_lib.frameworks import import_tensorflow
+
+
+def event_files(logdir: str | Path) -> list[Path]:
+    """The TensorFlow event files under ``logdir`` (any depth), oldest name first."""
+    expect(isinstance(logdir, (str, Path)), "logdir", "a folder path (str or Path)", logdir)
+    folder = Path(logdir)
+    if not folder.is_dir():
+        raise CourseInputError(f"logdir: expected an existing folder, got {str(logdir)!r}.")
+    return sorted(folder.rglob("events.out.tfevents.*"))
+
+
+def read_scalars(logdir: str | Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar summary under ``logdir`` as {tag: [(step, value), ...]}, sorted by step."""
+    files = event_files(logdir)
+    if not files:
+        raise CourseInputError(f"logdir: expected a folder with events.out.tfevents.* files "
+                               f"(written by tf.summary), found none in {Path(logdir).name!r}.")
+    tf = import_tensorflow()
+    scalars: dict[str, list[tuple[int, float]]] = {}
+    for path in files:
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                if value.HasField("tensor"):  # TF 2 writes scalars as 0-d tensors
+                    array = tf.make_ndarray(value.tensor)
+                    if array.ndim != 0 or array.dtype.kind not in "biuf":
+                        continue  # text, images, histograms: not scalars
+                    number = float(array)
+                elif value.HasField("simple_value"):  # TF 1 style
+                    number = float(value.simple_value)
+                else:
+                    continue
+                scalars.setdefault(value.tag, []).append((int(event.step), number))
+    return {tag: sorted(points) for tag, points in scalars.items()}

@@ -1,0 +1,49 @@
+"""course_lib.tfevents: scalars written by tf.summary are read back without TensorBoard."""
+
+import pytest
+
+from course_lib.errors import CourseInputError
+from course_lib.frameworks import import_tensorflow
+from course_lib.tfevents import event_files, read_scalars
+
+tf = import_tensorflow()
+AS_SCALAR = tf.compat.v1.SummaryMetadata(
+    plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name="scalars"))
+
+
+def _write(logdir, values, tag="loss"):
+    writer = tf.summary.create_file_writer(str(logdir))
+    with writer.as_default():
+        for step, value in values:
+            tf.summary.write(tag, tf.constant(value), step=step, metadata=AS_SCALAR)
+        tf.summary.write("note", tf.constant("text, not a scalar"), step=0)
+    writer.close()
+
+
+def test_scalars_round_trip(tmp_path):
+    _write(tmp_path, [(2, 0.25), (1, 0.5), (3, 0.125)])
+    files = event_files(tmp_path)
+    assert len(files) == 1 and files[0].name.startswith("events.out.tfevents.")
+    scalars = read_scalars(tmp_path)
+    assert set(scalars) == {"loss"}  # the text summary is skipped
+    assert scalars["loss"] == [(1, 0.5), (2, 0.25), (3, 0.125)]  # sorted by step
+
+
+def test_subfolders_and_tf1_simple_values(tmp_path):
+    _write(tmp_path / "train", [(0, 1.0)], tag="train/loss")
+    event = tf.compat.v1.Event(step=7, summary=tf.compat.v1.Summary(
+        value=[tf.compat.v1.Summary.Value(tag="old/loss", simple_value=0.75)]))
+    (tmp_path / "tf1").mkdir()
+    with tf.io.TFRecordWriter(str(tmp_path / "tf1" / "events.out.tfevents.1.test")) as w:
+        w.write(event.SerializeToString())
+    assert len(event_files(tmp_path)) == 2
+    assert read_scalars(tmp_path) == {"train/loss": [(0, 1.0)], "old/loss": [(7, 0.75)]}
+
+
+def test_bad_folders_raise(tmp_path):
+    with pytest.raises(CourseInputError, match="logdir: expected an existing folder"):
+        read_scalars(tmp_path / "nope")
+    with pytest.raises(CourseInputError, match="found none"):
+        read_scalars(tmp_path)
+    with pytest.raises(CourseInputError, match="logdir: expected a folder path"):
+        event_files(42)
