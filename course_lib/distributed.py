@@ -1,0 +1,274 @@
+"""Data-parallel training on several local processes with torch.distributed (gloo), always cleaned up.
+
+:func:`run_workers` starts ``world_size`` fresh Python processes, each of which joins one
+gloo process group on 127.0.0.1 and calls a worker function that lives in an importable
+module (such as :func:`ddp_worker` below). Every child is stopped when the run ends, whether
+it succeeded, raised or ran past its timeout. Results come back as pickle files written to a
+private temporary directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_lib.errors import CourseInputError, expect
+
+Worker = Callable[[int, int, dict], Any]
+
+
+class WorkerError(RuntimeError):
+    """A worker process failed; the message holds the end of its error output."""
+
+
+def find_free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _target_name(target: Worker) -> tuple[str, str]:
+    if not callable(target):
+        raise CourseInputError(f"target: expected a worker function, got {type(target).__name__}.")
+    module = getattr(target, "__module__", None)
+    name = getattr(target, "__qualname__", "")
+    if module in (None, "__main__") or "<" in name:
+        raise CourseInputError(
+            f"target: expected a function defined at the top of an importable module (the new "
+            f"processes import it), got {name or target!r} from module {module!r}; move it into a "
+            f".py file such as course_lib/distributed.py.")
+    return module, name
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """Kill every child that is still running (and its process group), then reap it."""
+    for p in procs:
+        if p.poll() is None:
+            try:
+                if os.name == "posix":
+                    os.killpg(p.pid, signal.SIGKILL)
+                else:  # pragma: no cover - Windows
+                    p.kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a kill that did not land
+            p.kill()
+            p.wait()
+
+
+def _tail(path: Path, lines: int = 12) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def run_workers(target: Worker, world_size: int = 2, config: dict | None = None,
+                timeout: float = 60.0, threads_per_worker: int = 1) -> list[Any]:
+    """Run ``target(rank, world_size, config)`` in ``world_size`` gloo-joined processes; return results.
+
+    Raises TimeoutError when the run takes longer than ``timeout`` seconds and WorkerError when
+    a worker fails; in every outcome, every process it started has been stopped on return.
+    """
+    module, name = _target_name(target)
+    expect(isinstance(world_size, int) and not isinstance(world_size, bool) and 1 <= world_size <= 16,
+           "world_size", "an int between 1 and 16", world_size)
+    expect(isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0,
+           "timeout", "a positive number of seconds", timeout)
+    expect(isinstance(threads_per_worker, int) and threads_per_worker >= 1, "threads_per_worker",
+           "an int >= 1", threads_per_worker)
+    config = {} if config is None else config
+    expect(isinstance(config, dict), "config", "a dict (or None)", config)
+    try:
+        config_text = json.dumps(config)
+    except TypeError as exc:
+        raise CourseInputError(f"config: expected a dict of JSON values (numbers, strings, lists), "
+                               f"got one that JSON cannot hold: {exc}.") from exc
+
+    with tempfile.TemporaryDirectory(prefix="course_dist_") as tmp:
+        folder = Path(tmp)
+        (folder / "config.json").write_text(config_text, encoding="utf-8")
+        env = dict(os.environ)
+        env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(find_free_port()),
+                   WORLD_SIZE=str(world_size), OMP_NUM_THREADS=str(threads_per_worker),
+                   PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        procs: list[subprocess.Popen] = []
+        logs = []
+        try:
+            for rank in range(world_size):
+                log = open(folder / f"rank{rank}.log", "wb")  # closed in the finally block
+                logs.append(log)
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "course_lib.distributed", module, name, str(folder)],
+                    env={**env, "RANK": str(rank)}, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=os.name == "posix"))
+            deadline = time.monotonic() + timeout
+            while True:
+                codes = [p.poll() for p in procs]
+                failed = [r for r, c in enumerate(codes) if c not in (None, 0)]
+                if failed:
+                    rank = failed[0]
+                    raise WorkerError(f"worker rank {rank} of {world_size} exited with code "
+                                      f"{codes[rank]}; its last output:\n"
+                                      f"{_tail(folder / f'rank{rank}.log')}")
+                if all(c == 0 for c in codes):
+                    break
+                if time.monotonic() > deadline:
+                    running = [r for r, c in enumerate(codes) if c is None]
+                    raise TimeoutError(f"workers {running} of {world_size} were still running after "
+                                       f"{timeout:g} s and were stopped (a collective that not every "
+                                       f"rank reached, or too small a timeout).")
+                time.sleep(0.02)
+            results = []
+            for rank in range(world_size):
+                with open(folder / f"rank{rank}.pkl", "rb") as f:  # written by our own worker
+                    results.append(pickle.load(f))
+            return results
+        finally:
+            _stop(procs)
+            for log in logs:
+                log.close()
+
+
+def _worker_main(module: str, name: str, folder: str) -> None:
+    """Entry point of one worker process: join the gloo group, run the target, save its result."""
+    import torch.distributed as dist
+
+    rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    target: Any = importlib.import_module(module)
+    for part in name.split("."):
+        target = getattr(target, part)
+    config = json.loads(Path(folder, "config.json").read_text(encoding="utf-8"))
+    dist.init_process_group("gloo", rank=rank, world_size=world_size,
+                            timeout=dt.timedelta(seconds=120))
+    try:
+        result = target(rank, world_size, config)
+    finally:
+        dist.destroy_process_group()
+    partial = Path(folder, f"rank{rank}.pkl.partial")
+    with open(partial, "wb") as f:
+        pickle.dump(result, f)
+    os.replace(partial, Path(folder, f"rank{rank}.pkl"))
+
+
+# ---------------------------------------------------------------- the lesson's problem and workers
+
+def make_problem(seed: int = 0, n: int = 16, d_in: int = 8,
+                 d_out: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+    """A small regression data set (x, y) that every process can rebuild from the seed."""
+    for label, v in (("n", n), ("d_in", d_in), ("d_out", d_out)):
+        expect(isinstance(v, int) and v >= 1, label, "an int >= 1", v)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d_in, generator=g)
+    y = x @ torch.randn(d_in, d_out, generator=g) + 0.1 * torch.randn(n, d_out, generator=g)
+    return x, y
+
+
+def make_model(seed: int = 0, d_in: int = 8, hidden: int = 16, d_out: int = 2) -> nn.Module:
+    """The two-layer network the lesson trains, with weights that depend only on ``seed``."""
+    for label, v in (("d_in", d_in), ("hidden", hidden), ("d_out", d_out)):
+        expect(isinstance(v, int) and v >= 1, label, "an int >= 1", v)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, d_out))
+
+
+def shard_indices(n: int, rank: int, world_size: int) -> list[int]:
+    """The rows rank ``rank`` trains on: every ``world_size``-th row, as DistributedSampler deals them."""
+    expect(isinstance(world_size, int) and world_size >= 1, "world_size", "an int >= 1", world_size)
+    expect(isinstance(rank, int) and 0 <= rank < world_size, "rank", f"an int in [0, {world_size})", rank)
+    expect(isinstance(n, int) and n >= world_size and n % world_size == 0, "n",
+           f"a multiple of world_size={world_size}", n)
+    return list(range(rank, n, world_size))
+
+
+def _gradients(model: nn.Module) -> list[np.ndarray]:
+    return [p.grad.detach().numpy().copy() for p in model.parameters()]
+
+
+def _parameters(model: nn.Module) -> list[np.ndarray]:
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+def reference_training(config: dict) -> dict:
+    """What one process gets on the whole batch: first gradients, losses and final parameters."""
+    expect(isinstance(config, dict), "config", "a dict", config)
+    seed, steps, lr = config.get("seed", 0), config.get("steps", 5), config.get("lr", 0.05)
+    x, y = make_problem(seed, config.get("n", 16))
+    model = make_model(seed)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses, first_grads = [], None
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        first_grads = _gradients(model) if first_grads is None else first_grads
+        optimizer.step()
+        losses.append(loss.item())
+    return {"grads": first_grads, "losses": losses, "params": _parameters(model)}
+
+
+def ddp_worker(rank: int, world_size: int, config: dict) -> dict:
+    """One rank of data-parallel training: its shard, DDP-averaged gradients, SGD steps."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    seed, steps, lr = config.get("seed", 0), config.get("steps", 5), config.get("lr", 0.05)
+    # 1. The simplest collective: every rank contributes a number, every rank gets the sum.
+    total = torch.tensor([float(rank + 1)])
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)
+    # 2. Each rank builds the same data and model, then keeps only its own rows.
+    x, y = make_problem(seed, config.get("n", 16))
+    rows = shard_indices(len(x), rank, world_size)
+    x, y = x[rows], y[rows]
+    model = DDP(make_model(seed))  # DDP copies rank 0's weights to all ranks at the start
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses, first_grads, step_times = [], None, []
+    for _ in range(steps):
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)  # the mean over this rank's rows only
+        loss.backward()  # DDP all-reduces the gradients here and divides by world_size
+        first_grads = _gradients(model) if first_grads is None else first_grads
+        optimizer.step()
+        step_times.append(time.perf_counter() - start)
+        losses.append(loss.item())
+    return {"rank": rank, "allreduce_sum": float(total), "rows": rows, "grads": first_grads,
+            "local_losses": losses, "params": _parameters(model), "step_seconds": step_times}
+
+
+def mismatched_worker(rank: int, world_size: int, config: dict) -> dict:
+    """A classic deadlock: rank 0 waits in all_reduce while the other ranks wait to receive from it."""
+    import torch.distributed as dist
+
+    t = torch.ones(1)
+    if rank == 0:
+        dist.all_reduce(t)  # needs every rank to call all_reduce too
+    else:
+        dist.recv(t, src=0)  # needs rank 0 to call send, which it never does
+    return {"rank": rank, "value": float(t)}
+
+if __name__ == "__main__":
+    _worker_main(*sys.argv[1:4])

@@ -1,0 +1,99 @@
+"""Tests of course_lib.distributed: real gloo processes, and no process left behind in any outcome."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import psutil
+import pytest
+
+from course_lib import distributed as D
+from course_lib.errors import CourseInputError
+
+
+def _children() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if p.is_running()]
+
+
+def test_find_free_port_can_be_bound():
+    port = D.find_free_port()
+    assert isinstance(port, int) and 0 < port < 65536
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", port))
+
+
+def test_run_workers_matches_one_process_and_leaves_no_child():
+    config = {"steps": 3, "seed": 1}
+    results = D.run_workers(D.ddp_worker, world_size=2, config=config, timeout=120)
+    assert [r["rank"] for r in results] == [0, 1]
+    assert all(r["allreduce_sum"] == 3.0 for r in results)  # 1 + 2
+    assert sorted(results[0]["rows"] + results[1]["rows"]) == list(range(16))
+    ref = D.reference_training(config)
+    for r in results:
+        for got, want in zip(r["grads"], ref["grads"], strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        for got, want in zip(r["params"], ref["params"], strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # the two local losses average to the full-batch loss (equal shards)
+    np.testing.assert_allclose((results[0]["local_losses"][0] + results[1]["local_losses"][0]) / 2,
+                               ref["losses"][0], rtol=1e-5)
+    assert _children() == []
+
+
+def test_timeout_stops_every_worker():
+    with pytest.raises(TimeoutError, match="still running"):
+        D.run_workers(D.mismatched_worker, world_size=2, timeout=3)
+    assert _children() == []
+
+
+def test_failing_worker_raises_with_its_output_and_leaves_no_child():
+    # a negative layer size makes torch raise inside the workers
+    with pytest.raises(D.WorkerError, match="exited with code"):
+        D.run_workers(D.ddp_worker, world_size=2, config={"n": -4}, timeout=120)
+    assert _children() == []
+
+
+
+def test_run_workers_rejects_bad_input():
+    with pytest.raises(CourseInputError, match="world_size"):
+        D.run_workers(D.ddp_worker, world_size=0)
+    with pytest.raises(CourseInputError, match="target"):
+        D.run_workers(lambda r, w, c: r)
+    with pytest.raises(CourseInputError, match="target"):
+        D.run_workers("course_lib.distributed.ddp_worker")
+    with pytest.raises(CourseInputError, match="config"):
+        D.run_workers(D.ddp_worker, config={"x": object()})
+    with pytest.raises(CourseInputError, match="timeout"):
+        D.run_workers(D.ddp_worker, timeout=-1)
+    assert _children() == []
+
+
+def test_shard_indices_partition_the_rows():
+    shards = [D.shard_indices(12, r, 3) for r in range(3)]
+    assert shards[1] == [1, 4, 7, 10]
+    assert sorted(sum(shards, [])) == list(range(12))
+    with pytest.raises(CourseInputError, match="rank"):
+        D.shard_indices(12, 3, 3)
+    with pytest.raises(CourseInputError, match="n"):
+        D.shard_indices(10, 0, 3)
+
+
+def test_make_problem_and_model_are_deterministic():
+    x1, y1 = D.make_problem(3, 8)
+    x2, y2 = D.make_problem(3, 8)
+    assert x1.shape == (8, 8) and y1.shape == (8, 2)
+    assert (x1 == x2).all() and (y1 == y2).all()
+    a, b = D.make_model(5), D.make_model(5)
+    assert all((p == q).all() for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    with pytest.raises(CourseInputError, match="n"):
+        D.make_problem(0, 0)
+    with pytest.raises(CourseInputError, match="hidden"):
+        D.make_model(0, hidden=0)
+
+
+def test_reference_training_lowers_the_loss():
+    ref = D.reference_training({"steps": 4})
+    assert len(ref["losses"]) == 4 and ref["losses"][-1] < ref["losses"][0]
+    with pytest.raises(CourseInputError, match="config"):
+        D.reference_training([1, 2])
