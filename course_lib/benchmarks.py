@@ -144,18 +144,7 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
     torch_dtype = torch.float64 if precision == "fp64" else torch.float32
 
     fn: Callable[[], object]
-    if library == "numpy":
-        rng = np.random.default_rng(0)
-        a = rng.standard_normal((n, n), dtype=np_dtype)
-        b = rng.standard_normal((n, n), dtype=np_dtype)
-        c = np.empty_like(a)
-        if op == "matmul":
-            def fn() -> object:
-                return np.matmul(a, b, out=c)
-        else:
-            def fn() -> object:
-                return np.add(a, b, out=c)
-    elif op == "copy_h2d":
+    if op == "copy_h2d":
         host = torch.randn(n, n, dtype=torch_dtype)
         if pinned and dev.type == "cuda":
             host = host.pin_memory()
@@ -163,16 +152,22 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
         def fn() -> object:
             return host.to(dev, non_blocking=False)
     else:
-        gen = torch.Generator().manual_seed(0)
-        ta = torch.randn(n, n, generator=gen, dtype=torch_dtype).to(dev)
-        tb = torch.randn(n, n, generator=gen, dtype=torch_dtype).to(dev)
-        tc = torch.empty_like(ta)
-        if op == "matmul":
-            def fn() -> object:
-                return torch.matmul(ta, tb, out=tc)
+        a: Any
+        b: Any
+        if library == "numpy":
+            rng = np.random.default_rng(0)
+            a = rng.standard_normal((n, n), dtype=np_dtype)
+            b = rng.standard_normal((n, n), dtype=np_dtype)
+            kernel: Callable[..., object] = np.matmul if op == "matmul" else np.add
         else:
-            def fn() -> object:
-                return torch.add(ta, tb, out=tc)
+            gen = torch.Generator().manual_seed(0)
+            a = torch.randn(n, n, generator=gen, dtype=torch_dtype).to(dev)
+            b = torch.randn(n, n, generator=gen, dtype=torch_dtype).to(dev)
+            kernel = torch.matmul if op == "matmul" else torch.add
+        c = a * 0  # a preallocated output of the same kind, dtype and device
+
+        def fn() -> object:
+            return kernel(a, b, out=c)
 
     previous = torch.backends.cuda.matmul.fp32_precision if dev.type == "cuda" else None
     if dev.type == "cuda":
