@@ -388,3 +388,12 @@ def _get_quiet(url: str) -> int:
         return _get(url)[0]
     except OSError:
         return 0
+
+
+def test_module_command_line_rejects_bad_arguments(capsys):
+    for argv, match in ((["--port", "0"], "port: expected an int"),
+                        (["--base-url", "visdom"], "base_url: expected")):
+        with pytest.raises(SystemExit) as exit_info:
+            visdom_server.main(argv)
+        assert exit_info.value.code == 2
+        assert match in capsys.readouterr().err
