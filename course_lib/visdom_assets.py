@@ -49,8 +49,14 @@ class Asset:
 
 
 _UNPKG = "https://unpkg.com/"
-_BOOTSTRAP = _UNPKG + "bootstrap@3.3.7/dist/"
 _MATHJAX_CDN = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.5/"
+
+
+def _npm(target: str, spec: str, member: str, source: str | None = None) -> Asset:
+    # Most of build.py's URLs are unpkg.com's copy of the very file the npm tarball holds.
+    package, version = spec.rsplit("@", 1)
+    return Asset(target, package, version, member, source or f"{_UNPKG}{spec}/{member}")
+
 
 # build.py's download list, file by file, with the npm package that ships the same file.
 # The unpkg.com URLs are npm packages already, so the mapping is one to one. The others:
@@ -65,58 +71,35 @@ _MATHJAX_CDN = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.5/"
 #       as fonts/classnames, and so do we
 # The svg font keeps build.py's odd name (with "#glyphicons_halflingsregular"): the server checks
 # for that exact file at start and would try to download it if it were missing.
+_GLYPHS = "fonts/glyphicons-halflings-regular"
 ASSETS: tuple[Asset, ...] = (
-    Asset("js/jquery.min.js", "jquery", "3.1.1", "dist/jquery.min.js",
-          _UNPKG + "jquery@3.1.1/dist/jquery.min.js"),
-    Asset("js/bootstrap.min.js", "bootstrap", "3.3.7", "dist/js/bootstrap.min.js",
-          _BOOTSTRAP + "js/bootstrap.min.js"),
-    Asset("js/react-react.min.js", "react", "16.2.0", "umd/react.production.min.js",
-          _UNPKG + "react@16.2.0/umd/react.production.min.js"),
-    Asset("js/react-dom.min.js", "react-dom", "16.2.0", "umd/react-dom.production.min.js",
-          _UNPKG + "react-dom@16.2.0/umd/react-dom.production.min.js"),
-    Asset("js/react-modal.min.js", "react-modal", "3.1.10", "dist/react-modal.min.js",
-          _UNPKG + "react-modal@3.1.10/dist/react-modal.min.js"),
-    Asset("js/plotly-plotly.min.js", "plotly.js-dist-min", "2.11.1", "plotly.min.js",
-          "https://cdn.plot.ly/plotly-2.11.1.min.js"),
-    Asset("js/sjcl.js", "sjcl", "1.0.7", "sjcl.js", _UNPKG + "sjcl@1.0.7/sjcl.js"),
-    Asset("js/layout-bin-packer.js.map", "layout-bin-packer", "1.4.0",
-          "dist/layout-bin-packer.js.map", _UNPKG + "layout-bin-packer@1.4.0/dist/layout-bin-packer.js.map"),
-    Asset("js/d3.v3.min.js", "d3", "3.5.17", "d3.min.js", "http://d3js.org/d3.v3.min.js"),
-    Asset("js/d3-selection-multi.v1.js", "d3-selection-multi", "1.0.1",
-          "build/d3-selection-multi.js", "https://d3js.org/d3-selection-multi.v1.js"),
-    Asset("js/saveSvgAsPng.js", "save-svg-as-png", "1.4.17", "lib/saveSvgAsPng.js",
-          _UNPKG + "save-svg-as-png@1.4.17/lib/saveSvgAsPng.js"),
-    Asset("css/react-resizable-styles.css", "react-resizable", "1.4.6", "css/styles.css",
-          _UNPKG + "react-resizable@1.4.6/css/styles.css"),
-    Asset("css/react-grid-layout-styles.css", "react-grid-layout", "0.16.3", "css/styles.css",
-          _UNPKG + "react-grid-layout@0.16.3/css/styles.css"),
-    Asset("css/bootstrap.min.css", "bootstrap", "3.3.7", "dist/css/bootstrap.min.css",
-          _BOOTSTRAP + "css/bootstrap.min.css"),
-    Asset("fonts/classnames", "classnames", "2.2.5", "index.js", _UNPKG + "classnames@2.2.5"),
-    Asset("js/layout_bin_packer.js", "layout-bin-packer", "1.4.0", "dist/layout-bin-packer.js",
-          _UNPKG + "layout-bin-packer@1.4.0/dist/layout-bin-packer.js"),
-    *(
-        Asset(f"fonts/glyphicons-halflings-regular.{ext}", "bootstrap", "3.3.7",
-              f"dist/fonts/glyphicons-halflings-regular.{ext}",
-              _BOOTSTRAP + f"fonts/glyphicons-halflings-regular.{ext}")
-        for ext in ("eot", "woff2", "woff", "ttf")
-    ),
-    Asset("fonts/glyphicons-halflings-regular.svg#glyphicons_halflingsregular", "bootstrap", "3.3.7",
-          "dist/fonts/glyphicons-halflings-regular.svg",
-          _BOOTSTRAP + "fonts/glyphicons-halflings-regular.svg#glyphicons_halflingsregular"),
-    *(
-        Asset(MATHJAX + path, "mathjax", "2.7.5", path, _MATHJAX_CDN + path)
-        for path in (
-            "config/Safe.js",
-            "config/TeX-AMS-MML_HTMLorMML.js",
-            "extensions/Safe.js",
-            "jax/output/SVG/fonts/TeX/fontdata.js",
-            "jax/output/SVG/jax.js",
-            "jax/output/SVG/fonts/TeX/Size1/Regular/Main.js",
-            "jax/output/SVG/config.js",
-            "MathJax.js",
-        )
-    ),
+    _npm("js/jquery.min.js", "jquery@3.1.1", "dist/jquery.min.js"),
+    _npm("js/bootstrap.min.js", "bootstrap@3.3.7", "dist/js/bootstrap.min.js"),
+    _npm("js/react-react.min.js", "react@16.2.0", "umd/react.production.min.js"),
+    _npm("js/react-dom.min.js", "react-dom@16.2.0", "umd/react-dom.production.min.js"),
+    _npm("js/react-modal.min.js", "react-modal@3.1.10", "dist/react-modal.min.js"),
+    _npm("js/plotly-plotly.min.js", "plotly.js-dist-min@2.11.1", "plotly.min.js",
+         "https://cdn.plot.ly/plotly-2.11.1.min.js"),
+    _npm("js/sjcl.js", "sjcl@1.0.7", "sjcl.js"),
+    _npm("js/layout-bin-packer.js.map", "layout-bin-packer@1.4.0", "dist/layout-bin-packer.js.map"),
+    _npm("js/d3.v3.min.js", "d3@3.5.17", "d3.min.js", "http://d3js.org/d3.v3.min.js"),
+    _npm("js/d3-selection-multi.v1.js", "d3-selection-multi@1.0.1", "build/d3-selection-multi.js",
+         "https://d3js.org/d3-selection-multi.v1.js"),
+    _npm("js/saveSvgAsPng.js", "save-svg-as-png@1.4.17", "lib/saveSvgAsPng.js"),
+    _npm("css/react-resizable-styles.css", "react-resizable@1.4.6", "css/styles.css"),
+    _npm("css/react-grid-layout-styles.css", "react-grid-layout@0.16.3", "css/styles.css"),
+    _npm("css/bootstrap.min.css", "bootstrap@3.3.7", "dist/css/bootstrap.min.css"),
+    _npm("fonts/classnames", "classnames@2.2.5", "index.js", _UNPKG + "classnames@2.2.5"),
+    _npm("js/layout_bin_packer.js", "layout-bin-packer@1.4.0", "dist/layout-bin-packer.js"),
+    *(_npm(f"{_GLYPHS}.{ext}", "bootstrap@3.3.7", f"dist/{_GLYPHS}.{ext}")
+      for ext in ("eot", "woff2", "woff", "ttf")),
+    _npm(f"{_GLYPHS}.svg#glyphicons_halflingsregular", "bootstrap@3.3.7", f"dist/{_GLYPHS}.svg",
+         f"{_UNPKG}bootstrap@3.3.7/dist/{_GLYPHS}.svg#glyphicons_halflingsregular"),
+    *(_npm(MATHJAX + path, "mathjax@2.7.5", path, _MATHJAX_CDN + path)
+      for path in ("config/Safe.js", "config/TeX-AMS-MML_HTMLorMML.js", "extensions/Safe.js",
+                   "jax/output/SVG/fonts/TeX/fontdata.js", "jax/output/SVG/jax.js",
+                   "jax/output/SVG/fonts/TeX/Size1/Regular/Main.js", "jax/output/SVG/config.js",
+                   "MathJax.js")),
 )
 
 # SHA-512 of each tarball (npm's "integrity" field), checked after every `npm pack`.
