@@ -10,6 +10,7 @@ that does not have the layout they expect.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -200,3 +201,32 @@ def write_moving_disc_video(path: str | Path, n_frames: int = 60, size: tuple[in
     finally:
         writer.release()
     return centres
+
+
+@lru_cache(maxsize=1)
+def _face_cascade() -> object:
+    from skimage import data
+    from skimage.feature import Cascade
+
+    return Cascade(data.lbp_frontal_face_cascade_filename())
+
+
+def detect_faces(image_rgb: np.ndarray, scale_factor: float = 1.2, min_size: int = 60,
+                 max_size: int = 300) -> list[tuple[int, int, int, int]]:
+    """Frontal faces as OpenCV-style (x, y, w, h) boxes, left to right, found by OpenCV's LBP cascade.
+
+    OpenCV 5 moved ``CascadeClassifier`` to opencv-contrib, so the trained cascade that
+    scikit-image ships (``lbpcascade_frontalface_opencv.xml``) runs in scikit-image's reader.
+    """
+    expect(isinstance(image_rgb, np.ndarray) and image_rgb.dtype == np.uint8
+           and image_rgb.ndim in (2, 3) and (image_rgb.ndim == 2 or image_rgb.shape[2] == 3),
+           "image_rgb", "a uint8 image of shape (H, W, 3) in RGB order, or (H, W)", image_rgb)
+    expect(isinstance(scale_factor, (int, float)) and scale_factor > 1.0, "scale_factor",
+           "a number > 1 (the step between window sizes)", scale_factor)
+    expect(isinstance(min_size, int) and isinstance(max_size, int) and 24 <= min_size <= max_size,
+           "min_size, max_size", "ints with 24 <= min_size <= max_size", (min_size, max_size))
+    found = _face_cascade().detect_multi_scale(  # type: ignore[attr-defined]
+        img=np.ascontiguousarray(image_rgb), scale_factor=float(scale_factor), step_ratio=1,
+        min_size=(min_size, min_size), max_size=(max_size, max_size))
+    boxes = [(int(d["c"]), int(d["r"]), int(d["width"]), int(d["height"])) for d in found]
+    return sorted(boxes)

@@ -9,6 +9,7 @@ from course_lib.errors import CourseInputError
 from course_lib.vision import (
     DisparityError,
     bgr_to_rgb,
+    detect_faces,
     disparity_error,
     homography_corner_error,
     image_to_tensor,
@@ -181,3 +182,23 @@ def test_write_moving_disc_video_refuses_bad_arguments(tmp_path):
         write_moving_disc_video(tmp_path / "clip.avi", n_frames=5, empty_frames=5)
     with pytest.raises(CourseInputError, match="background"):
         write_moving_disc_video(tmp_path / "clip.avi", background=np.zeros((10, 10), np.uint8))
+
+
+# -- face detection -----------------------------------------------------------------------------
+def test_detect_faces_finds_the_astronaut_and_nothing_in_noise():
+    from skimage import data
+
+    boxes = detect_faces(data.astronaut())
+    assert len(boxes) == 1
+    x, y, w, h = boxes[0]
+    assert 150 < x < 200 and 50 < y < 100 and 80 < w == h < 120  # her face, by eye: x~175, y~70
+    assert detect_faces(np.full((200, 200, 3), 128, np.uint8)) == []
+
+
+def test_detect_faces_refuses_bad_input():
+    with pytest.raises(CourseInputError, match="image_rgb: expected a uint8 image"):
+        detect_faces(np.zeros((100, 100, 3), np.float32))
+    with pytest.raises(CourseInputError, match="scale_factor"):
+        detect_faces(np.zeros((100, 100, 3), np.uint8), scale_factor=1.0)
+    with pytest.raises(CourseInputError, match="min_size"):
+        detect_faces(np.zeros((100, 100, 3), np.uint8), min_size=10)
