@@ -359,9 +359,10 @@ def test_bad_inputs_and_helpers():
         VisdomServer().url  # noqa: B018 - the property raises
 
 
-def test_run_foreground_until_ctrl_c():
+def test_run_foreground_until_ctrl_c(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "course_lib.visdom_server", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "course_lib.visdom_server", "--port", str(port),
+                             "--env-path", str(tmp_path / "env")],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
