@@ -2,7 +2,8 @@
 
 The course uses torch's current exporter, ``torch.onnx.export(..., dynamo=True)``: it captures
 the model with ``torch.export`` and translates the captured graph with onnxscript. The older
-TorchScript-based exporter (``dynamo=False``) still works but is deprecated since torch 2.9.
+TorchScript-based exporter (``dynamo=False``) still works, but since torch 2.9 it is no longer
+the default and raises a DeprecationWarning calling itself legacy.
 Both produce files that OpenCV 5's ``cv2.dnn.readNetFromONNX`` runs; lesson 09 shows it.
 """
 

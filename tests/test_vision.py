@@ -202,3 +202,23 @@ def test_detect_faces_refuses_bad_input():
         detect_faces(np.zeros((100, 100, 3), np.uint8), scale_factor=1.0)
     with pytest.raises(CourseInputError, match="min_size"):
         detect_faces(np.zeros((100, 100, 3), np.uint8), min_size=10)
+
+
+# -- the images lessons 08 and 09 use ship inside the wheels --------------------------------------
+SHIPPED_SKIMAGE_FILES = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "coins.png",
+                         "hubble_deep_field.jpg", "ihc.png", "moon.png", "retina.jpg", "rocket.jpg",
+                         "motorcycle_left.png", "motorcycle_right.png", "motorcycle_disp.npz",
+                         "lfw_subset.npy", "lbpcascade_frontalface_opencv.xml")
+
+
+def test_lesson_images_ship_in_the_wheels_and_need_no_download():
+    from pathlib import Path
+
+    from skimage import data
+    from sklearn.datasets import load_sample_image
+
+    folder = Path(data.data_dir)
+    missing = [name for name in SHIPPED_SKIMAGE_FILES if not (folder / name).is_file()]
+    assert not missing, f"scikit-image would download these with pooch: {missing}"
+    assert load_sample_image("china.jpg").shape == (427, 640, 3)
+    assert load_sample_image("flower.jpg").shape == (427, 640, 3)
