@@ -83,10 +83,15 @@ class Augment:
 
     The expensive pipeline, in the spirit of the usual ImageNet training augmentation: every
     call draws new random numbers from torch's generator (seeded per DataLoader worker).
+    It returns float32 in [0, 1], or with ``as_uint8=True`` the same values times 255, rounded
+    to uint8 (4x fewer bytes to move between processes).
     """
 
-    def __init__(self, size: int = 224, max_degrees: float = 15.0, blur_sigma: float = 1.0) -> None:
+    def __init__(self, size: int = 224, max_degrees: float = 15.0, blur_sigma: float = 1.0,
+                 as_uint8: bool = False) -> None:
         expect(isinstance(size, int) and size > 0, "size", "a positive int", size)
+        expect(isinstance(as_uint8, bool), "as_uint8", "True or False", as_uint8)
+        self.as_uint8 = as_uint8
         expect(isinstance(max_degrees, (int, float)) and max_degrees >= 0, "max_degrees",
                "a number of degrees >= 0", max_degrees)
         expect(isinstance(blur_sigma, (int, float)) and blur_sigma >= 0, "blur_sigma",
@@ -122,6 +127,8 @@ class Augment:
         if self.blur_sigma > 0:
             x = cv2.GaussianBlur(x, (0, 0), self.blur_sigma)
         x = np.clip(x, 0.0, 1.0)
+        if self.as_uint8:  # a quarter of the bytes to send from a worker; divide by 255 later
+            x = np.rint(x * 255.0).astype(np.uint8)
         return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))
 
 
@@ -242,9 +249,12 @@ class StepTimes:
         return sum(self.wait) / total if total else 0.0
 
     def summary(self) -> str:
-        """One line: steps, median wait and compute per step, share of time waiting."""
+        """One line: steps, first wait, median wait and compute per step, share of time waiting."""
+        if not self.wait:
+            return "0 steps"
         w, c = float(np.median(self.wait)) * 1e3, float(np.median(self.compute)) * 1e3
-        return (f"{len(self.wait)} steps: median wait {w:.1f} ms, median compute {c:.1f} ms, "
+        return (f"{len(self.wait)} steps: first batch after {self.wait[0] * 1e3:.0f} ms, then "
+                f"median wait {w:.1f} ms, median compute {c:.1f} ms; "
                 f"{100 * self.wait_fraction:.0f} % of the time waiting for data")
 
 

@@ -176,7 +176,8 @@ def test_time_steps() -> None:
     times = D.time_steps(loader, lambda batch: None, max_steps=3)
     assert len(times.wait) == len(times.compute) == 3
     assert 0.0 <= times.wait_fraction <= 1.0
-    assert "3 steps" in times.summary()
+    assert "3 steps" in times.summary() and "first batch after" in times.summary()
+    assert D.StepTimes().summary() == "0 steps" and D.StepTimes().wait_fraction == 0.0
     assert len(D.time_steps(loader, lambda batch: None).wait) == 5
     with pytest.raises(CourseInputError, match="step"):
         D.time_steps(loader, "not a function")  # type: ignore[arg-type]
