@@ -83,8 +83,13 @@ def test_augment_is_random_but_seedable() -> None:
     assert a.shape == (3, 64, 64) and a.dtype == torch.float32
     assert 0.0 <= float(a.min()) and float(a.max()) <= 1.0
     assert torch.equal(a, a2) and not torch.equal(a, b)
+    torch.manual_seed(0)
+    u8 = D.Augment(64, as_uint8=True)(img)
+    assert u8.dtype == torch.uint8 and (u8.float() / 255 - a).abs().max() <= 0.5 / 255 + 1e-6
     with pytest.raises(CourseInputError, match="max_degrees"):
         D.Augment(64, max_degrees=-1)
+    with pytest.raises(CourseInputError, match="as_uint8"):
+        D.Augment(64, as_uint8=1)  # type: ignore[arg-type]
 
 
 def test_image_folder_dataset(root: Path) -> None:
