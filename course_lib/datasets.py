@@ -79,7 +79,7 @@ class Resize:
 
 
 class Augment:
-    """Random rotated crop with flip, hue/saturation/brightness/contrast jitter, Gaussian blur.
+    """Random rotated crop with flip, colour jitter, Gaussian blur and Gaussian noise.
 
     The expensive pipeline, in the spirit of the usual ImageNet training augmentation: every
     call draws new random numbers from torch's generator (seeded per DataLoader worker).
@@ -88,7 +88,7 @@ class Augment:
     """
 
     def __init__(self, size: int = 224, max_degrees: float = 15.0, blur_sigma: float = 1.0,
-                 as_uint8: bool = False) -> None:
+                 noise_std: float = 0.02, as_uint8: bool = False) -> None:
         expect(isinstance(size, int) and size > 0, "size", "a positive int", size)
         expect(isinstance(as_uint8, bool), "as_uint8", "True or False", as_uint8)
         self.as_uint8 = as_uint8
@@ -96,7 +96,10 @@ class Augment:
                "a number of degrees >= 0", max_degrees)
         expect(isinstance(blur_sigma, (int, float)) and blur_sigma >= 0, "blur_sigma",
                "a number >= 0", blur_sigma)
+        expect(isinstance(noise_std, (int, float)) and noise_std >= 0, "noise_std",
+               "a number >= 0", noise_std)
         self.size, self.max_degrees, self.blur_sigma = size, float(max_degrees), float(blur_sigma)
+        self.noise_std = float(noise_std)
 
     def __call__(self, image_rgb: np.ndarray) -> torch.Tensor:
         h, w = image_rgb.shape[:2]
@@ -126,6 +129,9 @@ class Augment:
         x = (x - mean) * (0.8 + 0.4 * r[7]) + mean * (0.8 + 0.4 * r[8])
         if self.blur_sigma > 0:
             x = cv2.GaussianBlur(x, (0, 0), self.blur_sigma)
+        # 4. sensor-like Gaussian noise, drawn from torch's generator as well
+        if self.noise_std > 0:
+            x = x + self.noise_std * torch.randn(x.shape).numpy()
         x = np.clip(x, 0.0, 1.0)
         if self.as_uint8:  # a quarter of the bytes to send from a worker; divide by 255 later
             x = np.rint(x * 255.0).astype(np.uint8)

@@ -15,7 +15,6 @@ steps alone, so another pipeline (``cv2.dnn.blobFromImage`` with ``scalefactor=1
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from importlib import metadata, resources
@@ -27,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.data import DataIntegrityError
+from course_lib.data import DataIntegrityError, sha256
 from course_lib.devices import as_device
 from course_lib.errors import CourseInputError, describe, expect
 
@@ -171,14 +170,7 @@ def weights_path() -> Path:
 def file_sha256(path: str | Path) -> str:
     """The SHA-256 of a file as 64 hex digits."""
     expect(isinstance(path, (str, Path)), "path", "a str or pathlib.Path", path)
-    p = Path(path)
-    if not p.is_file():
-        raise CourseInputError(f"path: expected an existing file, got {str(path)!r}.")
-    h = hashlib.sha256()
-    with p.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256(path)
 
 
 def verify_weights(path: str | Path | None = None, expected: str = WEIGHTS_SHA256) -> Path:

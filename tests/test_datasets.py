@@ -88,6 +88,8 @@ def test_augment_is_random_but_seedable() -> None:
     assert u8.dtype == torch.uint8 and (u8.float() / 255 - a).abs().max() <= 0.5 / 255 + 1e-6
     with pytest.raises(CourseInputError, match="max_degrees"):
         D.Augment(64, max_degrees=-1)
+    with pytest.raises(CourseInputError, match="noise_std"):
+        D.Augment(64, noise_std=-0.1)
     with pytest.raises(CourseInputError, match="as_uint8"):
         D.Augment(64, as_uint8=1)  # type: ignore[arg-type]
 
