@@ -191,3 +191,10 @@ def test_keras_model_agrees_with_pytorch(model: P.EfficientNetLite0) -> None:
     assert P.imagenet_classes()[int(keras_logits[1].argmax())] == "espresso"
     with pytest.raises(CourseInputError, match="state_dict"):
         efficientnet_lite0_keras({"_fc.weight": torch.zeros(1000, 1280)})
+
+
+def test_load_state_dict_bad_inputs(tmp_path: Path) -> None:
+    with pytest.raises(CourseInputError, match="existing file"):
+        P.load_state_dict(tmp_path / "missing.pth")
+    with pytest.raises(CourseInputError, match="path"):
+        P.verify_weights(3)  # type: ignore[arg-type]
