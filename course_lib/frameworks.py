@@ -17,6 +17,7 @@ def import_tensorflow() -> ModuleType:
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     tf = importlib.import_module("tensorflow")
+    tf.get_logger().setLevel(logging.ERROR)  # in a Jupyter kernel TF resets it to INFO on import
     try:
         from absl import logging as absl_logging
 
