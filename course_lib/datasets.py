@@ -232,6 +232,20 @@ def single_thread_worker(worker_id: int) -> None:
 
 
 # -- measuring a loader -------------------------------------------------------------------------
+def worker_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process's live child processes, e.g. workers."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            t = child.cpu_times()
+        except psutil.Error:  # it ended between listing and asking
+            continue
+        total += t.user + t.system
+    return total
+
+
 def count_items(loader: Iterable[Any]) -> int:
     """Run through one epoch of ``loader`` and return how many items (not batches) it yielded."""
     n = 0

@@ -190,3 +190,15 @@ def test_time_steps() -> None:
         D.time_steps(loader, "not a function")  # type: ignore[arg-type]
     with pytest.raises(CourseInputError, match="max_steps"):
         D.time_steps(loader, lambda b: None, max_steps=0)
+
+
+def test_worker_cpu_seconds_counts_busy_workers(root: Path) -> None:
+    ds = D.ImageFolder(root, transform=D.Augment(96))
+    loader = DataLoader(ds, batch_size=32, num_workers=2, persistent_workers=True,
+                        worker_init_fn=D.single_thread_worker)
+    D.count_items(loader)  # start the workers
+    before = D.worker_cpu_seconds()
+    D.count_items(loader)
+    D.count_items(loader)
+    assert D.worker_cpu_seconds() - before > 0.0
+    del loader
