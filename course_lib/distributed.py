@@ -1,10 +1,11 @@
 """Data-parallel training on several local processes with torch.distributed (gloo), always cleaned up.
 
 :func:`run_workers` starts ``world_size`` fresh Python processes, each of which joins one
-gloo process group on 127.0.0.1 and calls a worker function that lives in an importable
+gloo process group and calls a worker function that lives in an importable
 module (such as :func:`ddp_worker` below). Every child is stopped when the run ends, whether
-it succeeded, raised or ran past its timeout. Results come back as pickle files written to a
-private temporary directory.
+it succeeded, raised or ran past its timeout. The ranks meet (the *rendezvous*) through a
+file in the run's private folder; gloo then connects them over the loopback interface.
+Results come back as pickle files written to that folder.
 """
 
 from __future__ import annotations
@@ -110,8 +111,7 @@ def run_workers(target: Worker, world_size: int = 2, config: dict | None = None,
         folder = Path(tmp)
         (folder / "config.json").write_text(config_text, encoding="utf-8")
         env = dict(os.environ)
-        env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(find_free_port()),
-                   WORLD_SIZE=str(world_size), OMP_NUM_THREADS=str(threads_per_worker),
+        env.update(WORLD_SIZE=str(world_size), OMP_NUM_THREADS=str(threads_per_worker),
                    PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         procs: list[subprocess.Popen] = []
         logs = []
@@ -161,16 +161,19 @@ def _worker_main(module: str, name: str, folder: str) -> None:
     for part in name.split("."):
         target = getattr(target, part)
     config = json.loads(Path(folder, "config.json").read_text(encoding="utf-8"))
-    dist.init_process_group("gloo", rank=rank, world_size=world_size,
-                            timeout=dt.timedelta(seconds=120))
+    # The ranks meet through a file in the run's private folder rather than a TCP store hosted
+    # by rank 0, so no rank depends on another still being alive while it shuts down.
+    dist.init_process_group("gloo", init_method=Path(folder, "store").as_uri(), rank=rank,
+                            world_size=world_size, timeout=dt.timedelta(seconds=120))
     try:
         result = target(rank, world_size, config)
+        partial = Path(folder, f"rank{rank}.pkl.partial")
+        with open(partial, "wb") as f:
+            pickle.dump(result, f)
+        os.replace(partial, Path(folder, f"rank{rank}.pkl"))
+        dist.barrier()  # every rank has finished its collectives before any tears down
     finally:
         dist.destroy_process_group()
-    partial = Path(folder, f"rank{rank}.pkl.partial")
-    with open(partial, "wb") as f:
-        pickle.dump(result, f)
-    os.replace(partial, Path(folder, f"rank{rank}.pkl"))
 
 
 # ---------------------------------------------------------------- the lesson's problem and workers
