@@ -11,9 +11,22 @@ import pytest
 from course_lib import distributed as D
 from course_lib.errors import CourseInputError
 
+_BEFORE: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _baseline():
+    """Remember the processes that existed before the test (e.g. multiprocessing's resource
+    tracker, which a spawn-based DataLoader test starts once per interpreter)."""
+    _BEFORE.clear()
+    _BEFORE.update(p.pid for p in psutil.Process().children(recursive=True))
+    yield
+
 
 def _children() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children(recursive=True) if p.is_running()]
+    """Processes this test started that are still running."""
+    return [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in _BEFORE and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
 def test_find_free_port_can_be_bound():

@@ -57,7 +57,7 @@ def test_notebook_is_well_formed(path):
     for i, c in enumerate(code):
         for out in c["outputs"]:
             assert out["output_type"] != "error", f"{path.name}: code cell {i} stores an error"
-            assert out.get("name") != "stderr", f"{path.name}: code cell {i} stores stderr: {_text(out)[:200]}"
+            assert out.get("name") != "stderr", f"{path.name}: cell {i} stores stderr: {_text(out)[:200]}"
             assert not MACHINE_PATH.search(_text(out)), f"{path.name}: cell {i} shows a machine path"
     assert path.stat().st_size < 1_500_000, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
 
