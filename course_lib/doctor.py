@@ -150,6 +150,10 @@ def _installed(dist: str) -> bool:
 
 def report(port: int = 8097, out=None, verbose: bool = False) -> int:
     """Print the report; return 0 when every required check passed, else 1."""
+    from course_lib.errors import expect
+
+    expect(isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536, "port",
+           "an int between 1 and 65535", port)
     out = out or sys.stdout
     checks = run_checks(port)
     checks = checks if verbose else _compact(checks)

@@ -35,6 +35,10 @@ def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
     """The installed version of each package (``None`` when it is missing), without importing it."""
     from importlib import metadata
 
+    from course_lib.errors import expect
+
+    expect(isinstance(packages, (tuple, list)) and all(isinstance(n, str) for n in packages),
+           "packages", "a tuple of import names such as ('torch', 'cv2')", packages)
     dist_names = {"cv2": "opencv-python-headless", "sklearn": "scikit-learn",
                   "skimage": "scikit-image", "tensorflow": "tensorflow-cpu"}
     result: dict[str, str | None] = {}

@@ -9,6 +9,7 @@ import pytest
 
 from course_lib import data, doctor
 from course_lib.cli import main
+from course_lib.errors import CourseInputError
 
 
 def test_report_on_this_checkout_passes():
@@ -68,3 +69,8 @@ def test_cli_solution_and_bad_input(capsys):
     with pytest.raises(SystemExit):
         main(["visdom", "--port", "0"])
     assert "expected a port number between 1 and 65535, got 0" in capsys.readouterr().err
+
+
+def test_report_rejects_a_bad_port():
+    with pytest.raises(CourseInputError, match="port: expected an int between 1 and 65535, got str '8097'"):
+        doctor.report(port="8097")

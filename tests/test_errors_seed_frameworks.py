@@ -61,3 +61,8 @@ def test_versions_reports_installed_and_missing():
     v = versions(("torch", "no-such-package-here"))
     assert v["torch"] is not None and v["torch"].startswith("2.13.0")
     assert v["no-such-package-here"] is None
+
+
+def test_versions_rejects_a_bare_string():
+    with pytest.raises(CourseInputError, match="packages: expected a tuple of import names"):
+        versions("torch")
