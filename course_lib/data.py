@@ -18,6 +18,7 @@ class DataIntegrityError(RuntimeError):
 
 def sha256(path: str | Path) -> str:
     """The SHA-256 of a file, as 64 hex digits."""
+    expect(isinstance(path, (str, Path)), "path", "a str or pathlib.Path", path)
     p = Path(path)
     if not p.is_file():
         raise CourseInputError(f"path: expected an existing file, got {str(path)!r}.")

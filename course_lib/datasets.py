@@ -21,6 +21,7 @@ from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from course_lib.data import DATA_DIR, DataIntegrityError, read_manifest, sha256
 from course_lib.errors import CourseInputError, describe, expect
+from course_lib.vision import bgr_to_rgb, image_to_tensor
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 Transform = Callable[[np.ndarray], torch.Tensor]
@@ -54,7 +55,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise CourseInputError(f"path: expected a readable image file, got {str(path)!r}.")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return bgr_to_rgb(image)
 
 
 def to_tensor(image_rgb: np.ndarray) -> torch.Tensor:
@@ -62,7 +63,7 @@ def to_tensor(image_rgb: np.ndarray) -> torch.Tensor:
     expect(isinstance(image_rgb, np.ndarray) and image_rgb.dtype == np.uint8
            and image_rgb.ndim == 3 and image_rgb.shape[2] == 3, "image_rgb",
            "a uint8 NumPy array of shape (H, W, 3)", image_rgb)
-    return torch.from_numpy(image_rgb.transpose(2, 0, 1).astype(np.float32) / 255.0)
+    return image_to_tensor(image_rgb)[0]
 
 
 # -- transforms (classes, so that worker processes can pickle them) -----------------------------

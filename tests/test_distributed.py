@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import psutil
 import pytest
@@ -27,13 +25,6 @@ def _children() -> list[psutil.Process]:
     """Processes this test started that are still running."""
     return [p for p in psutil.Process().children(recursive=True)
             if p.pid not in _BEFORE and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-
-
-def test_find_free_port_can_be_bound():
-    port = D.find_free_port()
-    assert isinstance(port, int) and 0 < port < 65536
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", port))
 
 
 def test_run_workers_matches_one_process_and_leaves_no_child():

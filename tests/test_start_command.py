@@ -15,15 +15,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from course_lib.visdom_server import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
@@ -67,7 +61,7 @@ async def _run_code(ws_url: str, code: str, timeout: float = 60) -> str:
 
 @pytest.fixture
 def started_course():
-    lab_port, visdom_port = _free_port(), _free_port()
+    lab_port, visdom_port = free_port(), free_port()
     env = {**os.environ, "COURSE_LAB_PORT": str(lab_port), "COURSE_VISDOM_PORT": str(visdom_port)}
     proc = subprocess.Popen(["bash", "scripts/start.sh"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
