@@ -1,4 +1,4 @@
-"""The ``course`` command: ``course doctor`` and ``course visdom --port N``."""
+"""The ``course`` command: ``doctor``, ``start``, ``visdom``, ``tensorboard`` and ``solution``."""
 
 from __future__ import annotations
 
@@ -11,27 +11,47 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course", description="Deep Learning Software, hands-on")
     sub = parser.add_subparsers(dest="command", required=True)
     doc = sub.add_parser("doctor", help="check versions, devices, Visdom and the shipped data")
-    doc.add_argument("--port", type=int, default=8097, help="where to look for Visdom (default 8097)")
+    doc.add_argument("--port", type=int, default=None,
+                     help="where to look for Visdom (default: $COURSE_VISDOM_PORT, else 8097)")
     doc.add_argument("-v", "--verbose", action="store_true", help="list every pinned package")
     vis = sub.add_parser("visdom", help="run a Visdom server on 127.0.0.1 in the foreground")
-    vis.add_argument("--port", type=int, default=8097)
+    vis.add_argument("--port", type=int, default=None, help="default: $COURSE_VISDOM_PORT, else 8097")
     vis.add_argument("--base-url", default="", help="path prefix, e.g. /visdom (default: none)")
+    sub.add_parser("start", help="run Visdom, TensorBoard and JupyterLab (what scripts/start.sh does)")
+    tb = sub.add_parser("tensorboard", help="run TensorBoard on 127.0.0.1 over the lessons' logs")
+    tb.add_argument("--port", type=int, default=None, help="default: $COURSE_TENSORBOARD_PORT, else 6006")
+    tb.add_argument("--logdir", default=None, help="default: $COURSE_RUNS_DIR, else runs/")
     sol = sub.add_parser("solution", help="print the reference solution of an exercise")
     sol.add_argument("exercise_id", help="e.g. 00.mean_squared_error")
     args = parser.parse_args(argv)
 
-    if args.command == "doctor":
-        from course_lib.doctor import report
+    from course_lib.errors import CourseInputError
+    from course_lib.settings import check_port, visdom_port
 
-        return report(port=args.port, verbose=args.verbose)
-    if args.command == "visdom":
-        if not 0 < args.port < 65536:
-            parser.error(f"--port: expected a port number between 1 and 65535, got {args.port}")
-        from course_lib.visdom_server import run_foreground
+    try:
+        port = getattr(args, "port", None)
+        if port is not None:
+            check_port(port, "--port")
+        if args.command == "doctor":
+            from course_lib.doctor import report
 
-        return run_foreground(args.port, base_url=args.base_url)
+            return report(port=visdom_port() if port is None else port, verbose=args.verbose)
+        if args.command == "visdom":
+            from course_lib.visdom_server import run_foreground
+
+            return run_foreground(visdom_port() if port is None else port, base_url=args.base_url)
+    except CourseInputError as exc:
+        parser.error(str(exc))
+    if args.command == "start":
+        from course_lib.launcher import main as start_main
+
+        return start_main([])
+    if args.command == "tensorboard":
+        from course_lib.tensorboard_server import main as tensorboard_main
+
+        return tensorboard_main([*(["--port", str(port)] if port else []),
+                                 *(["--logdir", args.logdir] if args.logdir else [])])
     if args.command == "solution":
-        from course_lib.errors import CourseInputError
         from course_lib.exercises import solution
 
         try:

@@ -117,8 +117,11 @@ def _extra_checks() -> list[Check]:
     return checks
 
 
-def run_checks(port: int = 8097) -> list[Check]:
-    """Every check, in the order the report prints them."""
+def run_checks(port: int | None = None) -> list[Check]:
+    """Every check, in the order the report prints them (Visdom on ``port``, default the setting)."""
+    from course_lib.settings import check_port, visdom_port
+
+    port = visdom_port() if port is None else check_port(port)
     return [_python_check(), *_package_checks(), *_device_checks(), *_visdom_checks(port),
             *_data_checks(), *_extra_checks()]
 
@@ -148,12 +151,13 @@ def _installed(dist: str) -> bool:
         return False
 
 
-def report(port: int = 8097, out=None, verbose: bool = False) -> int:
-    """Print the report; return 0 when every required check passed, else 1."""
-    from course_lib.errors import expect
+def report(port: int | None = None, out=None, verbose: bool = False) -> int:
+    """Print the report; return 0 when every required check passed, else 1.
 
-    expect(isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536, "port",
-           "an int between 1 and 65535", port)
+    Visdom is looked for on ``port``, by default ``$COURSE_VISDOM_PORT`` (else 8097)."""
+    from course_lib.settings import check_port, visdom_port
+
+    port = visdom_port() if port is None else check_port(port)
     out = out or sys.stdout
     checks = run_checks(port)
     checks = checks if verbose else _compact(checks)

@@ -11,31 +11,40 @@ import contextlib
 import io
 import logging
 import math
-import os
 import time
 import urllib.request
 from typing import Any
 
 from course_lib.errors import CourseInputError, expect
+from course_lib.settings import (
+    DEFAULT_VISDOM_PORT,
+    HOST,
+    VISDOM_ENV,
+    check_port,
+    visdom_base_url,
+    visdom_env_url,
+    visdom_port,
+)
 
-DEFAULT_PORT = 8097
+__all__ = ["DEFAULT_VISDOM_PORT", "LivePlot", "visdom_answers", "visdom_base_url"]
 
 
-def visdom_base_url() -> str:
-    """The path prefix Visdom serves under: ``$COURSE_VISDOM_BASE_URL`` (set on Binder) or ``""``."""
-    return os.environ.get("COURSE_VISDOM_BASE_URL", "").rstrip("/")
-
-
-def visdom_answers(port: int = DEFAULT_PORT, host: str = "127.0.0.1", timeout: float = 0.5,
+def visdom_answers(port: int | None = None, host: str = HOST, timeout: float = 0.5,
                    base_url: str | None = None) -> bool:
-    """True when a Visdom server answers on ``host:port`` within ``timeout`` seconds."""
-    expect(isinstance(port, int) and 0 < port < 65536, "port", "an int between 1 and 65535", port)
+    """True when a Visdom server answers on ``host:port`` (default ``$COURSE_VISDOM_PORT``)."""
+    port = visdom_port() if port is None else check_port(port)
     base_url = visdom_base_url() if base_url is None else base_url
     try:
         with urllib.request.urlopen(f"http://{host}:{port}{base_url}/", timeout=timeout) as r:
             return r.status == 200 and b"visdom" in r.read(4096).lower()
     except OSError:
         return False
+
+
+def window_id(title: str) -> str:
+    """The Visdom window id a plot titled ``title`` uses, so running a cell again replaces it."""
+    slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in title.lower()).strip("_")
+    return "live_" + ("_".join(filter(None, slug.split("_"))) or "plot")
 
 
 def _in_notebook() -> bool:
@@ -51,23 +60,29 @@ class LivePlot:
     """Plot one or more named series (``"train"``, ``"val"``) as they grow, step by step."""
 
     def __init__(self, title: str = "training loss", *, xlabel: str = "step", ylabel: str = "loss",
-                 use_visdom: bool = True, port: int = DEFAULT_PORT, env: str = "course",
-                 redraw_every: float = 1.0, show: bool | None = None) -> None:
+                 use_visdom: bool = True, port: int | None = None, env: str = VISDOM_ENV,
+                 redraw_every: float = 1.0, show: bool | None = None, announce: bool | None = None) -> None:
         expect(isinstance(title, str), "title", "a string", title)
         expect(isinstance(redraw_every, (int, float)) and redraw_every >= 0, "redraw_every",
                "a number of seconds >= 0", redraw_every)
+        expect(isinstance(env, str) and env.strip() == env != "" and "/" not in env, "env",
+               "a Visdom environment name such as 'course'", env)
         self.title, self.xlabel, self.ylabel = title, xlabel, ylabel
-        self.port, self.env, self.redraw_every = port, env, float(redraw_every)
+        self.port = visdom_port() if port is None else check_port(port)
+        self.env, self.redraw_every = env, float(redraw_every)
         self.history: dict[str, list[tuple[float, float]]] = {}
         self.show = _in_notebook() if show is None else show
         self.mode = "inline"
+        self._asked_visdom = bool(use_visdom)
         self.messages: list[str] = []
         self._vis: Any = None
         self._win: str | None = None
         self._handle: Any = None
         self._last_draw = 0.0
-        if use_visdom and visdom_answers(port):
+        if use_visdom and visdom_answers(self.port):
             self._connect()
+        if self.show if announce is None else announce:  # in a notebook, say where it draws
+            print(self.where())
         if self.show:
             from IPython.display import display
 
@@ -86,7 +101,7 @@ class LivePlot:
                 return super().request(*args, **kwargs)
 
         try:
-            vis = visdom.Visdom(server="http://127.0.0.1", port=self.port, env=self.env,
+            vis = visdom.Visdom(server=f"http://{HOST}", port=self.port, env=self.env,
                                 base_url=visdom_base_url() or "/",
                                 use_incoming_socket=False, raise_exceptions=True)
             vis._session = _Session()
@@ -103,17 +118,27 @@ class LivePlot:
         # visdom's client prints "Error connecting to Visdom server!" itself when an append
         # finds no server; the plot reports that once, in _fall_back, so keep the client quiet.
         with contextlib.redirect_stdout(io.StringIO()):
-            if self._win is None:
-                self._win = self._vis.line(X=x, Y=y, name=series, opts=opts)
+            if self._win is None:  # a fixed id: a second run replaces the window, never piles up
+                self._win = self._vis.line(X=x, Y=y, win=window_id(self.title), name=series, opts=opts)
             else:
                 self._vis.line(X=x, Y=y, win=self._win, name=series, update="append", opts=opts)
 
     @property
     def url(self) -> str | None:
-        """Where to watch the plot in a browser, when it streams to Visdom."""
+        """Where the learner's browser shows the plot, when it streams to Visdom (else ``None``)."""
         if self.mode != "visdom":
             return None
-        return f"http://127.0.0.1:{self.port}{visdom_base_url()}/env/{self.env}"
+        public_port = None if self.port == visdom_port() else self.port
+        return visdom_env_url(self.env, public_port)
+
+    def where(self) -> str:
+        """One line saying where the plot is drawn (printed when the plot is made)."""
+        if self.mode == "visdom":
+            return f"Live plot: streaming to Visdom, open {self.url}"
+        if not self._asked_visdom:
+            return "Live plot: drawn below (use_visdom=False)"
+        return (f"Live plot: drawn below (no Visdom server answered on {HOST}:{self.port}; "
+                "the start command runs one)")
 
     @property
     def window(self) -> str | None:

@@ -1,4 +1,4 @@
-"""Read back the scalars that ``tf.summary`` wrote (what TensorBoard would plot), without TensorBoard."""
+"""TensorBoard logs: a fresh run folder under ``runs/`` for a lesson, and the scalars read back."""
 
 from __future__ import annotations
 
@@ -6,6 +6,20 @@ from pathlib import Path
 
 from course_lib.errors import CourseInputError, expect
 from course_lib.frameworks import import_tensorflow
+
+
+def fresh_run_dir(name: str) -> Path:
+    """``runs/<name>`` (``$COURSE_RUNS_DIR/<name>``), emptied, for one run's logs: a rerun replaces it."""
+    import shutil
+
+    from course_lib.settings import runs_dir
+
+    expect(isinstance(name, str) and name.strip() == name != "" and not set(name) & set("/\\.:"),
+           "name", "a plain folder name such as '04_keras'", name)
+    folder = runs_dir() / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def event_files(logdir: str | Path) -> list[Path]:

@@ -24,10 +24,8 @@ from pathlib import Path
 from types import TracebackType
 
 from course_lib.errors import CourseInputError, describe
+from course_lib.settings import HOST, check_port, visdom_port
 from course_lib.visdom_assets import SETUP_COMMAND, missing_assets
-
-HOST = "127.0.0.1"
-DEFAULT_PORT = 8097
 
 _RUNNING: set[VisdomServer] = set()
 
@@ -45,7 +43,7 @@ def free_port() -> int:
 
 def port_in_use(port: int) -> bool:
     """True when ``port`` on 127.0.0.1 cannot be bound (another server holds it)."""
-    port = _check_port(port)
+    port = check_port(port)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as tornado does
         try:
@@ -53,12 +51,6 @@ def port_in_use(port: int) -> bool:
         except OSError:
             return True
     return False
-
-
-def _check_port(port: object) -> int:
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise CourseInputError(f"port: expected an int between 1 and 65535, got {describe(port)}.")
-    return port
 
 
 def normalise_base_url(base_url: str) -> str:
@@ -74,7 +66,7 @@ def normalise_base_url(base_url: str) -> str:
 
 def server_command(port: int, env_path: str | os.PathLike[str], base_url: str = "") -> list[str]:
     """The command line that runs Visdom on 127.0.0.1:``port`` (``-bind_local``), offline."""
-    port = _check_port(port)
+    port = check_port(port)
     if not isinstance(env_path, (str, os.PathLike)) or not str(env_path):
         raise CourseInputError(f"env_path: expected a folder path, got {describe(env_path)}.")
     cmd = [sys.executable, "-m", "visdom.server", "-port", str(port), "-bind_local",
@@ -123,7 +115,7 @@ class VisdomServer:
     def __init__(self, port: int | None = None, env_path: str | os.PathLike[str] | None = None,
                  base_url: str = "", *, startup_timeout: float = 30.0) -> None:
         if port is not None:
-            _check_port(port)
+            check_port(port)
         if env_path is not None and (not isinstance(env_path, (str, os.PathLike)) or not str(env_path)):
             raise CourseInputError(f"env_path: expected a folder path or None, got {describe(env_path)}.")
         if isinstance(startup_timeout, bool) or not isinstance(startup_timeout, (int, float)) \
@@ -243,7 +235,7 @@ def _stop_all() -> None:
 
 def run_foreground(port: int, base_url: str = "", *, env_path: str | None = None) -> int:
     """Run Visdom on 127.0.0.1:``port`` in this terminal until Ctrl-C; returns the exit status."""
-    port = _check_port(port)
+    port = check_port(port)
     base_url = normalise_base_url(base_url)
     try:
         _require_assets()
@@ -285,12 +277,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m course_lib.visdom_server",
                                      description="Run Visdom on 127.0.0.1 until Ctrl-C.")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=None,
+                        help="default: $COURSE_VISDOM_PORT, else 8097")
     parser.add_argument("--base-url", default="", help="path prefix, e.g. /visdom (default: none)")
     parser.add_argument("--env-path", default=None, help="where Visdom saves environments")
     args = parser.parse_args(argv)
     try:
-        return run_foreground(args.port, args.base_url, env_path=args.env_path)
+        port = visdom_port() if args.port is None else args.port
+        return run_foreground(port, args.base_url, env_path=args.env_path)
     except CourseInputError as exc:
         parser.error(str(exc))
     return 2  # pragma: no cover - parser.error exits

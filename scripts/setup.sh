@@ -36,3 +36,7 @@ fi
 
 # Visdom's JavaScript and CSS come from the npm registry, never from a CDN at start.
 .venv/bin/python -m course_lib.visdom_assets
+
+# JupyterLab's own settings for this environment (never the user's home): no news pop-up.
+mkdir -p .venv/share/jupyter/lab/settings
+cp scripts/lab-overrides.json .venv/share/jupyter/lab/settings/overrides.json

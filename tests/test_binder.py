@@ -150,14 +150,14 @@ def test_scripts_are_executable_bash():
     assert "python -m course_lib.visdom_assets" in post and "scripts/build-constraints.txt" in post
 
 
-def _run_start(tmp_path: Path, prefix: str | None) -> tuple[dict[str, str], list[str]]:
-    """Run binder/start with a stand-in `python` (records its arguments) and `env` as the command."""
+def _run_start(tmp_path: Path, prefix: str | None) -> tuple[dict[str, str], list[list[str]]]:
+    """Run binder/start with a stand-in `python` (records each call's arguments) and `env` as the command."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     record = tmp_path / "python-args"
     record.unlink(missing_ok=True)
     fake = bin_dir / "python"
-    fake.write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" > "{record}.tmp" && mv "{record}.tmp" "{record}"\n')
+    fake.write_text(f'#!/bin/bash\necho "$*" >> "{record}"\n')
     fake.chmod(0o755)
     env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "TMPDIR": str(tmp_path),
            "HOME": str(tmp_path)}
@@ -165,35 +165,58 @@ def _run_start(tmp_path: Path, prefix: str | None) -> tuple[dict[str, str], list
         env["JUPYTERHUB_SERVICE_PREFIX"] = prefix
     out = subprocess.run(["bash", str(BINDER / "start"), "env"], env=env, capture_output=True,
                          text=True, check=True, timeout=30).stdout
-    for _ in range(100):  # python was started in the background
-        if record.exists():
+    for _ in range(100):  # the servers were started in the background
+        if record.exists() and len(record.read_text().splitlines()) == 2:
             break
         subprocess.run(["sleep", "0.05"])
     seen = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    return seen, record.read_text().split()
+    return seen, sorted(line.split() for line in record.read_text().splitlines())
 
 
-def test_start_launches_visdom_where_the_proxy_and_live_plots_look(tmp_path):
+def test_start_launches_the_servers_where_the_proxy_and_the_lessons_look(tmp_path):
     from traitlets.config.loader import PyFileConfigLoader
 
-    from course_lib.live import DEFAULT_PORT
+    from course_lib.settings import DEFAULT_TENSORBOARD_PORT, DEFAULT_VISDOM_PORT
 
     config = PyFileConfigLoader("jupyter_server_config.py", path=str(BINDER)).load_config()
     servers = config.ServerProxy.servers
-    assert list(servers) == ["visdom"]
-    entry = servers["visdom"]
-    assert "command" not in entry, "Visdom is started by binder/start; the proxy only forwards"
-    assert entry["absolute_url"] is True and entry["port"] == DEFAULT_PORT == 8097
-    assert entry["launcher_entry"]["path_info"] == "visdom/"
+    assert sorted(servers) == ["tensorboard", "visdom"]
+    for name, entry in servers.items():
+        assert "command" not in entry, f"{name} is started by binder/start; the proxy only forwards"
+        assert entry["absolute_url"] is True
+        assert entry["launcher_entry"]["path_info"] == f"{name}/"
+    assert servers["visdom"]["port"] == DEFAULT_VISDOM_PORT == 8097
+    assert servers["tensorboard"]["port"] == DEFAULT_TENSORBOARD_PORT == 6006
 
-    for prefix, base in (("/user/ann-abc123/", "/user/ann-abc123/visdom"), (None, "/visdom")):
-        seen, args = _run_start(tmp_path, prefix)
-        assert seen["COURSE_VISDOM_BASE_URL"] == base
+    for prefix in ("/user/ann-abc123/", None):
+        # jupyter-server-proxy forwards <prefix><name>/... unchanged (absolute_url), so each
+        # server serves under that path and the browser opens that path on the Jupyter server.
+        root = (prefix or "/").rstrip("/")
+        seen, calls = _run_start(tmp_path, prefix)
+        assert seen["COURSE_VISDOM_BASE_URL"] == seen["COURSE_VISDOM_PUBLIC_URL"] == f"{root}/visdom"
+        assert seen["COURSE_TENSORBOARD_PUBLIC_URL"] == f"{root}/tensorboard"
+        assert seen["COURSE_VISDOM_PORT"] == str(servers["visdom"]["port"])
+        assert seen["COURSE_TENSORBOARD_PORT"] == str(servers["tensorboard"]["port"])
         assert seen["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(BINDER)
-        assert args == ["-m", "course_lib.visdom_server", "--port", str(entry["port"]),
-                        "--base-url", base]
-        # jupyter-server-proxy forwards <prefix><name>/... unchanged (absolute_url), so:
-        assert base == (prefix or "/").rstrip("/") + "/" + next(iter(servers))
+        assert calls == [
+            ["-m", "course_lib.tensorboard_server", "--port", "6006", "--path-prefix", f"{root}/tensorboard"],
+            ["-m", "course_lib.visdom_server", "--port", "8097", "--base-url", f"{root}/visdom"],
+        ]
+
+
+def test_binder_kernels_print_addresses_relative_to_the_jupyter_server(monkeypatch):
+    from course_lib import settings
+
+    monkeypatch.setenv("COURSE_VISDOM_PUBLIC_URL", "/user/ann-abc123/visdom")
+    monkeypatch.setenv("COURSE_TENSORBOARD_PUBLIC_URL", "/user/ann-abc123/tensorboard")
+    assert settings.visdom_env_url() == "/user/ann-abc123/visdom/env/course"
+    assert settings.tensorboard_public_url() == "/user/ann-abc123/tensorboard/"
+
+
+def test_post_build_installs_the_lab_settings_and_trusts_the_lessons():
+    post = (BINDER / "postBuild").read_text()
+    assert "cp scripts/lab-overrides.json" in post and "/share/jupyter/lab/settings" in post
+    assert "jupyter trust notebooks/*.ipynb" in post
 
 
 # -- repo2docker -------------------------------------------------------------------------------

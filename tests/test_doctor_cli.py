@@ -68,7 +68,7 @@ def test_cli_solution_and_bad_input(capsys):
     assert "no exercise '00.nope'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["visdom", "--port", "0"])
-    assert "expected a port number between 1 and 65535, got 0" in capsys.readouterr().err
+    assert "--port: expected an int between 1 and 65535, got int 0" in capsys.readouterr().err
 
 
 def test_report_rejects_a_bad_port():

@@ -1,5 +1,8 @@
-"""The README's start command, for real: JupyterLab and Visdom come up on 127.0.0.1, their
-URLs are printed, a notebook opens and its kernel runs code, and Ctrl-C stops everything."""
+"""The README's start command, for real: JupyterLab, Visdom and TensorBoard come up on 127.0.0.1
+on the ports their variables name, their URLs are printed, a notebook opens trusted and its
+kernel streams a LivePlot to that Visdom, and Ctrl-C, SIGTERM or SIGHUP stops everything, also
+when the command was started in the background. A taken port or a server that never answers
+gets a one-line message and a non-zero exit."""
 
 import asyncio
 import json
@@ -59,49 +62,94 @@ async def _run_code(ws_url: str, code: str, timeout: float = 60) -> str:
     return printed
 
 
+def start_course(extra_env: dict[str, str] | None = None, background: bool = False,
+                 wait_for: str = "Press Ctrl-C", timeout: float = 240):
+    """Run the start command on free ports; return (process, output so far, ports)."""
+    ports = {"lab": free_port(), "visdom": free_port(), "tensorboard": free_port()}
+    env = {**os.environ, "COURSE_LAB_PORT": str(ports["lab"]), "COURSE_VISDOM_PORT": str(ports["visdom"]),
+           "COURSE_TENSORBOARD_PORT": str(ports["tensorboard"]), **(extra_env or {})}
+    # In the background, as a script would start it: bash then sets SIGINT to "ignored".
+    cmd = ["bash", "-c", "bash scripts/start.sh & wait"] if background else ["bash", "scripts/start.sh"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if wait_for in line:
+            break
+    return proc, "".join(lines), ports
+
+
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGINT) -> None:
+    """Send ``sig`` to the command's process group; SIGKILL it if it has not ended in 30 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def launcher_of(proc: subprocess.Popen) -> psutil.Process:
+    """The Python process that runs course_lib.launcher under the start command."""
+    for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
+        if "course_lib.launcher" in " ".join(p.cmdline()):
+            return p
+    raise AssertionError("no course_lib.launcher process under the start command")
+
+
+def listening(ports) -> set[int]:
+    """Which of ``ports`` something listens on (any address)."""
+    return {c.laddr.port for c in psutil.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port in set(ports)}
+
+
+def still_alive(pids) -> list[int]:
+    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
 @pytest.fixture
 def started_course():
-    lab_port, visdom_port = free_port(), free_port()
-    env = {**os.environ, "COURSE_LAB_PORT": str(lab_port), "COURSE_VISDOM_PORT": str(visdom_port)}
-    proc = subprocess.Popen(["bash", "scripts/start.sh"], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    lines: list[str] = []
+    proc, output, ports = start_course()
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        yield proc, "".join(lines), lab_port, visdom_port
+        yield proc, output, ports
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc)
 
 
-def test_start_command_serves_lab_and_visdom(started_course):
-    proc, output, lab_port, visdom_port = started_course
+def test_start_command_serves_lab_visdom_and_tensorboard(started_course):
+    proc, output, ports = started_course
+    lab_port, visdom_port, tb_port = ports["lab"], ports["visdom"], ports["tensorboard"]
     lab = re.search(rf"http://127\.0\.0\.1:{lab_port}/lab/tree/notebooks/00_welcome\.ipynb\?token=(\w+)",
                     output)
     assert lab, output
-    assert f"http://127.0.0.1:{visdom_port}/" in output
+    # The printed Visdom address opens the environment the lessons post to, on the chosen port.
+    assert f"http://127.0.0.1:{visdom_port}/env/course" in output
+    assert f"http://127.0.0.1:{tb_port}/" in output
     token = lab.group(1)
     base = f"http://127.0.0.1:{lab_port}"
 
     status, page = _get(lab.group(0))
     assert status == 200 and b"JupyterLab" in page
-    status, body = _get(f"http://127.0.0.1:{visdom_port}/")
+    status, body = _get(f"http://127.0.0.1:{visdom_port}/env/course")
     assert status == 200 and b"visdom" in body.lower()
+    status, body = _get(f"http://127.0.0.1:{tb_port}/")
+    assert status == 200 and b"tensorboard" in body.lower()
     with pytest.raises(urllib.error.HTTPError) as denied:  # the token is required
         _get(f"{base}/api/contents/notebooks")
     assert denied.value.code == 403
+
+    # Lab's own settings for this environment switch the news pop-up off (overrides.json
+    # replaces the schema's defaults; the user's own settings stay empty).
+    _, raw = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}")
+    notification = json.loads(raw)
+    assert notification["schema"]["properties"]["fetchNews"]["default"] == "false"
+    assert notification["schema"]["properties"]["checkForUpdates"]["default"] is False
 
     _, nb = _get(f"{base}/api/contents/notebooks/00_welcome.ipynb?token={token}")
     assert json.loads(nb)["content"]["cells"][0]["source"].startswith("# 00")
@@ -109,20 +157,83 @@ def test_start_command_serves_lab_and_visdom(started_course):
                     {"path": "notebooks/00_welcome.ipynb", "type": "notebook", "name": "",
                      "kernel": {"name": "python3"}})
     ws = f"ws://127.0.0.1:{lab_port}/api/kernels/{session['kernel']['id']}/channels?token={token}"
-    printed = asyncio.run(_run_code(ws, "import course_lib, sys\nprint(6 * 7, course_lib.__version__)"))
-    assert printed.strip() == "42 0.1.0"
+    # A kernel that Lab starts knows the ports, and its LivePlot streams to this Visdom.
+    printed = asyncio.run(_run_code(ws, (
+        "import os, course_lib\n"
+        "from course_lib.live import LivePlot\n"
+        "plot = LivePlot('start test', announce=True, show=False)\n"
+        "for i in range(7): plot.log(i, train=1 / (i + 1))\n"
+        "print(6 * 7, course_lib.__version__, os.environ['COURSE_VISDOM_PORT'], plot.mode)\n")))
+    assert f"Live plot: streaming to Visdom, open http://127.0.0.1:{visdom_port}/env/course" in printed
+    assert printed.strip().splitlines()[-1] == f"42 0.1.0 {visdom_port} visdom"
+    import visdom
 
-    # Both servers listen on the loopback interface only.
+    client = visdom.Visdom(port=visdom_port, env="course", use_incoming_socket=False, raise_exceptions=True)
+    window = json.loads(client.get_window_data(win="live_start_test"))
+    assert [len(trace["y"]) for trace in window["content"]["data"]] == [7]
+    log = (ROOT / ".venv" / "logs" / "jupyterlab.log").read_text()
+    assert "is not trusted" not in log, "the lessons should open trusted"
+
+    # All three servers listen on the loopback interface only.
     children = psutil.Process(proc.pid).children(recursive=True)
-    ports = {c.laddr for p in children for c in p.net_connections(kind="inet")
+    addrs = {c.laddr for p in children for c in p.net_connections(kind="inet")
              if c.status == psutil.CONN_LISTEN}
-    assert {lab_port, visdom_port} <= {a.port for a in ports}
-    assert all(a.ip in ("127.0.0.1", "::1") for a in ports), ports
+    assert set(ports.values()) <= {a.port for a in addrs}
+    assert all(a.ip in ("127.0.0.1", "::1") for a in addrs), addrs
 
-    # Ctrl-C stops both.
-    pids = [proc.pid, *(c.pid for c in children)]
-    os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(timeout=30)
+    # Ctrl-C stops them all, kernels included.
+    pids = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
+    stop_group(proc, signal.SIGINT)
     time.sleep(1)
-    alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
-    assert not alive, f"processes still running after Ctrl-C: {alive}"
+    assert not still_alive(pids), f"processes still running after Ctrl-C: {still_alive(pids)}"
+    assert not listening(ports.values())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_signal_stops_everything_even_when_started_in_the_background(sig):
+    proc, output, ports = start_course(background=True)
+    try:
+        assert "Press Ctrl-C" in output, output
+        launcher = launcher_of(proc)
+        pids = [launcher.pid, *(c.pid for c in launcher.children(recursive=True))]
+        assert len(pids) >= 4, "the launcher should run Visdom, TensorBoard and Lab"
+        launcher.send_signal(sig)  # kill -INT / -TERM / -HUP, or a closed terminal
+        launcher.wait(timeout=30)
+        time.sleep(1)
+        assert not still_alive(pids), f"still running after {sig.name}: {still_alive(pids)}"
+        assert not listening(ports.values())
+    finally:
+        stop_group(proc, signal.SIGKILL)
+
+
+def test_a_taken_port_gets_one_line_naming_the_port_and_its_variable():
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        proc, output, _ = start_course({"COURSE_TENSORBOARD_PORT": str(taken)}, wait_for="\0")
+        code = proc.wait(timeout=60)
+    assert code == 1
+    message = [line for line in output.splitlines() if line.startswith("[start]")]
+    assert message == [f"[start] port {taken} (TensorBoard) is already in use on 127.0.0.1; choose "
+                       f"another with COURSE_TENSORBOARD_PORT, e.g. COURSE_TENSORBOARD_PORT={taken + 1} "
+                       "bash scripts/start.sh"], output
+
+
+def test_a_server_that_never_answers_is_named_and_the_exit_status_is_not_zero():
+    # JupyterLab needs seconds to answer on this machine; a 1 s limit is too short for it.
+    proc, output, ports = start_course({"COURSE_START_TIMEOUT": "1"}, wait_for="\0")
+    code = proc.wait(timeout=60)
+    assert code == 1, output
+    assert f"JupyterLab did not answer on 127.0.0.1:{ports['lab']} within 1 s" in output
+    assert "JupyterLab (the first lesson)" not in output and "/lab/tree/" not in output, "no URL printed"
+    assert not listening(ports.values())
+
+
+def test_a_bad_port_variable_is_refused_in_one_line():
+    proc, output, _ = start_course({"COURSE_VISDOM_PORT": "80x"}, wait_for="\0")
+    assert proc.wait(timeout=60) == 2
+    assert "[start] COURSE_VISDOM_PORT: expected a port number between 1 and 65535, got '80x'." in output
+    assert "Traceback" not in output

@@ -1,0 +1,100 @@
+"""Where the course's servers listen and where a browser finds them, read from the environment.
+
+One variable per setting, read by the start command, by every kernel JupyterLab starts (they
+inherit the start command's environment), by ``LivePlot`` and by ``course doctor``:
+
+=============================  ==========================================================
+``COURSE_LAB_PORT``            JupyterLab's port (default 8888)
+``COURSE_VISDOM_PORT``         Visdom's port (default 8097)
+``COURSE_TENSORBOARD_PORT``    TensorBoard's port (default 6006)
+``COURSE_VISDOM_BASE_URL``     the path Visdom serves under (Binder: ``/user/<name>/visdom``)
+``COURSE_VISDOM_PUBLIC_URL``   Visdom's address as the learner's browser sees it
+``COURSE_TENSORBOARD_PUBLIC_URL``  the same for TensorBoard
+``COURSE_RUNS_DIR``            where lessons write TensorBoard logs (default ``runs/``)
+=============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from course_lib.errors import CourseInputError, describe
+
+HOST = "127.0.0.1"
+DEFAULT_LAB_PORT = 8888
+DEFAULT_VISDOM_PORT = 8097
+DEFAULT_TENSORBOARD_PORT = 6006
+VISDOM_ENV = "course"  # the Visdom environment every LivePlot posts to
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+PORT_VARIABLES = {"lab": "COURSE_LAB_PORT", "visdom": "COURSE_VISDOM_PORT",
+                  "tensorboard": "COURSE_TENSORBOARD_PORT"}
+_DEFAULTS = {"lab": DEFAULT_LAB_PORT, "visdom": DEFAULT_VISDOM_PORT,
+             "tensorboard": DEFAULT_TENSORBOARD_PORT}
+
+
+def check_port(port: object, name: str = "port") -> int:
+    """``port`` if it is an int from 1 to 65535 (``bool`` refused), else CourseInputError."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise CourseInputError(f"{name}: expected an int between 1 and 65535, got {describe(port)}.")
+    return port
+
+
+def server_port(server: str) -> int:
+    """The port of ``server`` ("lab", "visdom" or "tensorboard"): its variable, or the default."""
+    if server not in PORT_VARIABLES:
+        raise CourseInputError(f"server: expected one of {sorted(PORT_VARIABLES)}, got {server!r}.")
+    var = PORT_VARIABLES[server]
+    raw = os.environ.get(var, "").strip()
+    if not raw:
+        return _DEFAULTS[server]
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 65536:
+        raise CourseInputError(f"{var}: expected a port number between 1 and 65535, got {raw!r}.")
+    return value
+
+
+def visdom_port() -> int:
+    """Visdom's port: ``$COURSE_VISDOM_PORT`` or 8097."""
+    return server_port("visdom")
+
+
+def visdom_base_url() -> str:
+    """The path prefix Visdom serves under: ``$COURSE_VISDOM_BASE_URL`` (set on Binder) or ``""``."""
+    return os.environ.get("COURSE_VISDOM_BASE_URL", "").strip().rstrip("/")
+
+
+def visdom_public_url(port: int | None = None) -> str:
+    """Visdom's address in the learner's browser (a path relative to the Jupyter server on Binder)."""
+    public = os.environ.get("COURSE_VISDOM_PUBLIC_URL", "").strip().rstrip("/")
+    if public and port is None:
+        return public
+    port = visdom_port() if port is None else check_port(port)
+    return f"http://{HOST}:{port}{visdom_base_url()}"
+
+
+def visdom_env_url(env: str = VISDOM_ENV, port: int | None = None) -> str:
+    """The page that opens Visdom on environment ``env``, where the lessons' plots appear."""
+    if not isinstance(env, str) or not env or any(c in env for c in "/?#") or env != env.strip():
+        raise CourseInputError(f"env: expected a Visdom environment name such as 'course', "
+                               f"got {describe(env)}.")
+    return f"{visdom_public_url(port)}/env/{env}"
+
+
+def tensorboard_public_url(port: int | None = None) -> str:
+    """TensorBoard's address in the learner's browser."""
+    public = os.environ.get("COURSE_TENSORBOARD_PUBLIC_URL", "").strip().rstrip("/")
+    if public and port is None:
+        return public + "/"
+    port = server_port("tensorboard") if port is None else check_port(port)
+    return f"http://{HOST}:{port}/"
+
+
+def runs_dir() -> Path:
+    """The folder TensorBoard serves and lessons log to: ``$COURSE_RUNS_DIR`` or ``runs/``."""
+    raw = os.environ.get("COURSE_RUNS_DIR", "").strip()
+    return Path(raw).expanduser().resolve() if raw else REPO_ROOT / "runs"
