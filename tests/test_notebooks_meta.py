@@ -47,6 +47,12 @@ def test_notebook_is_well_formed(path):
     nb = _load(path)
     cells = nb["cells"]
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    # JupyterLab rewrites a kernelspec that differs from the kernel's own and marks the lesson
+    # modified as soon as it opens; store exactly what the installed kernel announces.
+    from jupyter_client.kernelspec import get_kernel_spec
+
+    assert nb["metadata"]["kernelspec"]["display_name"] == get_kernel_spec("python3").display_name, \
+        f"{path.name}: kernelspec display_name makes Lab mark the lesson modified on opening"
     assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     for heading in ("You will learn", "You need", "Summary"):

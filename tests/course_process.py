@@ -1,0 +1,66 @@
+"""Run the README's start command for a test, and look at what it left running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+from course_lib.visdom_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_course(extra_env: dict[str, str] | None = None, background: bool = False,
+                 wait_for: str = "Press Ctrl-C", timeout: float = 240):
+    """Run the start command on free ports; return (process, output so far, ports)."""
+    ports = {"lab": free_port(), "visdom": free_port(), "tensorboard": free_port()}
+    env = {**os.environ, "COURSE_LAB_PORT": str(ports["lab"]), "COURSE_VISDOM_PORT": str(ports["visdom"]),
+           "COURSE_TENSORBOARD_PORT": str(ports["tensorboard"]), **(extra_env or {})}
+    # In the background, as a script would start it: bash then sets SIGINT to "ignored".
+    cmd = ["bash", "-c", "bash scripts/start.sh & wait"] if background else ["bash", "scripts/start.sh"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if wait_for in line:
+            break
+    return proc, "".join(lines), ports
+
+
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGINT) -> None:
+    """Send ``sig`` to the command's process group; SIGKILL it if it has not ended in 30 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def launcher_of(proc: subprocess.Popen) -> psutil.Process:
+    """The Python process that runs course_lib.launcher under the start command."""
+    for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
+        if "course_lib.launcher" in " ".join(p.cmdline()):
+            return p
+    raise AssertionError("no course_lib.launcher process under the start command")
+
+
+def listening(ports) -> set[int]:
+    """Which of ``ports`` something listens on (any address)."""
+    return {c.laddr.port for c in psutil.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port in set(ports)}
+
+
+def still_alive(pids) -> list[int]:
+    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
