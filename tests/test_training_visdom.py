@@ -14,7 +14,7 @@ from torch import nn
 from course_lib.digits import load_digits_split
 from course_lib.live import LivePlot
 from course_lib.training import fit
-from course_lib.visdom_server import VisdomServer
+from course_lib.visdom_server import VisdomServer, free_port
 
 # visdom 0.2.4's client calls logger.warn; that is its business, not a failure of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning")
@@ -106,3 +106,24 @@ def test_fit_survives_the_server_stopping_mid_run(split, capsys):
     assert history.steps == 46 and len(history.val_loss) == 2
     assert plot.mode == "inline" and "at step 30" in capsys.readouterr().out
     assert [v for _, v in plot.history["train"]] == [v for _, v in history.step_loss]
+
+
+def test_the_port_variable_and_a_rerun_replace_the_window_not_pile_up(monkeypatch):
+    with VisdomServer() as server:
+        monkeypatch.setenv("COURSE_VISDOM_PORT", str(server.port))  # as the start command sets it
+        first = LivePlot("rerun check", show=False)
+        assert first.mode == "visdom" and first.port == server.port
+        assert first.url == f"http://127.0.0.1:{server.port}/env/course"
+        assert first.where() == f"Live plot: streaming to Visdom, open {first.url}"
+        for step in range(10):
+            first.log(step, train=1.0 / (step + 1))
+        again = LivePlot("rerun check", show=False)  # the learner runs the cell again
+        for step in range(4):
+            again.log(step, train=2.0)
+        assert again.window == first.window == "live_rerun_check"
+        window = _window(server, again)
+        assert [len(t["y"]) for t in window["content"]["data"]] == [4]
+        monkeypatch.setenv("COURSE_VISDOM_PUBLIC_URL", "/user/ann/visdom")
+        assert again.url == "/user/ann/visdom/env/course"
+    silent = LivePlot("x", port=free_port(), show=False)
+    assert silent.where().startswith("Live plot: drawn below (no Visdom server answered on 127.0.0.1:")
