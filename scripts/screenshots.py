@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Make the README's two screenshots from a real run, and store them under docs/.
+
+    .venv/bin/python scripts/screenshots.py
+
+It runs the browser tests (tests/test_browser.py: the start command, JupyterLab running lesson
+05 through its menu, the Visdom page the start command printed) with COURSE_SCREENSHOTS set,
+so the pictures are taken at the moments those tests check. Each is then reduced to a palette
+PNG of at most 150 kB: docs/lab-lesson-05.png and docs/visdom-lesson-05.png.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+NAMES = ("lab-lesson-05.png", "visdom-lesson-05.png")
+LIMIT = 150_000
+
+
+def shrink(source: Path, target: Path, limit: int = LIMIT) -> int:
+    """Save ``source`` as a palette PNG no larger than ``limit`` bytes; returns its size."""
+    image = Image.open(source).convert("RGB")
+    for colours, scale in ((128, 1.0), (64, 1.0), (64, 0.85), (32, 0.75)):
+        resized = image if scale == 1.0 else image.resize(
+            (int(image.width * scale), int(image.height * scale)), Image.LANCZOS)
+        resized.quantize(colors=colours, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
+        if target.stat().st_size <= limit:
+            return target.stat().st_size
+    raise SystemExit(f"{target.name} is still {target.stat().st_size} bytes, over {limit}")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, COURSE_SCREENSHOTS=tmp)
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+                               "tests/test_browser.py"], cwd=ROOT, env=env)
+        if done.returncode != 0:
+            print("the browser tests failed; no screenshots were stored", file=sys.stderr)
+            return done.returncode
+        DOCS.mkdir(exist_ok=True)
+        for name in NAMES:
+            size = shrink(Path(tmp) / name, DOCS / name)
+            print(f"docs/{name}: {size / 1000:.0f} kB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
