@@ -253,11 +253,13 @@ def run_foreground(port: int, base_url: str = "", *, env_path: str | None = None
     print(f"[visdom] serving http://{HOST}:{port}{base_url}/ (127.0.0.1 only, offline). "
           "Press Ctrl-C to stop.", flush=True)
 
-    def _on_sigterm(signum: int, frame: object) -> None:
+    def _on_stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # SIGINT too: started in the background by a script, this process inherits it as ignored.
+    stop_signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+    previous = {sig: signal.signal(sig, _on_stop) for sig in stop_signals} if main_thread else {}
     try:
         code = proc.wait()
         print(f"[visdom] the server stopped by itself with exit code {code}.", file=sys.stderr)
@@ -267,8 +269,8 @@ def run_foreground(port: int, base_url: str = "", *, env_path: str | None = None
         return 0
     finally:
         _terminate(proc)
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: list[str] | None = None) -> int:

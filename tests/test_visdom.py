@@ -359,10 +359,13 @@ def test_bad_inputs_and_helpers():
         VisdomServer().url  # noqa: B018 - the property raises
 
 
-def test_run_foreground_until_ctrl_c(tmp_path):
+@pytest.mark.parametrize("inherited_ignore", [False, True], ids=["foreground", "sigint-ignored"])
+def test_run_foreground_until_ctrl_c(tmp_path, inherited_ignore):
+    """Ctrl-C stops it, also when it inherits SIGINT as ignored (started in a script's background)."""
     port = free_port()
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if inherited_ignore else None
     proc = subprocess.Popen([sys.executable, "-m", "course_lib.visdom_server", "--port", str(port),
-                             "--env-path", str(tmp_path / "env")],
+                             "--env-path", str(tmp_path / "env")], preexec_fn=ignore,
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
