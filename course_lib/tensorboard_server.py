@@ -8,6 +8,7 @@ server already does; ``serve`` tells it to use its own small TensorFlow stub ins
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import types
 from pathlib import Path
@@ -39,6 +40,9 @@ def serve(logdir: str | os.PathLike[str], port: int, path_prefix: str = "") -> i
     from tensorboard import main as tensorboard_main
 
     sys.argv = ["tensorboard", *args]
+    # Ctrl-C stops it, even if this process inherited SIGINT as ignored (a script's background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
     return int(tensorboard_main.run_main() or 0)
 
 

@@ -74,3 +74,15 @@ def test_cli_solution_and_bad_input(capsys):
 def test_report_rejects_a_bad_port():
     with pytest.raises(CourseInputError, match="port: expected an int between 1 and 65535, got str '8097'"):
         doctor.report(port="8097")
+
+
+def test_doctor_looks_for_visdom_on_the_port_variable(monkeypatch):
+    from course_lib.visdom_server import VisdomServer
+
+    with VisdomServer() as server:
+        port = server.port
+        monkeypatch.setenv("COURSE_VISDOM_PORT", str(port))
+        up = {c.name: c for c in doctor.run_checks()}["visdom server"]
+    down = {c.name: c for c in doctor.run_checks()}["visdom server"]
+    assert up.ok and up.detail == f"answering on 127.0.0.1:{port}"
+    assert not down.ok and down.detail.startswith(f"not running on 127.0.0.1:{port}")
