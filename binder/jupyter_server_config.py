@@ -14,7 +14,11 @@ path (``/user/<name>/visdom/...``) instead of stripping it, which is why each se
 is that same path.
 """
 
-PORTS = {"visdom": 8097, "tensorboard": 6006}  # binder/start launches the servers on these
+import os
+
+# binder/start launches the servers on these ports and exports them (8097 and 6006 on Binder).
+PORTS = {"visdom": int(os.environ.get("COURSE_VISDOM_PORT", "8097")),
+         "tensorboard": int(os.environ.get("COURSE_TENSORBOARD_PORT", "6006"))}
 TITLES = {"visdom": "Visdom", "tensorboard": "TensorBoard"}
 
 c = get_config()  # noqa: F821 - Jupyter defines get_config() when it loads this file

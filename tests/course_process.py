@@ -1,11 +1,16 @@
-"""Run the README's start command for a test, and look at what it left running."""
+"""Run the README's start command for a test, talk to its Lab over HTTP and websockets, and look
+at what it left running."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import subprocess
 import time
+import urllib.request
+import uuid
 from pathlib import Path
 
 import psutil
@@ -64,3 +69,42 @@ def listening(ports) -> set[int]:
 
 def still_alive(pids) -> list[int]:
     return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
+def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read()
+
+
+def post_json(url: str, body: dict) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+async def run_code(ws_url: str, code: str, timeout: float = 60) -> str:
+    """Send one execute_request over the kernel's websocket; return what it printed."""
+    from tornado.websocket import websocket_connect
+
+    conn = await websocket_connect(ws_url)
+    msg_id = uuid.uuid4().hex
+    conn.write_message(json.dumps({
+        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
+                   "session": uuid.uuid4().hex, "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "channel": "shell",
+        "content": {"code": code, "silent": False, "store_history": False,
+                    "user_expressions": {}, "allow_stdin": False},
+    }))
+    printed, deadline = "", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        raw = await asyncio.wait_for(conn.read_message(), timeout=deadline - time.monotonic())
+        msg = json.loads(raw)
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            printed += msg["content"]["text"]
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    conn.close()
+    return printed

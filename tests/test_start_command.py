@@ -16,48 +16,18 @@ from pathlib import Path
 
 import psutil
 import pytest
-from course_process import launcher_of, listening, start_course, still_alive, stop_group
+from course_process import (
+    http_get,
+    launcher_of,
+    listening,
+    post_json,
+    run_code,
+    start_course,
+    still_alive,
+    stop_group,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.read()
-
-
-def _post(url: str, body: dict) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
-
-
-async def _run_code(ws_url: str, code: str, timeout: float = 60) -> str:
-    """Send one execute_request over the kernel's websocket; return what it printed."""
-    from tornado.websocket import websocket_connect
-
-    conn = await websocket_connect(ws_url)
-    msg_id = uuid.uuid4().hex
-    conn.write_message(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-                   "session": uuid.uuid4().hex, "version": "5.3"},
-        "parent_header": {}, "metadata": {}, "channel": "shell",
-        "content": {"code": code, "silent": False, "store_history": False,
-                    "user_expressions": {}, "allow_stdin": False},
-    }))
-    printed, deadline = "", time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        raw = await asyncio.wait_for(conn.read_message(), timeout=deadline - time.monotonic())
-        msg = json.loads(raw)
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "stream":
-            printed += msg["content"]["text"]
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            break
-    conn.close()
-    return printed
 
 
 @pytest.fixture
@@ -81,31 +51,31 @@ def test_start_command_serves_lab_visdom_and_tensorboard(started_course):
     token = lab.group(1)
     base = f"http://127.0.0.1:{lab_port}"
 
-    status, page = _get(lab.group(0))
+    status, page = http_get(lab.group(0))
     assert status == 200 and b"JupyterLab" in page
-    status, body = _get(f"http://127.0.0.1:{visdom_port}/env/course")
+    status, body = http_get(f"http://127.0.0.1:{visdom_port}/env/course")
     assert status == 200 and b"visdom" in body.lower()
-    status, body = _get(f"http://127.0.0.1:{tb_port}/")
+    status, body = http_get(f"http://127.0.0.1:{tb_port}/")
     assert status == 200 and b"tensorboard" in body.lower()
     with pytest.raises(urllib.error.HTTPError) as denied:  # the token is required
-        _get(f"{base}/api/contents/notebooks")
+        http_get(f"{base}/api/contents/notebooks")
     assert denied.value.code == 403
 
     # Lab's own settings for this environment switch the news pop-up off (overrides.json
     # replaces the schema's defaults; the user's own settings stay empty).
-    _, raw = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}")
+    _, raw = http_get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}")
     notification = json.loads(raw)
     assert notification["schema"]["properties"]["fetchNews"]["default"] == "false"
     assert notification["schema"]["properties"]["checkForUpdates"]["default"] is False
 
-    _, nb = _get(f"{base}/api/contents/notebooks/00_welcome.ipynb?token={token}")
+    _, nb = http_get(f"{base}/api/contents/notebooks/00_welcome.ipynb?token={token}")
     assert json.loads(nb)["content"]["cells"][0]["source"].startswith("# 00")
-    session = _post(f"{base}/api/sessions?token={token}",
+    session = post_json(f"{base}/api/sessions?token={token}",
                     {"path": "notebooks/00_welcome.ipynb", "type": "notebook", "name": "",
                      "kernel": {"name": "python3"}})
     ws = f"ws://127.0.0.1:{lab_port}/api/kernels/{session['kernel']['id']}/channels?token={token}"
     # A kernel that Lab starts knows the ports, and its LivePlot streams to this Visdom.
-    printed = asyncio.run(_run_code(ws, (
+    printed = asyncio.run(run_code(ws, (
         "import os, course_lib\n"
         "from course_lib.live import LivePlot\n"
         "plot = LivePlot('start test', announce=True, show=False)\n"
@@ -200,7 +170,7 @@ def test_a_websocket_abandoned_while_the_kernel_starts_is_harmless(started_cours
     proc, output, ports = started_course
     token = re.search(r"token=(\w+)", output).group(1)
     base = f"http://127.0.0.1:{ports['lab']}"
-    kernel = _post(f"{base}/api/kernels?token={token}", {"name": "python3"})
+    kernel = post_json(f"{base}/api/kernels?token={token}", {"name": "python3"})
     path = f"/api/kernels/{kernel['id']}/channels?token={token}&session_id={uuid.uuid4().hex}"
     raw = socket.create_connection(("127.0.0.1", ports["lab"]))
     raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{ports['lab']}\r\nUpgrade: websocket\r\n"
@@ -208,7 +178,7 @@ def test_a_websocket_abandoned_while_the_kernel_starts_is_harmless(started_cours
                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
     time.sleep(0.3)
     raw.close()  # given up on while the kernel is still starting
-    printed = asyncio.run(_run_code(f"ws://127.0.0.1:{ports['lab']}{path}", "print(6 * 7)"))
+    printed = asyncio.run(run_code(f"ws://127.0.0.1:{ports['lab']}{path}", "print(6 * 7)"))
     assert printed.strip() == "42"
-    _, listing = _get(f"{base}/api/kernels/{kernel['id']}?token={token}")
+    _, listing = http_get(f"{base}/api/kernels/{kernel['id']}?token={token}")
     assert json.loads(listing)["execution_state"] in ("idle", "busy")
