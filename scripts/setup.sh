@@ -22,13 +22,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 # The install is redone only when what it depends on changes.
-want="$(cat pyproject.toml scripts/build-constraints.txt | sha256sum | cut -d' ' -f1)"
+want="$(cat pyproject.toml requirements.lock scripts/build-constraints.txt | sha256sum | cut -d' ' -f1)"
 stamp=.venv/.course-installed
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "[setup] installing the pinned packages (a few minutes the first time)"
   # visdom 0.2.4 is an sdist whose setup.py imports pkg_resources: build it with setuptools<81.
+  # Every version comes from requirements.lock (scripts/lock.py), transitive ones included.
   PIP_CONSTRAINT="$root/scripts/build-constraints.txt" \
-    .venv/bin/python -m pip install --disable-pip-version-check -q -e ".[dev]"
+    .venv/bin/python -m pip install --disable-pip-version-check -q -c requirements.lock \
+    -e ".[dev]" setuptools wheel
   echo "$want" > "$stamp"
 else
   echo "[setup] packages already installed"

@@ -1,4 +1,4 @@
-"""Binder's configuration: its pins agree with pyproject.toml, and repo2docker accepts binder/.
+"""Binder's configuration: generated from the lock, and accepted by repo2docker.
 
 repo2docker is the tool Binder builds images with; ``--no-build --debug`` makes it print the
 Dockerfile it would build without needing a Docker engine, so these tests run offline.
@@ -23,7 +23,6 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-BINDER_ONLY = {"jupyter-server-proxy": "4.6.0"}  # packages Binder needs and a laptop does not
 REPO2DOCKER = Path(sys.executable).with_name("repo2docker")
 
 
@@ -53,50 +52,11 @@ def project_pins() -> list[Requirement]:
     return [Requirement(d) for d in data["project"]["dependencies"]]
 
 
-def _key(req: Requirement) -> tuple[str, str]:
-    return canonicalize_name(req.name), str(req.marker or "")
-
-
 def _pin(req: Requirement) -> Version | None:
     specs = list(req.specifier)
     if len(specs) != 1 or specs[0].operator != "==":
         return None
     return Version(specs[0].version)
-
-
-def pin_differences(project: list[Requirement], binder: list[Requirement]) -> list[str]:
-    """Every way ``binder`` (requirements.txt + postBuild) disagrees with ``project``; [] = same."""
-    problems = []
-    by_key: dict[tuple[str, str], Requirement] = {}
-    for req in binder:
-        if _key(req) in by_key:
-            problems.append(f"{req.name} is listed twice for Binder")
-        by_key[_key(req)] = req
-    for want in project:
-        got = by_key.pop(_key(want), None)
-        name, marker = _key(want)
-        where = f"{name}" + (f" ({marker})" if marker else "")
-        if got is None:
-            problems.append(f"{where}: in pyproject.toml, missing (or with another marker) for Binder")
-            continue
-        want_v, got_v = _pin(want), _pin(got)
-        if want_v is None or got_v is None:
-            problems.append(f"{where}: not an exact == pin ({want.specifier} / {got.specifier})")
-            continue
-        # torch is the one deliberate difference: the CPU-only build, version 2.13.0+cpu.
-        expected_local = "cpu" if name == "torch" else None
-        if got_v.public != want_v.public or got_v.local != expected_local:
-            shown = f"{want_v}+{expected_local}" if expected_local else str(want_v)
-            problems.append(f"{where}: pyproject pins {want_v}, Binder pins {got_v} (expected {shown})")
-    for (name, _), req in by_key.items():
-        if BINDER_ONLY.get(name) is None or _pin(req) != Version(BINDER_ONLY[name]):
-            problems.append(f"{req}: for Binder only, and not one of the expected {BINDER_ONLY}")
-    return problems
-
-
-def _binder_pins(requirements: str | None = None) -> list[Requirement]:
-    text = (BINDER / "requirements.txt").read_text() if requirements is None else requirements
-    return requirement_lines(text) + postbuild_pins((BINDER / "postBuild").read_text())
 
 
 # -- the files -----------------------------------------------------------------------------
@@ -105,37 +65,53 @@ def test_runtime_is_exactly_python_311():
     assert (BINDER / "runtime.txt").read_text() == "python-3.11\n"
 
 
-def test_binder_pins_agree_with_pyproject():
-    assert pin_differences(project_pins(), _binder_pins()) == []
+def _lock_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_lock", ROOT / "scripts" / "lock.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_lock_holds_every_pin_of_pyproject():
+    lock = _lock_module().read_lock((ROOT / "requirements.lock").read_text())
+    env = default_environment()
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = data["project"]
+    pins = [Requirement(d) for d in project["dependencies"] + project["optional-dependencies"]["dev"]]
+    for req in pins:
+        if req.marker is None or req.marker.evaluate(env):
+            assert lock.get(canonicalize_name(req.name)) == str(_pin(req)), f"{req} vs the lock"
+
+
+def test_the_tested_environment_is_the_locked_one():
+    """What pip freeze says of this .venv is requirements.lock, line for line."""
+    assert _lock_module().freeze() == (ROOT / "requirements.lock").read_text(), \
+        "the .venv is not requirements.lock: run scripts/setup.sh (scripts/lock.py after a pin change)"
+
+
+def test_binder_requirements_are_generated_from_the_lock():
+    lock = _lock_module()
     text = (BINDER / "requirements.txt").read_text()
-    assert f"--extra-index-url {TORCH_CPU_INDEX}" in text.splitlines()
-    assert "torch==2.13.0+cpu" in text.splitlines()
+    assert text == lock.binder_requirements((ROOT / "requirements.lock").read_text()), \
+        "binder/requirements.txt has drifted from requirements.lock: run scripts/lock.py --binder"
+    lines = text.splitlines()
+    assert f"--extra-index-url {TORCH_CPU_INDEX}" in lines and "torch==2.13.0+cpu" in lines
+    assert "jupyter-server-proxy==4.6.0" in lines and "notebook==7.6.5" in lines
+    assert not any(line.startswith(("visdom==", "ruff==", "playwright==")) for line in lines)
     assert [str(r) for r in postbuild_pins((BINDER / "postBuild").read_text())] == ["visdom==0.2.4"]
-
-
-def test_pin_check_catches_drift():
-    text = (BINDER / "requirements.txt").read_text()
-    assert "numpy==2.4.6" in text and "torch==2.13.0+cpu" in text
-    cases = {
-        "numpy": text.replace("numpy==2.4.6", "numpy==2.4.5"),
-        "torch": text.replace("torch==2.13.0+cpu", "torch==2.13.0"),  # the CUDA build
-        "tensorflow-cpu (sys_platform == \"linux\")":
-            text.replace("tensorflow-cpu==2.21.0; sys_platform == 'linux'", "tensorflow-cpu==2.21.0"),
-        "left-pad": text + "left-pad==1.0.0\n",
-        "jupyter-server-proxy": text.replace("jupyter-server-proxy==4.6.0", "jupyter-server-proxy==4.5.0"),
-    }
-    for name, doctored in cases.items():
-        problems = pin_differences(project_pins(), _binder_pins(doctored))
-        assert any(name in p for p in problems), (name, problems)
+    # A changed pin in the lock changes what Binder gets.
+    doctored = (ROOT / "requirements.lock").read_text().replace("numpy==2.4.6", "numpy==2.4.5")
+    assert "numpy==2.4.5" in lock.binder_requirements(doctored).splitlines()
 
 
 @pytest.mark.parametrize("platform, chosen", [("linux", "tensorflow-cpu"), ("darwin", "tensorflow"),
                                               ("win32", "tensorflow")])
 def test_tensorflow_markers_pick_one_package(platform, chosen):
     env = dict(default_environment(), sys_platform=platform)
-    for reqs in (project_pins(), _binder_pins()):
-        tf = [r.name for r in reqs if r.name.startswith("tensorflow") and r.marker.evaluate(env)]
-        assert tf == [chosen]
+    tf = [r.name for r in project_pins() if r.name.startswith("tensorflow") and r.marker.evaluate(env)]
+    assert tf == [chosen]
 
 
 def test_scripts_are_executable_bash():
@@ -246,3 +222,22 @@ def test_repo2docker_falls_back_silently_on_a_runtime_typo(tmp_path):
     out = _repo2docker(tmp_path)
     assert not re.search(r"python=3\.11\b", out)
     assert "Building conda environment for python=3." in out
+
+
+def test_the_readme_launch_link_opens_an_existing_lesson_in_lab():
+    from urllib.parse import parse_qs, urlsplit
+
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\((https://mybinder\.org/v2/gh/[^)]+)\)", readme)
+    assert links, "the README has no Binder launch link"
+    for link in links:
+        parts = urlsplit(link)
+        assert re.fullmatch(r"/v2/gh/[\w.-]+/[\w.-]+/HEAD", parts.path), link
+        urlpath = parse_qs(parts.query)["urlpath"][0]
+        assert urlpath.startswith("lab/tree/"), urlpath
+        assert (ROOT / urlpath.removeprefix("lab/tree/")).is_file(), urlpath
+
+
+def test_dockerignore_keeps_the_local_environment_out_of_the_image():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv/", ".git/", "runs/"} <= set(ignored)
