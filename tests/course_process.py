@@ -108,3 +108,25 @@ async def run_code(ws_url: str, code: str, timeout: float = 60) -> str:
             break
     conn.close()
     return printed
+
+
+def run_in_lab_kernel(lab_base: str, token: str, code: str) -> str:
+    """Open lesson 00 in a new kernel through Lab's sessions API at ``lab_base`` (ending in '/'),
+    run ``code`` there and return what it printed."""
+    session = post_json(f"{lab_base}api/sessions?token={token}",
+                        {"path": "notebooks/00_welcome.ipynb", "type": "notebook", "name": "",
+                         "kernel": {"name": "python3"}})
+    kernel = session["kernel"]["id"]
+    ws = lab_base.replace("http://", "ws://") + f"api/kernels/{kernel}/channels?token={token}"
+    return asyncio.run(run_code(ws, code))
+
+
+def live_plot_code(title: str, points: int, then: str) -> str:
+    """Kernel code: a LivePlot titled ``title`` that announces where it draws, ``points`` points,
+    then the line ``then``."""
+    return ("import os, course_lib\n"
+            "from course_lib.live import LivePlot\n"
+            "from course_lib.settings import tensorboard_public_url\n"
+            f"plot = LivePlot({title!r}, announce=True, show=False)\n"
+            f"for i in range({points}): plot.log(i, train=1 / (i + 1))\n"
+            f"{then}\n")

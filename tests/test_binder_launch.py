@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from course_process import ROOT, listening, post_json, run_code
+from course_process import ROOT, listening, live_plot_code, run_in_lab_kernel
 
 from course_lib.visdom_server import free_port
 
@@ -105,16 +105,8 @@ def test_visdom_page_assets_and_websocket_through_the_proxy(binder):
 
 def test_a_kernel_of_that_lab_streams_to_visdom_and_prints_the_proxied_address(binder):
     base, token = binder["base"], binder["token"]
-    session = post_json(f"{base}api/sessions?token={token}",
-                        {"path": "notebooks/00_welcome.ipynb", "type": "notebook", "name": "",
-                         "kernel": {"name": "python3"}})
-    ws = base.replace("http://", "ws://") + f"api/kernels/{session['kernel']['id']}/channels?token={token}"
-    printed = asyncio.run(run_code(ws, (
-        "from course_lib.live import LivePlot\n"
-        "from course_lib.settings import tensorboard_public_url\n"
-        "plot = LivePlot('binder check', announce=True, show=False)\n"
-        "for i in range(5): plot.log(i, train=1 / (i + 1))\n"
-        "print(plot.mode, tensorboard_public_url())\n")))
+    printed = run_in_lab_kernel(base, token, live_plot_code(
+        "binder check", 5, "print(plot.mode, tensorboard_public_url())"))
     assert f"Live plot: streaming to Visdom, open {PREFIX}visdom/env/course" in printed
     assert printed.strip().splitlines()[-1] == f"visdom {PREFIX}tensorboard/"
     # The window is there, read back through the proxy as the learner's page reads it.

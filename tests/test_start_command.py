@@ -20,8 +20,10 @@ from course_process import (
     http_get,
     launcher_of,
     listening,
+    live_plot_code,
     post_json,
     run_code,
+    run_in_lab_kernel,
     start_course,
     still_alive,
     stop_group,
@@ -70,17 +72,9 @@ def test_start_command_serves_lab_visdom_and_tensorboard(started_course):
 
     _, nb = http_get(f"{base}/api/contents/notebooks/00_welcome.ipynb?token={token}")
     assert json.loads(nb)["content"]["cells"][0]["source"].startswith("# 00")
-    session = post_json(f"{base}/api/sessions?token={token}",
-                    {"path": "notebooks/00_welcome.ipynb", "type": "notebook", "name": "",
-                     "kernel": {"name": "python3"}})
-    ws = f"ws://127.0.0.1:{lab_port}/api/kernels/{session['kernel']['id']}/channels?token={token}"
     # A kernel that Lab starts knows the ports, and its LivePlot streams to this Visdom.
-    printed = asyncio.run(run_code(ws, (
-        "import os, course_lib\n"
-        "from course_lib.live import LivePlot\n"
-        "plot = LivePlot('start test', announce=True, show=False)\n"
-        "for i in range(7): plot.log(i, train=1 / (i + 1))\n"
-        "print(6 * 7, course_lib.__version__, os.environ['COURSE_VISDOM_PORT'], plot.mode)\n")))
+    printed = run_in_lab_kernel(base + "/", token, live_plot_code(
+        "start test", 7, "print(6 * 7, course_lib.__version__, os.environ['COURSE_VISDOM_PORT'], plot.mode)"))
     assert f"Live plot: streaming to Visdom, open http://127.0.0.1:{visdom_port}/env/course" in printed
     assert printed.strip().splitlines()[-1] == f"42 0.1.0 {visdom_port} visdom"
     import visdom
