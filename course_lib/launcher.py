@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -51,7 +51,6 @@ class Service:
     log: Path
     proc: subprocess.Popen[bytes] | None = None
     reused: bool = False
-    family: list[psutil.Process] = field(default_factory=list)
 
     def answers(self) -> bool:
         """True when the readiness URL answers 200 (and, for Visdom, looks like Visdom)."""
@@ -69,19 +68,6 @@ class Service:
         except OSError:
             return "    (no log)"
         return "\n".join("    " + line for line in text) or "    (empty log)"
-
-
-def port_in_use(port: int) -> bool:
-    """True when something already listens on 127.0.0.1:``port``."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return True
-    return False
 
 
 def trust_notebooks(folder: Path, notary_dir: Path) -> int:
@@ -169,6 +155,8 @@ class Launcher:
     # -- starting ---------------------------------------------------------------------------
     def check_ports(self) -> None:
         """Refuse, in one line, a port that something else holds (an answering Visdom is reused)."""
+        from course_lib.visdom_server import port_in_use
+
         for svc in self.services:
             if not port_in_use(svc.port):
                 continue
@@ -181,9 +169,9 @@ class Launcher:
 
     def start(self) -> None:
         """Start every server that is not reused, each in its own session, logging to ``self.logs``."""
-        from course_lib.visdom_server import _require_assets
+        from course_lib.visdom_server import require_assets
 
-        _require_assets()
+        require_assets()
         self.logs.mkdir(parents=True, exist_ok=True)
         self.runs.mkdir(parents=True, exist_ok=True)
         trust_notebooks(self.root / "notebooks", self.notary_dir)
@@ -314,10 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             code = launcher.watch()
         else:
             code = 128 + launcher.stop_signal
-    except StartError as exc:
-        _say(f"[start] {exc}", err=True)
-        code = 1
-    except Exception as exc:  # e.g. Visdom's files missing: one line, then clean up
+    except Exception as exc:  # StartError, or e.g. Visdom's files missing: one line, then clean up
         _say(f"[start] {exc}", err=True)
         code = 1
     finally:

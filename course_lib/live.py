@@ -20,6 +20,7 @@ from course_lib.settings import (
     DEFAULT_VISDOM_PORT,
     HOST,
     VISDOM_ENV,
+    check_env_name,
     check_port,
     visdom_base_url,
     visdom_env_url,
@@ -65,8 +66,7 @@ class LivePlot:
         expect(isinstance(title, str), "title", "a string", title)
         expect(isinstance(redraw_every, (int, float)) and redraw_every >= 0, "redraw_every",
                "a number of seconds >= 0", redraw_every)
-        expect(isinstance(env, str) and env.strip() == env != "" and "/" not in env, "env",
-               "a Visdom environment name such as 'course'", env)
+        check_env_name(env)
         self.title, self.xlabel, self.ylabel = title, xlabel, ylabel
         self.port = visdom_port() if port is None else check_port(port)
         self.env, self.redraw_every = env, float(redraw_every)

@@ -41,6 +41,24 @@ def check_port(port: object, name: str = "port") -> int:
     return port
 
 
+def url_path(value: object, name: str = "base_url") -> str:
+    """``value`` as a URL path prefix: ``""`` or ``/a/b`` (leading slash, no trailing slash)."""
+    if not isinstance(value, str) or (value.strip("/") and not value.startswith("/")):
+        raise CourseInputError(
+            f"{name}: expected '' or a path starting with '/' such as '/visdom', got {describe(value)}.")
+    if any(c.isspace() or c in "?#" for c in value):
+        raise CourseInputError(f"{name}: expected a plain URL path, got {value!r}.")
+    return value.rstrip("/")
+
+
+def check_env_name(env: object) -> str:
+    """``env`` if it is a usable Visdom environment name (non-empty, no '/', '?', '#' or edge spaces)."""
+    if not isinstance(env, str) or not env or any(c in env for c in "/?#") or env != env.strip():
+        raise CourseInputError(f"env: expected a Visdom environment name such as 'course', "
+                               f"got {describe(env)}.")
+    return env
+
+
 def server_port(server: str) -> int:
     """The port of ``server`` ("lab", "visdom" or "tensorboard"): its variable, or the default."""
     if server not in PORT_VARIABLES:
@@ -79,10 +97,7 @@ def visdom_public_url(port: int | None = None) -> str:
 
 def visdom_env_url(env: str = VISDOM_ENV, port: int | None = None) -> str:
     """The page that opens Visdom on environment ``env``, where the lessons' plots appear."""
-    if not isinstance(env, str) or not env or any(c in env for c in "/?#") or env != env.strip():
-        raise CourseInputError(f"env: expected a Visdom environment name such as 'course', "
-                               f"got {describe(env)}.")
-    return f"{visdom_public_url(port)}/env/{env}"
+    return f"{visdom_public_url(port)}/env/{check_env_name(env)}"
 
 
 def tensorboard_public_url(port: int | None = None) -> str:

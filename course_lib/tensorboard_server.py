@@ -14,7 +14,7 @@ import types
 from pathlib import Path
 
 from course_lib.errors import CourseInputError, describe
-from course_lib.settings import HOST, check_port, runs_dir, server_port
+from course_lib.settings import HOST, check_port, runs_dir, server_port, url_path
 
 
 def tensorboard_args(logdir: str | os.PathLike[str], port: int, path_prefix: str = "") -> list[str]:
@@ -22,12 +22,10 @@ def tensorboard_args(logdir: str | os.PathLike[str], port: int, path_prefix: str
     if not isinstance(logdir, (str, os.PathLike)) or not str(logdir):
         raise CourseInputError(f"logdir: expected a folder path, got {describe(logdir)}.")
     port = check_port(port)
-    if not isinstance(path_prefix, str) or (path_prefix and not path_prefix.startswith("/")):
-        raise CourseInputError(f"path_prefix: expected '' or a path such as '/tensorboard', "
-                               f"got {describe(path_prefix)}.")
+    prefix = url_path(path_prefix, "path_prefix")
     args = ["--logdir", str(logdir), "--host", HOST, "--port", str(port), "--reload_interval", "2"]
-    if path_prefix.rstrip("/"):
-        args += ["--path_prefix", path_prefix.rstrip("/")]
+    if prefix:
+        args += ["--path_prefix", prefix]
     return args
 
 

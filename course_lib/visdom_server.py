@@ -24,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 
 from course_lib.errors import CourseInputError, describe
-from course_lib.settings import HOST, check_port, visdom_port
+from course_lib.settings import HOST, check_port, url_path, visdom_port
 from course_lib.visdom_assets import SETUP_COMMAND, missing_assets
 
 _RUNNING: set[VisdomServer] = set()
@@ -55,13 +55,7 @@ def port_in_use(port: int) -> bool:
 
 def normalise_base_url(base_url: str) -> str:
     """``base_url`` as Visdom wants it: ``""`` or ``/a/b`` (leading slash, no trailing slash)."""
-    if not isinstance(base_url, str) or (base_url.strip("/") and not base_url.startswith("/")):
-        raise CourseInputError(
-            f"base_url: expected '' or a path starting with '/' such as '/visdom', "
-            f"got {describe(base_url)}.")
-    if any(c.isspace() or c in "?#" for c in base_url):
-        raise CourseInputError(f"base_url: expected a plain URL path, got {base_url!r}.")
-    return base_url.rstrip("/")
+    return url_path(base_url, "base_url")
 
 
 def server_command(port: int, env_path: str | os.PathLike[str], base_url: str = "") -> list[str]:
@@ -77,7 +71,8 @@ def server_command(port: int, env_path: str | os.PathLike[str], base_url: str = 
     return cmd
 
 
-def _require_assets() -> None:
+def require_assets() -> None:
+    """Raise VisdomServerError unless Visdom's front-end files are provisioned."""
     missing = missing_assets()
     if missing:
         raise VisdomServerError(
@@ -160,7 +155,7 @@ class VisdomServer:
         """Start the server and wait until its page answers; returns ``self``."""
         if self._proc is not None:
             raise VisdomServerError(f"this server is already running (pid {self._proc.pid}).")
-        _require_assets()
+        require_assets()
         port = free_port() if self._requested_port is None else self._requested_port
         if port_in_use(port):
             raise VisdomServerError(
@@ -238,7 +233,7 @@ def run_foreground(port: int, base_url: str = "", *, env_path: str | None = None
     port = check_port(port)
     base_url = normalise_base_url(base_url)
     try:
-        _require_assets()
+        require_assets()
     except VisdomServerError as exc:
         print(f"[visdom] {exc}", file=sys.stderr)
         return 1
