@@ -25,25 +25,11 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
+from course_lib.memory import pss_bytes
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUDGET_MIB = 1.2e9 / 2**20  # 1.2 GB of PSS per lesson
-
-
-def _pss_tree(pid: int) -> int:
-    """PSS in bytes of process ``pid`` and all its children (0 once it has gone)."""
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_full_info().pss
-        except psutil.Error:
-            pass
-    return total
 
 
 def run(path: Path, write: bool, timeout: int) -> tuple[float, float]:
@@ -60,7 +46,7 @@ def run(path: Path, write: bool, timeout: int) -> tuple[float, float]:
             km = client.km
             proc = getattr(getattr(km, "provisioner", None), "process", None) if km else None
             if proc is not None:
-                peak = max(peak, _pss_tree(proc.pid))
+                peak = max(peak, pss_bytes(proc.pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)

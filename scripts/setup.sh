@@ -39,6 +39,11 @@ fi
 # Visdom's JavaScript and CSS come from the npm registry, never from a CDN at start.
 .venv/bin/python -m course_lib.visdom_assets
 
+# The lessons' kernel. MALLOC_ARENA_MAX=2 stops glibc from giving each of TensorFlow's many
+# threads a memory arena of its own that keeps what it frees (about 200 MiB in lesson 06).
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 \
+  --display-name "Python 3 (ipykernel)" --env MALLOC_ARENA_MAX 2 > /dev/null
+
 # JupyterLab's own settings for this environment (never the user's home): no news pop-up.
 mkdir -p .venv/share/jupyter/lab/settings
 cp scripts/lab-overrides.json .venv/share/jupyter/lab/settings/overrides.json

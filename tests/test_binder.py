@@ -195,6 +195,20 @@ def test_post_build_installs_the_lab_settings_and_trusts_the_lessons():
     assert "jupyter trust notebooks/*.ipynb" in post
 
 
+def _kernel_install(text: str) -> str:
+    lines = re.findall(r"-m ipykernel install ([^\n]*\\\n[^\n]*)", text)
+    assert len(lines) == 1, lines
+    return " ".join(lines[0].replace("\\\n", " ").split()).replace("> /dev/null", "").strip()
+
+
+def test_binder_and_setup_install_the_same_lessons_kernel():
+    """Both install the kernel with MALLOC_ARENA_MAX=2; lesson 06 fits Binder's memory only with it."""
+    post = _kernel_install((BINDER / "postBuild").read_text())
+    setup = _kernel_install((ROOT / "scripts" / "setup.sh").read_text())
+    assert post == setup
+    assert "--env MALLOC_ARENA_MAX 2" in post and '--display-name "Python 3 (ipykernel)"' in post
+
+
 # -- repo2docker -------------------------------------------------------------------------------
 def _repo2docker(repo: Path) -> str:
     assert REPO2DOCKER.exists(), "repo2docker is missing: install the dev extra (scripts/setup.sh does)"
