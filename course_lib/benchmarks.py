@@ -23,6 +23,7 @@ import torch
 from course_lib.data import DATA_DIR, DataIntegrityError, read_manifest, sha256
 from course_lib.devices import as_device, list_devices
 from course_lib.errors import CourseInputError, expect
+from course_lib.load import BUSY_THRESHOLD
 from course_lib.timing import benchmark, matmul_flops
 
 OPS = ("matmul", "add", "copy_h2d")
@@ -60,6 +61,12 @@ class Point:
     flops: float  # floating-point operations per call (0 for a copy)
     bytes: float  # the least memory traffic one call needs (read inputs, write output)
     precision: str = "fp32"  # "fp32", "fp64", or "tf32" when a GPU may use TF32 tensor cores
+    other_share: float | None = None  # share of the CPU other programs used while it was timed
+
+    @property
+    def busy(self) -> bool:
+        """True when other programs used more than course_lib.load's threshold meanwhile."""
+        return self.other_share is not None and self.other_share > BUSY_THRESHOLD
 
     @property
     def gflops(self) -> float:
@@ -181,7 +188,8 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
             torch.backends.cuda.matmul.fp32_precision = previous
     return Point(op=op, library=library, device=str(dev), threads=threads, size=n,
                  seconds=timing.median, flops=flops, bytes=nbytes,
-                 precision="fp32" if precision == "tf32" and dev.type != "cuda" else precision)
+                 precision="fp32" if precision == "tf32" and dev.type != "cuda" else precision,
+                 other_share=None if timing.load is None else round(timing.load.other_share, 4))
 
 
 def sweep(op: str, sizes: Iterable[int], *, library: str = "torch",
@@ -196,14 +204,29 @@ def sweep(op: str, sizes: Iterable[int], *, library: str = "torch",
                     min_run_time=min_run_time, precision=precision) for n in sorted(sizes)]
 
 
+def points_from_results(results: Sequence[dict[str, Any]]) -> list[Point]:
+    """:class:`Point` objects from a course_lib.records record's ``02.matmul``/``02.add`` results."""
+    points = []
+    for r in results:
+        expect(isinstance(r, dict) and r.get("id") in ("02.matmul", "02.add"), "results",
+               "results with id '02.matmul' or '02.add' (course_lib.records.find)", r)
+        op = r["id"].split(".", 1)[1]
+        flops, nbytes = op_cost(op, int(r["n"]))
+        points.append(Point(op=op, library=r["library"], device=r["device"], threads=r["threads"],
+                            size=int(r["n"]), seconds=float(r["median_s"]), flops=flops,
+                            bytes=nbytes, other_share=r.get("other_share")))
+    return points
+
+
 def table(points: Sequence[Point]) -> str:
-    """A plain-text table of points: op, series, size, time, GFLOP/s and GB/s."""
+    """A plain-text table of points: op, series, size, time, GFLOP/s and GB/s; busy rows are marked."""
     expect(all(isinstance(p, Point) for p in points), "points", "a list of Point", points)
     head = f"{'op':8s} {'series':26s} {'n':>5s} {'median':>10s} {'GFLOP/s':>9s} {'GB/s':>8s}"
     rows = [head, "-" * len(head)]
     for p in points:
         rows.append(f"{p.op:8s} {p.series:26s} {p.size:5d} {p.seconds * 1e3:8.3f} ms "
-                    f"{p.gflops:9.1f} {p.gbytes_per_s:8.1f}")
+                    f"{p.gflops:9.1f} {p.gbytes_per_s:8.1f}"
+                    + (f"  BUSY: others used {p.other_share:.0%} of the CPU" if p.busy else ""))
     return "\n".join(rows)
 
 

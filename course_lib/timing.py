@@ -12,6 +12,7 @@ import torch.utils.benchmark as tb
 
 from course_lib.devices import as_device, synchronize
 from course_lib.errors import CourseInputError, expect
+from course_lib.load import LoadMonitor, LoadReport
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,12 @@ class Timing:
     threads: int
     times: list[float] = field(repr=False)  # seconds per call, one value per measured block
     flops: float | None = None  # floating-point operations in one call, if given
+    load: LoadReport | None = field(default=None, repr=False)  # other programs' CPU use meanwhile
+
+    @property
+    def quiet(self) -> bool | None:
+        """False when other programs used more than the threshold of the CPU during the timing."""
+        return None if self.load is None else self.load.ok
 
     @property
     def median(self) -> float:
@@ -46,7 +53,11 @@ class Timing:
         text = f"{self.label}: median {format_seconds(self.median)} ± {format_seconds(self.iqr)} (IQR)"
         if self.gflops is not None:
             text += f", {self.gflops:.1f} GFLOP/s"
-        return f"{text} on {self.device}, {self.threads} thread(s), {len(self.times)} blocks"
+        text = f"{text} on {self.device}, {self.threads} thread(s), {len(self.times)} blocks"
+        if self.load is not None and not self.load.ok:
+            text += (f" [BUSY MACHINE: other programs used {self.load.other_share:.0%} of the CPU "
+                     "meanwhile; do not trust this number]")
+        return text
 
 
 def format_seconds(seconds: float) -> str:
@@ -84,6 +95,7 @@ def benchmark(
 
     Work on a GPU runs asynchronously, so the device is synchronised before the clock
     starts and after every timed block; ``threads`` defaults to all the threads torch uses.
+    The result's ``load`` says how much CPU other programs used while it was timed.
     """
     if not callable(fn):
         raise CourseInputError(f"fn: expected a function taking no arguments, got {type(fn).__name__}.")
@@ -114,8 +126,10 @@ def benchmark(
         synchronize(dev)
         timer = tb.Timer(stmt="call()", globals={"call": call}, num_threads=threads,
                          label=label or getattr(fn, "__name__", "fn"))
-        measurement = timer.blocked_autorange(min_run_time=min_run_time)
+        with LoadMonitor() as monitor:
+            measurement = timer.blocked_autorange(min_run_time=min_run_time)
     finally:
         torch.set_num_threads(previous)
     return Timing(label=label or getattr(fn, "__name__", "fn"), device=str(dev), threads=threads,
-                  times=list(measurement.times), flops=None if flops is None else float(flops))
+                  times=list(measurement.times), flops=None if flops is None else float(flops),
+                  load=monitor.report)

@@ -209,3 +209,15 @@ def test_gpu_matmul_script_refuses_without_a_gpu(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "No GPU found" in proc.stdout
     assert not (tmp_path / "gpu_benchmarks").exists()
+
+
+def test_points_come_back_from_record_results():
+    from course_lib.benchmarks import points_from_results
+
+    rows = [{"id": "02.matmul", "library": "torch", "device": "cpu", "threads": 1, "n": 512,
+             "median_s": 0.01, "other_share": 0.01, "unit": "GFLOP/s"}]
+    (p,) = points_from_results(rows)
+    assert p.series == "torch cpu 1 thread" and p.gflops == pytest.approx(2 * 512**3 / 0.01 / 1e9)
+    assert not p.busy
+    with pytest.raises(CourseInputError, match="results"):
+        points_from_results([{"id": "07.inference"}])

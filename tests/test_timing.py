@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from course_lib.errors import CourseInputError
+from course_lib.load import other_programs_busy
 from course_lib.timing import Timing, benchmark, format_seconds, matmul_flops
 
 
@@ -76,3 +77,12 @@ def test_benchmark_rejects_bad_arguments(kwargs, match):
     fn = kwargs.pop("fn")
     with pytest.raises(CourseInputError, match=match):
         benchmark(fn, **kwargs)
+
+
+def test_benchmark_says_when_another_program_shared_the_cpu():
+    quiet = benchmark(lambda: time.sleep(0.002), min_run_time=0.3)
+    assert quiet.load is not None and quiet.load.wall_s >= 0.3
+    with other_programs_busy() as pids:  # every core busy
+        busy = benchmark(lambda: time.sleep(0.002), min_run_time=0.5)
+    assert busy.quiet is False and busy.load.other_cores > 0.5 * len(pids), busy.load
+    assert "BUSY MACHINE" in str(busy)

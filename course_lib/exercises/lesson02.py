@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +56,70 @@ def _check_roofline(fn: Callable[[float, float, float], Any]) -> str:
     return "add is capped by memory bandwidth, matmul by the arithmetic peak."
 
 
+class _AsyncDevice:
+    """A stand-in for a GPU: ``launch()`` queues ``cost`` seconds of work and returns at once;
+    the first ``cold_calls`` launches cost ``cold_cost`` (start-up). The work is a sleep on a
+    background thread, so the check gives the same verdict on a busy machine."""
+
+    def __init__(self, cost: float, cold_calls: int, cold_cost: float) -> None:
+        self.cost, self.cold_calls, self.cold_cost = cost, cold_calls, cold_cost
+        self.launched = 0
+        self._lock = threading.Lock()
+        self._done_at = time.perf_counter()  # when the queued work will be finished
+
+    def launch(self) -> None:
+        with self._lock:
+            work = self.cold_cost if self.launched < self.cold_calls else self.cost
+            self.launched += 1
+            self._done_at = max(self._done_at, time.perf_counter()) + work
+
+    def synchronize(self) -> None:
+        with self._lock:
+            wait = self._done_at - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+
+
+def _honest_time_without(sync: bool = True, warm_up: bool = True) -> Callable[..., float]:
+    """A learner's answer that forgets to synchronise, or to warm up (for the tests)."""
+
+    def answer(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
+               repeats: int = 10) -> float:
+        for _ in range(warmup if warm_up else 0):
+            launch()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            launch()
+            if sync:
+                synchronize()
+            times.append(time.perf_counter() - start)
+        return sorted(times)[len(times) // 2]
+
+    return answer
+
+
+def _check_honest_time(fn: Callable[..., Any]) -> str:
+    for cost, cold_calls, warmup, repeats in ((0.02, 3, 3, 5), (0.006, 2, 2, 7)):
+        dev = _AsyncDevice(cost, cold_calls, cold_cost=0.15)
+        what = (f"honest_time(launch, synchronize, warmup={warmup}, repeats={repeats}) on a device "
+                f"whose calls take {cost * 1e3:.0f} ms after {cold_calls} slow start-up calls")
+        got = fn(dev.launch, dev.synchronize, warmup=warmup, repeats=repeats)
+        require(isinstance(got, (int, float)) and not isinstance(got, bool), what,
+                "a number of seconds", type(got).__name__)
+        require(got >= 0.5 * cost, what, f"about {cost:.3f} s", f"{got:.6f} s",
+                "launch() only queues the work and returns at once, so you timed the queueing. "
+                "Call synchronize() before you read the clock.")
+        require(got <= 3 * cost, what, f"about {cost:.3f} s", f"{got:.3f} s",
+                f"the first {cold_calls} calls pay a one-off start-up of 150 ms each. Make "
+                "`warmup` untimed calls first, and synchronize before the clock starts, so their "
+                "work is not counted in the first timed call.")
+        require(dev.launched >= warmup + repeats, what, f"at least {warmup + repeats} launches",
+                f"{dev.launched}", "make `warmup` untimed calls, then `repeats` timed ones.")
+    return ("warm-up calls first, then synchronize before each reading of the clock: the median is "
+            "the device's real time per call.")
+
+
 register(Exercise(
     id="02.achieved_gflops",
     title="Turn a matmul time into GFLOP/s",
@@ -89,5 +155,17 @@ register(Exercise(
         lambda: (lambda intensity, peak, bandwidth: max(peak, intensity * bandwidth)),
         lambda: (lambda intensity, peak, bandwidth: intensity * bandwidth),
         lambda: (lambda intensity, peak, bandwidth: peak),
+    ),
+))
+
+register(Exercise(
+    id="02.honest_time",
+    title="Time an asynchronous call honestly",
+    checker=_check_honest_time,
+    solution=solutions.honest_time,
+    wrong=(
+        lambda: _honest_time_without(sync=False),
+        lambda: _honest_time_without(warm_up=False),
+        lambda: (lambda launch, synchronize, warmup=3, repeats=10: 0.02),
     ),
 ))

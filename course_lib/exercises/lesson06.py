@@ -3,12 +3,67 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
 from course_lib.exercises.core import Exercise, register, require
 from course_lib.solutions import lesson06 as solutions
+
+
+def _sleeper(seconds: float, cold: float = 0.0) -> Callable[[Any], Any]:
+    """A pipeline stage that takes ``seconds`` per item (``cold`` on its first call), by sleeping,
+    so the check's verdict does not depend on how busy the machine is."""
+    calls = [0]
+
+    def stage(item: Any) -> Any:
+        time.sleep(cold if calls[0] == 0 and cold else seconds)
+        calls[0] += 1
+        return item
+
+    return stage
+
+
+def _slowest_by(one_call: bool = False, mean: bool = False) -> Callable[..., str]:
+    """A learner's answer that times one call per stage, or takes the mean without warm-up."""
+
+    def answer(stages: dict[str, Callable[[Any], Any]], items: list[Any], warmup: int = 1) -> str:
+        cost = {}
+        for name, stage in stages.items():
+            times = []
+            for item in items[:1] if one_call else items:
+                start = time.perf_counter()
+                stage(item)
+                times.append(time.perf_counter() - start)
+            cost[name] = sum(times) / len(times) if mean or one_call else sorted(times)[len(times) // 2]
+        return max(cost, key=cost.get)
+
+    return answer
+
+
+def _check_slowest(fn: Callable[..., Any]) -> str:
+    cases = (
+        ({"read": (0.001, 0.09), "decode": (0.004, 0.0), "augment": (0.012, 0.0)}, "augment"),
+        ({"read": (0.001, 0.09), "decode": (0.012, 0.0), "augment": (0.003, 0.0)}, "decode"),
+    )
+    for costs, expected in cases:
+        stages = {name: _sleeper(s, cold) for name, (s, cold) in costs.items()}
+        what = ("slowest_stage(stages, items=range(6)) with stages costing "
+                + ", ".join(f"{n} {s * 1e3:.0f} ms" for n, (s, _) in costs.items())
+                + " per item (read: 90 ms on its first call)")
+        got = fn(stages, list(range(6)), warmup=1)
+        require(isinstance(got, str) and got in costs, what, f"one of {sorted(costs)}", repr(got),
+                "return the stage's name, a key of the `stages` dict.")
+        require(got != "read", what, repr(expected), repr(got),
+                "read is slow only on its first call (a one-off cost, like opening a file or a "
+                "cold cache). Warm up each stage, and compare medians over the items, not one "
+                "call or the mean.")
+        require(got == expected, what, repr(expected), repr(got),
+                "time every stage on every item and compare the medians per item.")
+    return ("slowest_stage warms up, times every stage on every item and compares medians, so a "
+            "one-off first call does not fool it.")
 
 
 def _check_batches(fn: Callable[[int, int, bool], int]) -> str:
@@ -121,3 +176,15 @@ def _pad_before(batch: list[tuple[torch.Tensor, int]], multiple: int = 32
     for i, (x, _) in enumerate(batch):
         out[i, :, out.shape[2] - x.shape[1]:, out.shape[3] - x.shape[2]:] = x
     return out, labels
+
+register(Exercise(
+    id="06.slowest_stage",
+    title="Find the stage that starves the model",
+    checker=_check_slowest,
+    solution=solutions.slowest_stage,
+    wrong=(
+        lambda: _slowest_by(one_call=True),
+        lambda: _slowest_by(mean=True),
+        lambda: (lambda stages, items, warmup=1: "augment"),
+    ),
+))

@@ -28,3 +28,20 @@ def pad_collate_multiple(batch: list[tuple[torch.Tensor, int]], multiple: int = 
 
 def worker_items(n_items: int, worker_id: int, num_workers: int) -> list[int]:
     return list(range(worker_id, n_items, num_workers))
+
+
+def slowest_stage(stages, items, warmup=1):
+    import statistics
+    import time
+
+    medians = {}
+    for name, stage in stages.items():
+        for item in items[:warmup]:  # untimed: the first call may pay a one-off cost
+            stage(item)
+        times = []
+        for item in items:
+            start = time.perf_counter()
+            stage(item)
+            times.append(time.perf_counter() - start)
+        medians[name] = statistics.median(times)
+    return max(medians, key=medians.get)
