@@ -94,6 +94,19 @@ def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
     return out[:, :, 0] if out.shape[2] == 1 else out
 
 
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (x, y, width, height) boxes: 1 for the same box, 0 apart."""
+    for name, box in (("a", a), ("b", b)):
+        expect(isinstance(box, (tuple, list)) and len(box) == 4
+               and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                       and np.isfinite(v) for v in box) and box[2] > 0 and box[3] > 0,
+               name, "a box (x, y, width, height) of finite numbers with width, height > 0", box)
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(0.0, float(w)) * max(0.0, float(h))
+    return inter / (float(a[2]) * float(a[3]) + float(b[2]) * float(b[3]) - inter)
+
+
 def homography_corner_error(h_est: np.ndarray, h_true: np.ndarray, width: int,
                             height: int) -> float:
     """Mean distance in pixels between where two 3x3 homographies send the image's four corners."""

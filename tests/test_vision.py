@@ -222,3 +222,20 @@ def test_lesson_images_ship_in_the_wheels_and_need_no_download():
     assert not missing, f"scikit-image would download these with pooch: {missing}"
     assert load_sample_image("china.jpg").shape == (427, 640, 3)
     assert load_sample_image("flower.jpg").shape == (427, 640, 3)
+
+
+def test_box_iou_of_known_boxes():
+    from course_lib.vision import box_iou
+
+    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert box_iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
+    assert box_iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert box_iou((175, 70, 93, 93), (174, 66, 96, 96)) > 0.9
+
+
+@pytest.mark.parametrize("bad", [(0, 0, 0, 5), (0, 0, 5), (0, 0, True, 5), (0, float("nan"), 5, 5), "box"])
+def test_box_iou_refuses_bad_boxes(bad):
+    from course_lib.vision import box_iou
+
+    with pytest.raises(CourseInputError, match="a box"):
+        box_iou(bad, (0, 0, 1, 1))
