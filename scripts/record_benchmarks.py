@@ -106,6 +106,11 @@ _r.append({"id": "11.step", "what": "one process", "median_s": float(np.median(o
 for _name, _ms in step_ms.items():
     _r.append({"id": "12.step", "trainer": _name, "ms": round(_ms, 4), "unit": "ms"})
 ''',
+    "13_language_models": _COMMON + '''
+for _mode, _t in (("KV cache", t_cache), ("recompute the prefix", t_full)):
+    _r.append({"id": "13.generate", "mode": _mode, "tokens": 110, "median_s": _t.median,
+               "tokens_per_s": round(110 / _t.median, 1), "other_share": _share(_t), "unit": "tokens/s"})
+''',
 }
 
 

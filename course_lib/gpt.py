@@ -1,0 +1,234 @@
+"""A tiny decoder-only transformer (a GPT) for lesson 13: tokens, blocks, training and sampling.
+
+Small enough to train on a laptop CPU in seconds, written with plain ``nn.Module`` s so that
+every part can be read: token and position embeddings, blocks of causal self-attention and
+an MLP with residual connections and layer norm, and a head that scores the next token.
+Generation can keep each layer's keys and values (the *KV cache*) instead of recomputing
+them for the whole prefix at every step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from course_lib.errors import CourseInputError, expect
+
+KVCache = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def _positive_int(value: object, name: str, most: int = 1_000_000) -> None:
+    expect(isinstance(value, int) and not isinstance(value, bool) and 0 < value <= most, name,
+           f"an int from 1 to {most}", value)
+
+
+class CharTokenizer:
+    """Characters as tokens: one id per distinct character of the training text."""
+
+    def __init__(self, text: str) -> None:
+        expect(isinstance(text, str) and len(text) > 0, "text", "a non-empty str", text)
+        self.chars = sorted(set(text))
+        self.index = {c: i for i, c in enumerate(self.chars)}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> list[int]:
+        """The id of every character; a character the tokenizer never saw is a clear error."""
+        expect(isinstance(text, str), "text", "a str", text)
+        unknown = sorted(set(text) - set(self.index))
+        if unknown:
+            raise CourseInputError(f"text: characters not in the vocabulary: {unknown[:10]!r}.")
+        return [self.index[c] for c in text]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """The sizes of a :class:`GPT`."""
+
+    vocab_size: int
+    context: int = 64  # the most tokens the model looks back over
+    d_model: int = 64  # the width of every token's vector
+    n_heads: int = 4
+    n_layers: int = 2
+    mlp_ratio: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "context", "d_model", "n_heads", "n_layers", "mlp_ratio"):
+            _positive_int(getattr(self, name), name)
+        if self.d_model % self.n_heads:
+            raise CourseInputError(f"n_heads: must divide d_model={self.d_model}, got {self.n_heads}.")
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head self-attention in which each position sees only itself and earlier positions."""
+
+    def __init__(self, cfg: GPTConfig) -> None:
+        super().__init__()
+        self.n_heads, self.d_head = cfg.n_heads, cfg.d_model // cfg.n_heads
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+
+    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).split(d, dim=2)
+        q, k, v = (z.view(b, t, self.n_heads, self.d_head).transpose(1, 2) for z in (q, k, v))
+        if cache is not None:  # the keys and values of the earlier positions, kept from before
+            k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
+        # With a cache, the t new queries are the last t positions: they may see every key.
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None and t > 1)
+        return self.proj(y.transpose(1, 2).reshape(b, t, d)), (k, v)
+
+
+class Block(nn.Module):
+    """Layer norm, attention and a residual connection; then layer norm, an MLP and another."""
+
+    def __init__(self, cfg: GPTConfig) -> None:
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
+        self.attn = CausalSelfAttention(cfg)
+        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.mlp_ratio * cfg.d_model), nn.GELU(),
+                                 nn.Linear(cfg.mlp_ratio * cfg.d_model, cfg.d_model))
+
+    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        a, kv = self.attn(self.ln1(x), cache)
+        x = x + a
+        return x + self.mlp(self.ln2(x)), kv
+
+
+class GPT(nn.Module):
+    """Token ids (batch, time) in, next-token logits (batch, time, vocab) out."""
+
+    def __init__(self, cfg: GPTConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.tok = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.pos = nn.Embedding(cfg.context, cfg.d_model)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln = nn.LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
+
+    def forward(self, ids: torch.Tensor, cache: KVCache | None = None, start: int = 0
+                ) -> tuple[torch.Tensor, KVCache]:
+        """Logits for every position, and every layer's keys and values (for the next call).
+
+        ``cache`` and ``start`` continue a sequence: ``ids`` are the tokens at positions
+        ``start``, ``start + 1``, ... and ``cache`` holds the keys and values before them.
+        """
+        expect(isinstance(ids, torch.Tensor) and ids.ndim == 2 and not ids.is_floating_point(),
+               "ids", "an integer tensor of shape (batch, time)", ids)
+        t = ids.shape[1]
+        if start + t > self.cfg.context:
+            raise CourseInputError(f"ids: positions up to {start + t} exceed the model's context "
+                                   f"of {self.cfg.context} tokens.")
+        x = self.tok(ids) + self.pos(torch.arange(start, start + t, device=ids.device))
+        new_cache: KVCache = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block(x, None if cache is None else cache[i])
+            new_cache.append(kv)
+        return self.head(self.ln(x)), new_cache
+
+    def loss(self, ids: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of the next-token predictions (natural log, nats per token)."""
+        logits, _ = self(ids)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def batches(data: torch.Tensor, batch_size: int, context: int, generator: torch.Generator
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random windows of ``context`` tokens and, as targets, the same windows shifted by one."""
+    _positive_int(batch_size, "batch_size")
+    _positive_int(context, "context")
+    expect(isinstance(data, torch.Tensor) and data.ndim == 1 and len(data) > context + 1, "data",
+           f"a 1-d tensor of more than {context + 1} token ids", data)
+    starts = torch.randint(0, len(data) - context - 1, (batch_size,), generator=generator)
+    x = torch.stack([data[s:s + context] for s in starts.tolist()])
+    y = torch.stack([data[s + 1:s + context + 1] for s in starts.tolist()])
+    return x, y
+
+
+@torch.no_grad()
+def mean_loss(model: GPT, data: torch.Tensor, context: int, max_windows: int = 64) -> float:
+    """The mean next-token loss over consecutive windows of ``data`` (no randomness)."""
+    model.eval()
+    n = min(max_windows, (len(data) - 1) // context)
+    expect(n > 0, "data", f"more than {context + 1} tokens", data)
+    x = data[: n * context].view(n, context)
+    y = data[1: n * context + 1].view(n, context)
+    return float(model.loss(x, y))
+
+
+def unigram_loss(train: torch.Tensor, held_out: torch.Tensor, vocab_size: int) -> float:
+    """The loss of a model that ignores context: each token's frequency in ``train`` (add-one)."""
+    counts = torch.bincount(train, minlength=vocab_size).double() + 1
+    logp = (counts / counts.sum()).log()
+    return float(-logp[held_out].mean())
+
+
+@torch.no_grad()
+def generate(model: GPT, prompt: Sequence[int], steps: int, *, temperature: float = 1.0,
+             top_k: int | None = None, greedy: bool = False, use_cache: bool = True,
+             generator: torch.Generator | None = None) -> list[int]:
+    """``prompt`` followed by ``steps`` sampled tokens.
+
+    ``greedy`` takes the most likely token; otherwise the logits are divided by
+    ``temperature``, cut to the ``top_k`` best if given, and sampled with ``generator``. With
+    ``use_cache`` only the newest token goes through the network at each step.
+    """
+    _positive_int(steps, "steps")
+    expect(len(prompt) > 0, "prompt", "at least one token id", prompt)
+    expect(isinstance(temperature, (int, float)) and not isinstance(temperature, bool)
+           and temperature > 0, "temperature", "a number > 0", temperature)
+    expect(top_k is None or (isinstance(top_k, int) and not isinstance(top_k, bool) and top_k > 0),
+           "top_k", "None or a positive int", top_k)
+    if len(prompt) + steps > model.cfg.context:
+        raise CourseInputError(f"steps: the prompt ({len(prompt)}) and {steps} new tokens exceed the "
+                               f"model's context of {model.cfg.context} tokens.")
+    model.eval()
+    ids = list(prompt)
+    cache: KVCache | None = None
+    for _ in range(steps):
+        if use_cache:
+            new = torch.tensor([ids if cache is None else ids[-1:]])
+            logits, cache = model(new, cache, start=0 if cache is None else len(ids) - 1)
+        else:
+            logits, _ = model(torch.tensor([ids]))
+        last = logits[0, -1].double()
+        if greedy:
+            ids.append(int(last.argmax()))
+            continue
+        last = last / temperature
+        if top_k is not None:
+            kth = torch.topk(last, min(top_k, last.numel())).values[-1]
+            last = last.masked_fill(last < kth, -math.inf)
+        probs = torch.softmax(last, dim=0)
+        ids.append(int(torch.multinomial(probs, 1, generator=generator)))
+    return ids
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable numbers in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def forward_flops(cfg: GPTConfig, tokens: int) -> float:
+    """Multiply-add FLOPs (2 per multiply-add) of the matrix products in one forward pass over
+    ``tokens`` positions of one sequence: the linear layers, attention's two products, the head."""
+    _positive_int(tokens, "tokens", cfg.context)
+    d, t = cfg.d_model, tokens
+    per_layer = (2 * t * d * 3 * d  # queries, keys and values
+                 + 2 * t * t * d * 2  # scores q·k and the weighted sum of values (full t x t)
+                 + 2 * t * d * d  # the output projection
+                 + 2 * t * d * cfg.mlp_ratio * d * 2)  # the MLP's two layers
+    return float(cfg.n_layers * per_layer + 2 * t * d * cfg.vocab_size)

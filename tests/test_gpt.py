@@ -1,0 +1,112 @@
+"""course_lib.gpt: the tiny GPT's shapes, causality, KV cache, sampling and FLOP count."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course_lib.errors import CourseInputError
+from course_lib.gpt import (
+    GPT,
+    CharTokenizer,
+    GPTConfig,
+    batches,
+    count_parameters,
+    forward_flops,
+    generate,
+    mean_loss,
+    unigram_loss,
+)
+
+
+def _model(**kw):
+    torch.manual_seed(0)
+    return GPT(GPTConfig(vocab_size=11, context=32, d_model=16, n_heads=2, n_layers=2, **kw))
+
+
+def test_char_tokenizer_round_trips_and_refuses_unknown_characters():
+    tok = CharTokenizer("hello world")
+    assert tok.vocab_size == 8 and tok.decode(tok.encode("low hello")) == "low hello"
+    with pytest.raises(CourseInputError, match="not in the vocabulary"):
+        tok.encode("hello!")
+
+
+def test_logits_shape_and_no_peeking_at_later_tokens():
+    model = _model().eval()
+    ids = torch.randint(0, 11, (2, 10))
+    logits, cache = model(ids)
+    assert logits.shape == (2, 10, 11) and len(cache) == 2 and cache[0][0].shape == (2, 2, 10, 8)
+    changed = ids.clone()
+    changed[:, 6:] = (changed[:, 6:] + 1) % 11
+    logits2, _ = model(changed)
+    assert torch.allclose(logits[:, :6], logits2[:, :6], atol=1e-6)  # causal: the past is unaffected
+    assert not torch.allclose(logits[:, 6:], logits2[:, 6:])
+
+
+def test_the_kv_cache_gives_the_same_logits_as_the_whole_sequence():
+    model = _model().eval()
+    ids = torch.randint(0, 11, (1, 12))
+    full, _ = model(ids)
+    first, cache = model(ids[:, :8])
+    step, cache = model(ids[:, 8:9], cache, start=8)
+    assert torch.allclose(full[:, 8], step[:, 0], atol=1e-5)
+    assert torch.allclose(full[:, :8], first, atol=1e-6)
+
+
+def test_generation_with_and_without_cache_is_the_same():
+    model = _model()
+    a = generate(model, [1, 2, 3], 20, greedy=True, use_cache=True)
+    b = generate(model, [1, 2, 3], 20, greedy=True, use_cache=False)
+    assert a == b and len(a) == 23
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    s1 = generate(model, [1], 25, temperature=0.9, top_k=4, generator=g1)
+    s2 = generate(model, [1], 25, temperature=0.9, top_k=4, generator=g2, use_cache=False)
+    assert s1 == s2
+
+
+def test_top_k_one_is_greedy():
+    model = _model()
+    assert generate(model, [4], 10, top_k=1, generator=torch.Generator().manual_seed(1)) == \
+        generate(model, [4], 10, greedy=True)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"steps": 40}, "context"), ({"steps": 0}, "steps"),
+                                           ({"steps": 3, "temperature": 0}, "temperature"),
+                                           ({"steps": 3, "top_k": 0}, "top_k")])
+def test_generate_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(CourseInputError, match=match):
+        generate(_model(), [1, 2], **kwargs)
+
+
+def test_config_refuses_heads_that_do_not_divide_the_width():
+    with pytest.raises(CourseInputError, match="n_heads"):
+        GPTConfig(vocab_size=5, d_model=10, n_heads=3)
+    with pytest.raises(CourseInputError, match="context"):
+        GPTConfig(vocab_size=5, context=True)
+
+
+def test_training_beats_the_unigram_baseline_on_a_repetitive_text():
+    text = "the cat sat on the mat. " * 60
+    tok = CharTokenizer(text)
+    data = torch.tensor(tok.encode(text))
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size, context=16, d_model=32, n_heads=2, n_layers=1))
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(150):
+        model.train()
+        x, y = batches(data, 16, 16, gen)
+        loss = model.loss(x, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert mean_loss(model, data, 16) < 0.5 * unigram_loss(data, data, tok.vocab_size)
+
+
+def test_forward_flops_matches_a_hand_count_and_the_6nt_rule_roughly():
+    cfg = GPTConfig(vocab_size=100, context=64, d_model=32, n_heads=4, n_layers=2)
+    d, t = 32, 64
+    hand = 2 * (2 * t * d * 3 * d + 4 * t * t * d + 2 * t * d * d + 16 * t * d * d) + 2 * t * d * 100
+    assert forward_flops(cfg, 64) == hand
+    non_embedding = count_parameters(GPT(cfg)) - 100 * 32 - 64 * 32
+    ratio = 3 * forward_flops(cfg, 64) / (6 * non_embedding * 64)
+    assert 0.9 < ratio < 1.6  # attention's t² term and biases make the rule inexact at this size
