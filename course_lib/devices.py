@@ -38,15 +38,9 @@ def best_device() -> torch.device:
 
 
 def _cpu_description() -> str:
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    name = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    from course_lib.records import cpu_name  # the one place that reads the processor's name
+
+    name = cpu_name()
     cores = os.cpu_count() or 1
     return f"{name}, {cores} logical cores, torch uses {torch.get_num_threads()} threads"
 
