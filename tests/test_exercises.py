@@ -1,12 +1,16 @@
-"""Every exercise: its reference solution passes, known-wrong answers fail with feedback."""
+"""Every exercise: its reference solution passes, each known-wrong answer fails with its own hint."""
+
+import dataclasses
+import time
 
 import pytest
 
 from course_lib import exercises
 from course_lib.errors import CourseInputError
-from course_lib.exercises.core import Exercise, Result, evaluate, register
+from course_lib.exercises.core import Exercise, Result, Wrong, evaluate, register, time_limit
 
 ALL = exercises.load_all()
+WRONG = [(ex_id, i) for ex_id, ex in sorted(ALL.items()) for i in range(len(ex.wrong))]
 
 
 def test_there_are_exercises():
@@ -21,13 +25,25 @@ def test_reference_solution_passes(exercise_id):
 
 
 @pytest.mark.parametrize("exercise_id", sorted(ALL))
-def test_wrong_answers_fail_with_feedback(exercise_id):
+def test_every_exercise_has_wrong_answers(exercise_id):
     ex = ALL[exercise_id]
-    assert ex.wrong, f"{exercise_id}: give at least one known-wrong answer"
-    for make_wrong in ex.wrong:
-        result = evaluate(exercise_id, make_wrong())
-        assert result.status == "failed", f"{exercise_id}: a wrong answer passed"
-        assert len(result.message) > 20, f"{exercise_id}: feedback too thin: {result.message!r}"
+    assert len(ex.wrong) >= 2, f"{exercise_id}: give at least two known-wrong answers"
+    hints = [w.hint for w in ex.wrong]
+    assert len(set(hints)) == len(hints), f"{exercise_id}: two wrong answers expect the same hint"
+    assert all(len(h) >= 8 for h in hints), f"{exercise_id}: a hint phrase too short to be specific"
+
+
+@pytest.mark.parametrize(("exercise_id", "index"), WRONG, ids=[f"{e}-{i}" for e, i in WRONG])
+def test_wrong_answer_fails_with_its_own_hint(exercise_id, index):
+    ex = ALL[exercise_id]
+    wrong = ex.wrong[index]
+    result = evaluate(exercise_id, ex.wrong_answer(wrong))
+    assert result.status == "failed", f"{exercise_id}: wrong answer {index} passed: {result.message}"
+    assert wrong.hint in result.message, (
+        f"{exercise_id}: wrong answer {index} should get the hint {wrong.hint!r}; got {result.message!r}")
+    others = [w.hint for j, w in enumerate(ex.wrong) if j != index and w.hint not in wrong.hint]
+    assert not any(h in result.message for h in others), (
+        f"{exercise_id}: wrong answer {index} also matches another answer's hint: {result.message!r}")
 
 
 @pytest.mark.parametrize("exercise_id", sorted(ALL))
@@ -40,6 +56,36 @@ def test_untouched_stub_reads_not_attempted(exercise_id):
         assert evaluate(exercise_id, stub).status == "not_attempted"
 
 
+@pytest.mark.parametrize("exercise_id", sorted(k for k, ex in ALL.items() if ex.kind == "function"))
+def test_an_endless_loop_is_stopped_with_a_hint(exercise_id, monkeypatch):
+    def endless(*args, **kwargs):
+        while True:
+            pass
+
+    from course_lib.exercises import core
+
+    assert 1 <= ALL[exercise_id].time_limit <= 30, "a few seconds per call"
+    quick = dataclasses.replace(ALL[exercise_id], time_limit=0.5)  # the same check, a shorter limit
+    monkeypatch.setitem(core._REGISTRY, exercise_id, quick)
+    start = time.perf_counter()
+    result = evaluate(exercise_id, endless)
+    took = time.perf_counter() - start
+    assert result.status == "failed"
+    assert "stopped your code after 0.5 s" in result.message, result.message
+    assert "a loop that never ends" in result.message
+    assert took < 15
+
+
+@pytest.mark.parametrize("exercise_id", sorted(k for k, ex in ALL.items() if ex.kind == "function"))
+def test_a_learners_exception_is_feedback(exercise_id):
+    def broken(*args, **kwargs):
+        return {}["no such key"]
+
+    result = evaluate(exercise_id, broken)
+    assert result.status == "failed"
+    assert result.message.startswith("your code raised KeyError: 'no such key'"), result.message
+
+
 def test_check_prints_and_never_raises(capsys):
     exercises.check("00.mean_squared_error", lambda y_pred, y: 1 / 0)
     out = capsys.readouterr().out
@@ -48,11 +94,49 @@ def test_check_prints_and_never_raises(capsys):
     assert "Not attempted yet" in capsys.readouterr().out
 
 
+def test_the_error_points_at_the_learners_line(tmp_path):
+    cell = tmp_path / "cell.py"  # a learner's code lives outside course_lib, as a notebook cell does
+    cell.write_text("def mean_squared_error(y_pred, y):\n    return float(y_pred.nope)\n")
+    namespace: dict = {}
+    exec(compile(cell.read_text(), str(cell), "exec"), namespace)
+    result = evaluate("00.mean_squared_error", namespace["mean_squared_error"])
+    assert result.message.startswith("your code raised AttributeError")
+    assert "(line 2 of your code: `return float(y_pred.nope)`)" in result.message
+
+
+def test_a_learners_except_exception_cannot_swallow_the_time_limit():
+    def stubborn(y_pred, y):
+        while True:
+            try:
+                while True:
+                    pass
+            except Exception:  # noqa: BLE001 - what a learner might write
+                pass
+
+    result = evaluate("00.mean_squared_error", stubborn)
+    assert "stopped your code after 5 s" in result.message
+
+
+def test_time_limit_leaves_fast_code_alone():
+    with time_limit(2.0):
+        total = sum(range(1000))
+    assert total == 499500
+
+
 def test_feedback_names_expected_got_and_hint():
     result = evaluate("00.mean_squared_error", lambda y_pred, y: float(((y_pred - y) ** 2).sum()))
     assert result.message == ("mean_squared_error(y_pred, y): expected 0.5625, got 2.25. "
                               "Hint: 2.25 is the sum of squared errors: divide by the number of elements.")
     assert str(result).startswith("❌ Not yet")
+
+
+def test_check_logs_results_when_asked(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv(exercises.PROGRESS_LOG_ENV, str(log))
+    exercises.check("00.mean_squared_error", ...)
+    exercises.check("00.mean_squared_error", ALL["00.mean_squared_error"].solution)
+    lines = log.read_text().splitlines()
+    assert [line.split('"status": ')[1].split('"')[1] for line in lines] == ["not_attempted", "passed"]
 
 
 def test_solution_is_revealed_only_on_request(capsys):
@@ -68,10 +152,15 @@ def test_unknown_exercise_is_a_clear_error():
         exercises.get(0)
 
 
-def test_register_refuses_duplicates():
-    ex = Exercise("99.tmp", "t", checker=lambda a: "ok", solution=lambda: 1, kind="value")
+def test_register_refuses_duplicates(monkeypatch):
+    from course_lib.exercises import core
+
+    monkeypatch.setattr(core, "_REGISTRY", dict(core._REGISTRY))  # leave the real registry alone
+    ex = Exercise("99.tmp", "t", checker=lambda a: "ok", solution=lambda: 1, kind="value",
+                  wrong=[Wrong(lambda: 2, "two")])
     register(ex)
     register(ex)  # the same object again is fine (re-import)
     with pytest.raises(ValueError, match="registered twice"):
         register(Exercise("99.tmp", "t", checker=lambda a: "ok", solution=lambda: 1))
     assert evaluate("99.tmp", 5) == Result("99.tmp", "passed", "ok")
+    assert ex.wrong == (Wrong(ex.wrong[0].answer, "two"),)

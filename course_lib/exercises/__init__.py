@@ -1,9 +1,12 @@
 """Exercises: ``check(id, answer)`` gives feedback, ``solution(id)`` reveals the reference answer."""
 
 from course_lib.exercises.core import (
+    PROGRESS_LOG_ENV,
     Exercise,
     Mismatch,
     Result,
+    TimeLimitExceeded,
+    Wrong,
     check,
     evaluate,
     get,
@@ -11,7 +14,9 @@ from course_lib.exercises.core import (
     register,
     require,
     solution,
+    time_limit,
 )
 
-__all__ = ["Exercise", "Mismatch", "Result", "check", "evaluate", "get", "load_all", "register",
-           "require", "solution"]
+__all__ = ["PROGRESS_LOG_ENV", "Exercise", "Mismatch", "Result", "TimeLimitExceeded", "Wrong", "check",
+           "evaluate", "get", "load_all", "register",
+           "require", "solution", "time_limit"]

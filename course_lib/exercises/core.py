@@ -3,20 +3,33 @@
 A lesson's stub cell carries the Jupyter tag ``exercise``; the cell after it, tagged
 ``check``, calls :func:`check`. Checks live in ``course_lib/exercises/lessonNN.py``;
 reference solutions in ``course_lib/solutions/lessonNN.py``, shown only by :func:`solution`.
+A learner's function runs under a time limit, and whatever it raises becomes feedback.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import json
+import os
 import pkgutil
-from collections.abc import Callable
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
 
 from course_lib.errors import CourseInputError, expect
 
 Status = Literal["passed", "failed", "not_attempted"]
+
+PROGRESS_LOG_ENV = "COURSE_PROGRESS_LOG"  # when set, check() appends each result here (JSON lines)
+DEFAULT_TIME_LIMIT = 5.0  # seconds a learner's function may run per call
 
 
 class Mismatch(Exception):
@@ -31,10 +44,30 @@ class Mismatch(Exception):
         return f"{text} Hint: {self.hint}" if self.hint else text
 
 
+class TimeLimitExceeded(BaseException):
+    """Raised inside a learner's function that ran past its time limit.
+
+    A BaseException, so that a learner's ``except Exception`` cannot swallow it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"ran past {seconds:g} s")
+        self.seconds = seconds
+
+
 def require(condition: bool, what: str, expected: Any, got: Any, hint: str = "") -> None:
     """Raise :class:`Mismatch` with this feedback unless ``condition`` holds."""
     if not condition:
         raise Mismatch(what, expected, got, hint)
+
+
+class Wrong(NamedTuple):
+    """A known-wrong answer and a phrase its feedback must contain (for the tests).
+
+    For a ``function`` exercise ``answer`` is the wrong function itself; for a ``value``
+    exercise it is a function of no arguments that builds the wrong value."""
+
+    answer: Callable[..., Any]
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -46,11 +79,24 @@ class Exercise:
     checker: Callable[[Any], str]  # returns a success message or raises Mismatch
     solution: Callable[..., Any]  # the reference solution (see ``kind``)
     kind: Literal["function", "value"] = "function"
-    wrong: tuple[Callable[[], Any], ...] = field(default=())  # each returns a wrong answer
+    wrong: tuple[Wrong, ...] = field(default=())
+    time_limit: float = DEFAULT_TIME_LIMIT  # per call of a learner's function (the whole check
+    # for a ``value`` exercise)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "wrong", tuple(
+            Wrong(*w) if isinstance(w, tuple) else Wrong(w, "")  # TRANSITION
+            for w in self.wrong))
 
     def reference_answer(self) -> Any:
         """What a learner who solved it would pass to :func:`check`."""
         return self.solution if self.kind == "function" else self.solution()
+
+    def wrong_answer(self, wrong: Wrong) -> Any:
+        """What a learner who gave this wrong answer would pass to :func:`check`."""
+        if not wrong.hint:  # TRANSITION
+            return wrong.answer()
+        return wrong.answer if self.kind == "function" else wrong.answer()
 
 
 @dataclass(frozen=True)
@@ -111,6 +157,56 @@ def get(exercise_id: str) -> Exercise:
     return _REGISTRY[exercise_id]
 
 
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`TimeLimitExceeded` in the code inside after ``seconds`` of wall time.
+
+    Uses SIGALRM, so it works only in the main thread (where a notebook's cells run);
+    elsewhere the code runs without a limit."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or signal.getitimer(signal.ITIMER_REAL)[0] > 0:  # no timer, or one already runs
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise TimeLimitExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _limited(fn: Callable[..., Any], seconds: float) -> Callable[..., Any]:
+    """``fn``, with each call stopped after ``seconds``."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with time_limit(seconds):
+            return fn(*args, **kwargs)
+
+    return call
+
+
+_LIBRARY_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+def _where_in_learner_code(exc: BaseException) -> str:
+    """' (line N of your code: `...`)' for the innermost frame outside course_lib and libraries."""
+    found = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        name = frame.filename
+        if name.startswith(_LIBRARY_DIR) or "site-packages" in name or name.startswith(sys.prefix) \
+                or name.startswith(sys.base_prefix):
+            continue
+        code = f": `{frame.line.strip()}`" if frame.line else ""
+        found = f" (line {frame.lineno} of your code{code})"
+    return found
+
+
 def _not_attempted(answer: Any) -> bool:
     return answer is ... or answer is NotImplemented
 
@@ -126,19 +222,40 @@ def evaluate(exercise_id: str, answer: Any) -> Result:
                       f"expected a function (the one you defined in the exercise cell), got "
                       f"{type(answer).__name__}. Hint: pass the function itself, without calling it.")
     try:
-        message = ex.checker(answer)
+        if ex.kind == "function":
+            message = ex.checker(_limited(answer, ex.time_limit))
+        else:
+            with time_limit(ex.time_limit):
+                message = ex.checker(answer)
     except NotImplementedError:
         return Result(ex.id, "not_attempted", todo)
     except Mismatch as m:
         return Result(ex.id, "failed", m.feedback())
-    except Exception as exc:  # the learner's code raised: say what, not a traceback
-        return Result(ex.id, "failed", f"your code raised {type(exc).__name__}: {exc}")
+    except TimeLimitExceeded as t:
+        return Result(ex.id, "failed",
+                      f"stopped your code after {t.seconds:g} s{_where_in_learner_code(t)}: the check "
+                      "takes well under a second when the answer is right. Hint: look for a loop "
+                      "that never ends (a `while` whose condition never changes), or work done "
+                      "element by element in Python where one tensor operation would do.")
+    except Exception as exc:  # the learner's code raised: say what and where, not a traceback
+        return Result(ex.id, "failed",
+                      f"your code raised {type(exc).__name__}: {exc}{_where_in_learner_code(exc)}")
     return Result(ex.id, "passed", message)
+
+
+def _log(result: Result) -> None:
+    path = os.environ.get(PROGRESS_LOG_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"id": result.id, "status": result.status,
+                                  "message": result.message}) + "\n")
 
 
 def check(exercise_id: str, answer: Any) -> None:
     """Check a learner's answer and print specific feedback (used in cells tagged ``check``)."""
-    print(evaluate(exercise_id, answer))
+    result = evaluate(exercise_id, answer)
+    _log(result)
+    print(result)
 
 
 def solution(exercise_id: str) -> None:
