@@ -1,4 +1,4 @@
-"""The ``course`` command: ``doctor``, ``start``, ``visdom``, ``tensorboard`` and ``solution``."""
+"""The ``course`` command: ``doctor``, ``start``, ``visdom``, ``tensorboard``, ``solution``, ``progress``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``course`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["progress"]:  # its own parser: see course_lib.progress
+        from course_lib.progress import main as progress_main
+
+        return progress_main(argv[1:])
     parser = argparse.ArgumentParser(prog="course", description="Deep Learning Software, hands-on")
     sub = parser.add_subparsers(dest="command", required=True)
     doc = sub.add_parser("doctor", help="check versions, devices, Visdom and the shipped data")
@@ -23,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     tb.add_argument("--logdir", default=None, help="default: $COURSE_RUNS_DIR, else runs/")
     sol = sub.add_parser("solution", help="print the reference solution of an exercise")
     sol.add_argument("exercise_id", help="e.g. 00.mean_squared_error")
+    sub.add_parser("progress", help="run lessons in fresh kernels and report every exercise "
+                                    "(course progress --help)")
     args = parser.parse_args(argv)
 
     from course_lib.errors import CourseInputError

@@ -18,7 +18,13 @@ def torch_to_keras_kernel(w: np.ndarray) -> np.ndarray:
 
 
 def make_probe(model: nn.Module, num_classes: int) -> nn.Module:
+    def keep_eval(layer: nn.Module, inputs: tuple) -> None:  # runs before each forward of the layer
+        layer.eval()  # so BatchNorm uses, and keeps, its pretrained statistics even in train() mode
+
     for p in model.parameters():
-        p.requires_grad = False  # freeze the pretrained network...
-    model._fc = nn.Linear(model._fc.in_features, num_classes)  # ...then add a new, trainable head
+        p.requires_grad = False  # freeze the pretrained weights...
+    for layer in model.modules():
+        if isinstance(layer, nn.BatchNorm2d):
+            layer.register_forward_pre_hook(keep_eval)  # ...and BatchNorm's running statistics
+    model._fc = nn.Linear(model._fc.in_features, num_classes)  # then a new, trainable head
     return model
