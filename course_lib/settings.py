@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from course_lib.errors import CourseInputError, describe
+from course_lib.errors import CourseInputError, check_port, describe
 
 HOST = "127.0.0.1"
 DEFAULT_LAB_PORT = 8888
@@ -32,13 +32,6 @@ PORT_VARIABLES = {"lab": "COURSE_LAB_PORT", "visdom": "COURSE_VISDOM_PORT",
                   "tensorboard": "COURSE_TENSORBOARD_PORT"}
 _DEFAULTS = {"lab": DEFAULT_LAB_PORT, "visdom": DEFAULT_VISDOM_PORT,
              "tensorboard": DEFAULT_TENSORBOARD_PORT}
-
-
-def check_port(port: object, name: str = "port") -> int:
-    """``port`` if it is an int from 1 to 65535 (``bool`` refused), else CourseInputError."""
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise CourseInputError(f"{name}: expected an int between 1 and 65535, got {describe(port)}.")
-    return port
 
 
 def url_path(value: object, name: str = "base_url") -> str:
@@ -68,12 +61,9 @@ def server_port(server: str) -> int:
     if not raw:
         return _DEFAULTS[server]
     try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not 0 < value < 65536:
-        raise CourseInputError(f"{var}: expected a port number between 1 and 65535, got {raw!r}.")
-    return value
+        return check_port(int(raw), var)
+    except ValueError:  # not an int, or out of range (CourseInputError is a ValueError too)
+        raise CourseInputError(f"{var}: expected a port number between 1 and 65535, got {raw!r}.") from None
 
 
 def visdom_port() -> int:

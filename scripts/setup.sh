@@ -37,7 +37,7 @@ else
 fi
 
 # Visdom's JavaScript and CSS come from the npm registry, never from a CDN at start.
-.venv/bin/python -m course_lib.visdom_assets
+.venv/bin/python -m course_lib.tools.visdom_assets
 
 # The lessons' kernel. MALLOC_ARENA_MAX=2 stops glibc from giving each of TensorFlow's many
 # threads a memory arena of its own that keeps what it frees (about 200 MiB in lesson 06).

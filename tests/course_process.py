@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from course_lib.visdom_server import free_port
+from course_lib.tools.visdom_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,11 +54,11 @@ def stop_group(proc: subprocess.Popen, sig: int = signal.SIGINT) -> None:
 
 
 def launcher_of(proc: subprocess.Popen) -> psutil.Process:
-    """The Python process that runs course_lib.launcher under the start command."""
+    """The Python process that runs course_lib.tools.launcher under the start command."""
     for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
-        if "course_lib.launcher" in " ".join(p.cmdline()):
+        if "course_lib.tools.launcher" in " ".join(p.cmdline()):
             return p
-    raise AssertionError("no course_lib.launcher process under the start command")
+    raise AssertionError("no course_lib.tools.launcher process under the start command")
 
 
 def listening(ports) -> set[int]:

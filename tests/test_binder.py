@@ -123,7 +123,7 @@ def test_scripts_are_executable_bash():
     assert 'exec "$@"' in (BINDER / "start").read_text()
     post = (BINDER / "postBuild").read_text()
     assert "pip install --no-cache-dir --no-deps -e ." in post
-    assert "python -m course_lib.visdom_assets" in post and "scripts/build-constraints.txt" in post
+    assert "python -m course_lib.tools.visdom_assets" in post and "scripts/build-constraints.txt" in post
 
 
 def _run_start(tmp_path: Path, prefix: str | None) -> tuple[dict[str, str], list[list[str]]]:
@@ -175,8 +175,8 @@ def test_start_launches_the_servers_where_the_proxy_and_the_lessons_look(tmp_pat
         assert seen["COURSE_TENSORBOARD_PORT"] == str(servers["tensorboard"]["port"])
         assert seen["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(BINDER)
         assert calls == [
-            ["-m", "course_lib.tensorboard_server", "--port", "6006", "--path-prefix", f"{root}/tensorboard"],
-            ["-m", "course_lib.visdom_server", "--port", "8097", "--base-url", f"{root}/visdom"],
+            ["-m", "course_lib.tools.tensorboard_server", "--port", "6006", "--path-prefix", f"{root}/tensorboard"],
+            ["-m", "course_lib.tools.visdom_server", "--port", "8097", "--base-url", f"{root}/visdom"],
         ]
 
 

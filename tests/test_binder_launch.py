@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 import pytest
 from course_process import ROOT, listening, live_plot_code, run_in_lab_kernel
 
-from course_lib.visdom_server import free_port
+from course_lib.tools.visdom_server import free_port
 
 PREFIX = "/user/ann-abc123/"
 pytest.importorskip("jupyter_server_proxy", reason="jupyter-server-proxy (the dev extra) is not installed")

@@ -1,4 +1,4 @@
-"""Unit tests of course_lib.doctor and the ``course`` command."""
+"""Unit tests of course_lib.tools.doctor and the ``course`` command."""
 
 import io
 import shutil
@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from course_lib import data, doctor
-from course_lib.cli import main
+from course_lib import data
+from course_lib.tools import doctor
+from course_lib.tools.cli import main
 from course_lib.errors import CourseInputError
 
 
@@ -77,7 +78,7 @@ def test_report_rejects_a_bad_port():
 
 
 def test_doctor_looks_for_visdom_on_the_port_variable(monkeypatch):
-    from course_lib.visdom_server import VisdomServer
+    from course_lib.tools.visdom_server import VisdomServer
 
     with VisdomServer() as server:
         port = server.port

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from course_lib import exercises
-from course_lib.progress import exercise_cells
+from course_lib.tools.progress import exercise_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -10,7 +10,7 @@ import torch
 
 from course_lib.errors import CourseInputError
 from course_lib.live import LivePlot, visdom_answers
-from course_lib.visdom_server import free_port
+from course_lib.tools.visdom_server import free_port
 
 
 def test_inline_when_visdom_is_not_wanted_or_not_there():

@@ -10,14 +10,14 @@ import nbformat
 import pytest
 
 from course_lib import exercises
-from course_lib.progress import LessonReport, Outcome, exercise_cells, format_table
+from course_lib.tools.progress import LessonReport, Outcome, exercise_cells, format_table
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = exercises.load_all()
 
 
 def _course(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "course_lib.cli", "progress", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "course_lib.tools.cli", "progress", *map(str, args)],
                           cwd=cwd, capture_output=True, text=True, timeout=600)
 
 

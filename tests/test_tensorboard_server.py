@@ -1,4 +1,4 @@
-"""course_lib.tensorboard_server, for real: TensorBoard on 127.0.0.1 serves the scalars that
+"""course_lib.tools.tensorboard_server, for real: TensorBoard on 127.0.0.1 serves the scalars that
 tf.summary wrote, its page loads nothing from the internet, and TensorFlow stays out of it."""
 
 import json
@@ -14,8 +14,8 @@ import pytest
 
 from course_lib.errors import CourseInputError
 from course_lib.frameworks import import_tensorflow
-from course_lib.tensorboard_server import tensorboard_args
-from course_lib.visdom_server import free_port
+from course_lib.tools.tensorboard_server import tensorboard_args
+from course_lib.tools.visdom_server import free_port
 
 
 def _get(url: str) -> bytes:
@@ -38,7 +38,7 @@ def logdir(tmp_path_factory):
 
 def _serve(logdir, *extra):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "course_lib.tensorboard_server", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "course_lib.tools.tensorboard_server", "--port", str(port),
                              "--logdir", str(logdir), *extra], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     return proc, port
@@ -105,7 +105,7 @@ def test_bad_arguments(tmp_path):
         tensorboard_args(3, 6006)
     with pytest.raises(CourseInputError, match="path_prefix: expected '' or a path"):
         tensorboard_args(tmp_path, 6006, "tensorboard")
-    done = subprocess.run([sys.executable, "-m", "course_lib.tensorboard_server", "--port", "0"],
+    done = subprocess.run([sys.executable, "-m", "course_lib.tools.tensorboard_server", "--port", "0"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "port: expected an int between 1 and 65535, got int 0" in done.stderr
     assert "Traceback" not in done.stderr

@@ -23,9 +23,9 @@ import numpy as np
 import psutil
 import pytest
 
-from course_lib import visdom_assets, visdom_server
+from course_lib.tools import visdom_assets, visdom_server
 from course_lib.errors import CourseInputError
-from course_lib.visdom_assets import (
+from course_lib.tools.visdom_assets import (
     ASSETS,
     INTEGRITY,
     SETUP_COMMAND,
@@ -38,7 +38,7 @@ from course_lib.visdom_assets import (
     static_dir,
     visdom_version,
 )
-from course_lib.visdom_server import (
+from course_lib.tools.visdom_server import (
     VisdomServer,
     VisdomServerError,
     free_port,
@@ -364,7 +364,7 @@ def test_run_foreground_until_ctrl_c(tmp_path, inherited_ignore):
     """Ctrl-C stops it, also when it inherits SIGINT as ignored (started in a script's background)."""
     port = free_port()
     ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if inherited_ignore else None
-    proc = subprocess.Popen([sys.executable, "-m", "course_lib.visdom_server", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "course_lib.tools.visdom_server", "--port", str(port),
                              "--env-path", str(tmp_path / "env")], preexec_fn=ignore,
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -9,8 +9,8 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``course`` console script."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["progress"]:  # its own parser: see course_lib.progress
-        from course_lib.progress import main as progress_main
+    if argv[:1] == ["progress"]:  # its own parser: see course_lib.tools.progress
+        from course_lib.tools.progress import main as progress_main
 
         return progress_main(argv[1:])
     parser = argparse.ArgumentParser(prog="course", description="Deep Learning Software, hands-on")
@@ -40,21 +40,21 @@ def main(argv: list[str] | None = None) -> int:
         if port is not None:
             check_port(port, "--port")
         if args.command == "doctor":
-            from course_lib.doctor import report
+            from course_lib.tools.doctor import report
 
             return report(port=visdom_port() if port is None else port, verbose=args.verbose)
         if args.command == "visdom":
-            from course_lib.visdom_server import run_foreground
+            from course_lib.tools.visdom_server import run_foreground
 
             return run_foreground(visdom_port() if port is None else port, base_url=args.base_url)
     except CourseInputError as exc:
         parser.error(str(exc))
     if args.command == "start":
-        from course_lib.launcher import main as start_main
+        from course_lib.tools.launcher import main as start_main
 
         return start_main([])
     if args.command == "tensorboard":
-        from course_lib.tensorboard_server import main as tensorboard_main
+        from course_lib.tools.tensorboard_server import main as tensorboard_main
 
         return tensorboard_main([*(["--port", str(port)] if port else []),
                                  *(["--logdir", args.logdir] if args.logdir else [])])

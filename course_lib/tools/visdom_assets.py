@@ -6,7 +6,7 @@ every file is already there. This module puts those files in place at set-up tim
 npm tarballs (``npm pack``), under exactly the names build.py uses, and writes
 ``version.built``. After that, the server starts with the network unplugged.
 
-Run it as ``python -m course_lib.visdom_assets`` (``scripts/setup.sh`` does), or with
+Run it as ``python -m course_lib.tools.visdom_assets`` (``scripts/setup.sh`` does), or with
 ``--check`` to verify, without the network, that every file is present.
 """
 
@@ -138,7 +138,7 @@ INTEGRITY: dict[str, str] = {
 
 VISDOM_VERSION = "0.2.4"  # the visdom release whose build.py the list above mirrors
 VERSION_FILE = "version.built"
-SETUP_COMMAND = "python -m course_lib.visdom_assets"
+SETUP_COMMAND = "python -m course_lib.tools.visdom_assets"
 
 
 class VisdomAssetsError(RuntimeError):
@@ -308,7 +308,7 @@ def _size(root: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: provision the files (default) or ``--check`` them; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m course_lib.visdom_assets",
+        prog="python -m course_lib.tools.visdom_assets",
         description="Provision Visdom's front-end files from the npm registry (offline afterwards).")
     parser.add_argument("--check", action="store_true",
                         help="only verify that every file is present (no network); exit 1 if not")

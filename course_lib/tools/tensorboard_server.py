@@ -45,7 +45,7 @@ def serve(logdir: str | os.PathLike[str], port: int, path_prefix: str = "") -> i
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m course_lib.tensorboard_server [--port N] [--logdir DIR] [--path-prefix /p]``."""
+    """``python -m course_lib.tools.tensorboard_server [--port N] [--logdir DIR] [--path-prefix /p]``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="course tensorboard",

@@ -176,7 +176,7 @@ def _can_cut_network() -> bool:
 
 def default_notebooks() -> list[Path]:
     """The lessons of the checkout in the current folder, else those beside course_lib."""
-    for root in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parent.parent):
+    for root in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[2]):
         found = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
         if found and (root / "course_lib").is_dir():
             return found
@@ -232,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if OFFLINE_ENV not in os.environ:
         if _can_cut_network():
-            child = [shutil.which("unshare") or "unshare", "-rn", sys.executable, "-m", "course_lib.progress",
+            child = [shutil.which("unshare") or "unshare", "-rn", sys.executable, "-m",
+                     "course_lib.tools.progress",
                      *map(str, paths), *(["--json"] if args.json else []), "--timeout", str(args.timeout)]
             return subprocess.run(child, env={**os.environ, OFFLINE_ENV: "cut"}).returncode
         os.environ[OFFLINE_ENV] = "not cut"

@@ -120,7 +120,7 @@ class Launcher:
         self.stop_signal: int | None = None
 
     def _plan(self) -> list[Service]:
-        from course_lib.visdom_server import server_command
+        from course_lib.tools.visdom_server import server_command
 
         py, p = sys.executable, self.ports
         lab = [py, "-m", "jupyterlab", "--no-browser", f"--ip={HOST}", f"--port={p['lab']}",
@@ -132,7 +132,7 @@ class Launcher:
             Service("Visdom", "visdom", p["visdom"], server_command(p["visdom"], self.root / ".visdom"),
                     f"http://{HOST}:{p['visdom']}/", self.logs / "visdom.log"),
             Service("TensorBoard", "tensorboard", p["tensorboard"],
-                    [py, "-m", "course_lib.tensorboard_server", "--port", str(p["tensorboard"]),
+                    [py, "-m", "course_lib.tools.tensorboard_server", "--port", str(p["tensorboard"]),
                      "--logdir", str(self.runs)], f"http://{HOST}:{p['tensorboard']}/",
                     self.logs / "tensorboard.log"),
             Service("JupyterLab", "lab", p["lab"], lab,
@@ -155,7 +155,7 @@ class Launcher:
     # -- starting ---------------------------------------------------------------------------
     def check_ports(self) -> None:
         """Refuse, in one line, a port that something else holds (an answering Visdom is reused)."""
-        from course_lib.visdom_server import port_in_use
+        from course_lib.tools.visdom_server import port_in_use
 
         for svc in self.services:
             if not port_in_use(svc.port):
@@ -169,7 +169,7 @@ class Launcher:
 
     def start(self) -> None:
         """Start every server that is not reused, each in its own session, logging to ``self.logs``."""
-        from course_lib.visdom_server import require_assets
+        from course_lib.tools.visdom_server import require_assets
 
         require_assets()
         self.logs.mkdir(parents=True, exist_ok=True)

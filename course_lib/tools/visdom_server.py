@@ -2,7 +2,7 @@
 
 ``VisdomServer`` runs ``python -m visdom.server`` in a subprocess for a notebook or a test and
 always stops it; ``run_foreground`` runs one in a terminal until Ctrl-C (``course visdom``).
-Both refuse to start until the front-end files are provisioned (``course_lib.visdom_assets``),
+Both refuse to start until the front-end files are provisioned (``course_lib.tools.visdom_assets``),
 because Visdom would otherwise try to download them from CDNs.
 """
 
@@ -25,7 +25,7 @@ from types import TracebackType
 
 from course_lib.errors import CourseInputError, describe
 from course_lib.settings import HOST, check_port, url_path, visdom_port
-from course_lib.visdom_assets import SETUP_COMMAND, missing_assets
+from course_lib.tools.visdom_assets import SETUP_COMMAND, missing_assets
 
 _RUNNING: set[VisdomServer] = set()
 
@@ -269,10 +269,10 @@ def run_foreground(port: int, base_url: str = "", *, env_path: str | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m course_lib.visdom_server [--port N] [--base-url /path]`` (used by binder/start)."""
+    """``python -m course_lib.tools.visdom_server [--port N] [--base-url /path]`` (used by binder/start)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m course_lib.visdom_server",
+    parser = argparse.ArgumentParser(prog="python -m course_lib.tools.visdom_server",
                                      description="Run Visdom on 127.0.0.1 until Ctrl-C.")
     parser.add_argument("--port", type=int, default=None,
                         help="default: $COURSE_VISDOM_PORT, else 8097")

@@ -66,7 +66,7 @@ def _device_checks() -> list[Check]:
 def _visdom_checks(port: int) -> list[Check]:
     checks = []
     try:
-        from course_lib.visdom_assets import missing_assets
+        from course_lib.tools.visdom_assets import missing_assets
 
         missing = missing_assets()
         detail = "front-end files provisioned" if not missing else (
