@@ -4,13 +4,16 @@ import io
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from course_lib import data
+from course_lib.errors import CourseInputError
 from course_lib.tools import doctor
 from course_lib.tools.cli import main
-from course_lib.errors import CourseInputError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_report_on_this_checkout_passes():
@@ -34,6 +37,7 @@ def test_corrupt_or_missing_data_fails_by_name(tmp_path, monkeypatch):
     (tmp_path / "x.txt").write_text("changed")
     (tmp_path / "y.txt").unlink()
     monkeypatch.setattr(data, "DATA_DIR", tmp_path)
+    monkeypatch.chdir(tmp_path)  # outside any checkout: the installed copy's data is checked
     out = io.StringIO()
     assert doctor.report(out=out) == 1
     text = out.getvalue()
@@ -87,3 +91,55 @@ def test_doctor_looks_for_visdom_on_the_port_variable(monkeypatch):
     down = {c.name: c for c in doctor.run_checks()}["visdom server"]
     assert up.ok and up.detail == f"answering on 127.0.0.1:{port}"
     assert not down.ok and down.detail.startswith(f"not running on 127.0.0.1:{port}")
+
+
+COURSE = [sys.executable, "-m", "course_lib.tools.cli"]
+
+
+@pytest.mark.parametrize("args", [["doctor", "--port", "70000"], ["doctor", "--port", "abc"],
+                                  ["doctor", "--port", "0"], ["nope"], [], ["solution"],
+                                  ["visdom", "--port", "-5"], ["progress", "--timeout", "x"]])
+def test_a_usage_error_is_one_line_and_exit_2(args):
+    proc = subprocess.run([*COURSE, *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("course")
+
+
+@pytest.mark.parametrize("module", ["cli", "doctor", "launcher", "progress", "tensorboard_server",
+                                    "visdom_assets", "visdom_server"])
+def test_python_dash_m_of_each_tool_works(module):
+    proc = subprocess.run([sys.executable, "-m", f"course_lib.tools.{module}", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "usage:" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_missing_manifest_is_a_failure(tmp_path, monkeypatch):
+    (tmp_path / "x.txt").write_text("x")  # a data folder without its manifest
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert doctor.report(out=out) == 1
+    assert "[FAIL] data manifest: data/MANIFEST.sha256 of the installed copy at" in out.getvalue()
+    assert "is missing" in out.getvalue() and "the course is ready" not in out.getvalue()
+
+
+def test_doctor_checks_the_checkout_it_runs_in(tmp_path):
+    clone = tmp_path / "clone"  # another checkout: its own course_lib/ and data/, one file corrupt
+    (clone / "course_lib").mkdir(parents=True)
+    (clone / "data").mkdir()
+    (clone / "data" / "a.txt").write_text("a")
+    data.write_manifest(clone / "data")
+    (clone / "data" / "a.txt").write_text("changed")
+    proc = subprocess.run([*COURSE, "doctor"], cwd=clone / "course_lib", capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 1
+    assert "[FAIL] data/a.txt: corrupt" in proc.stdout
+    assert f"in the checkout at {clone}" in proc.stdout
+
+
+def test_python_dash_m_doctor_reports():
+    proc = subprocess.run([sys.executable, "-m", "course_lib.tools.doctor"], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0 and "the course is ready" in proc.stdout, proc.stdout + proc.stderr
+    assert "files verified, in this checkout" in proc.stdout

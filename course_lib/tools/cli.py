@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2, never a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         from course_lib.tools.progress import main as progress_main
 
         return progress_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="course", description="Deep Learning Software, hands-on")
+    parser = OneLineParser(prog="course", description="Deep Learning Software, hands-on")
     sub = parser.add_subparsers(dest="command", required=True)
     doc = sub.add_parser("doctor", help="check versions, devices, Visdom and the shipped data")
     doc.add_argument("--port", type=int, default=None,

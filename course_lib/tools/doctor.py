@@ -6,6 +6,7 @@ import platform
 import sys
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -84,17 +85,40 @@ def _visdom_checks(port: int) -> list[Check]:
     return checks
 
 
+def checkout_data_dir() -> tuple[Path, str]:
+    """The data/ folder to check, and how to name it: the checkout the command runs in, if any,
+    else the one beside the installed course_lib."""
+    from course_lib import data
+
+    installed = data.DATA_DIR
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "course_lib").is_dir() and (folder / "data").is_dir():
+            here = folder / "data"
+            if here.resolve() == installed.resolve():
+                return installed, "this checkout"
+            return here, f"the checkout at {folder} (course_lib itself is installed from {installed.parent})"
+    return installed, f"the installed copy at {installed.parent}"
+
+
 def _data_checks() -> list[Check]:
     from course_lib.data import DataIntegrityError, read_manifest, verify_all
 
+    data_dir, which = checkout_data_dir()
+    manifest = data_dir / "MANIFEST.sha256"
+    if not manifest.is_file():
+        return [Check("data manifest", False, f"data/MANIFEST.sha256 of {which} is missing: nothing can be "
+                                              "verified. Restore it with `git checkout -- data/`.")]
     try:
-        entries = read_manifest()
+        entries = read_manifest(manifest)
     except DataIntegrityError as exc:
         return [Check("data manifest", False, str(exc))]
-    results = verify_all()
+    if not entries:
+        return [Check("data manifest", False, f"data/MANIFEST.sha256 of {which} lists no files")]
+    results = verify_all(data_dir)
     bad = [r for r in results if not r.ok]
     checks = [Check(f"data/{r.path}", False, r.status) for r in bad]
-    checks.append(Check("data manifest", not bad, f"{len(entries) - len(bad)}/{len(entries)} files verified"))
+    checks.append(Check("data manifest", not bad,
+                        f"{len(entries) - len(bad)}/{len(entries)} files verified, in {which}"))
     return checks
 
 
@@ -167,3 +191,9 @@ def report(port: int | None = None, out=None, verbose: bool = False) -> int:
     print(f"\n{len(checks) - len(failed)}/{len(checks)} checks passed; "
           + ("the course is ready." if not failed else f"{len(failed)} problem(s) to fix above."), file=out)
     return 0 if not failed else 1
+
+
+if __name__ == "__main__":  # python -m course_lib.tools.doctor is `course doctor`
+    from course_lib.tools.cli import main
+
+    sys.exit(main(["doctor", *sys.argv[1:]]))

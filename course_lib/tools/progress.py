@@ -201,7 +201,9 @@ def format_table(reports: list[LessonReport]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course progress",
+    from course_lib.tools.cli import OneLineParser
+
+    parser = OneLineParser(prog="course progress",
                                      description="Run lessons in fresh kernels and report each "
                                                  "exercise: passed, failed (with feedback) or not "
                                                  "attempted. Never modifies the notebooks.")
