@@ -39,7 +39,7 @@ def describe(value: Any) -> str:
     return text
 
 
-def expect(condition: bool, name: str, expected: str, got: Any) -> None:
+def expect(condition: object, name: str, expected: str, got: Any) -> None:
     """Raise CourseInputError naming ``name``, what was expected and what came, unless ``condition``."""
     if not condition:
         raise CourseInputError(f"{name}: expected {expected}, got {describe(got)}.")

@@ -11,13 +11,11 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import psutil
+from conftest import ROOT
 
 from course_lib.tools.visdom_server import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_course(extra_env: dict[str, str] | None = None, background: bool = False,

@@ -15,12 +15,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, pinned
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 REPO2DOCKER = Path(sys.executable).with_name("repo2docker")
@@ -97,13 +97,16 @@ def test_binder_requirements_are_generated_from_the_lock():
     assert text == lock.binder_requirements((ROOT / "requirements.lock").read_text()), \
         "binder/requirements.txt has drifted from requirements.lock: run scripts/lock.py --binder"
     lines = text.splitlines()
-    assert f"--extra-index-url {TORCH_CPU_INDEX}" in lines and "torch==2.13.0+cpu" in lines
-    assert "jupyter-server-proxy==4.6.0" in lines and "notebook==7.6.5" in lines
+    assert f"--extra-index-url {TORCH_CPU_INDEX}" in lines and f"torch=={pinned('torch')}+cpu" in lines
+    assert f"jupyter-server-proxy=={pinned('jupyter-server-proxy')}" in lines
+    assert f"notebook=={pinned('notebook')}" in lines
     assert not any(line.startswith(("visdom==", "ruff==", "playwright==")) for line in lines)
-    assert [str(r) for r in postbuild_pins((BINDER / "postBuild").read_text())] == ["visdom==0.2.4"]
+    pins = [str(r) for r in postbuild_pins((BINDER / "postBuild").read_text())]
+    assert pins == [f"visdom=={pinned('visdom')}"]
     # A changed pin in the lock changes what Binder gets.
-    doctored = (ROOT / "requirements.lock").read_text().replace("numpy==2.4.6", "numpy==2.4.5")
-    assert "numpy==2.4.5" in lock.binder_requirements(doctored).splitlines()
+    numpy = f"numpy=={pinned('numpy')}"
+    doctored = (ROOT / "requirements.lock").read_text().replace(numpy, "numpy==0.0.1")
+    assert "numpy==0.0.1" in lock.binder_requirements(doctored).splitlines()
 
 
 @pytest.mark.parametrize("platform, chosen", [("linux", "tensorflow-cpu"), ("darwin", "tensorflow"),
@@ -175,7 +178,8 @@ def test_start_launches_the_servers_where_the_proxy_and_the_lessons_look(tmp_pat
         assert seen["COURSE_TENSORBOARD_PORT"] == str(servers["tensorboard"]["port"])
         assert seen["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(BINDER)
         assert calls == [
-            ["-m", "course_lib.tools.tensorboard_server", "--port", "6006", "--path-prefix", f"{root}/tensorboard"],
+            ["-m", "course_lib.tools.tensorboard_server", "--port", "6006", "--path-prefix",
+             f"{root}/tensorboard"],
             ["-m", "course_lib.tools.visdom_server", "--port", "8097", "--base-url", f"{root}/visdom"],
         ]
 

@@ -5,14 +5,13 @@ import inspect
 import json
 import textwrap
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from course_lib import exercises
 from course_lib.tools.progress import exercise_cells
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ALL = exercises.load_all()
 

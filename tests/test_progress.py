@@ -4,15 +4,14 @@ import hashlib
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import ROOT
 
 from course_lib import exercises
 from course_lib.tools.progress import LessonReport, Outcome, exercise_cells, format_table
 
-ROOT = Path(__file__).resolve().parent.parent
 ALL = exercises.load_all()
 
 

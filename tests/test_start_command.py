@@ -12,10 +12,10 @@ import signal
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import psutil
 import pytest
+from conftest import ROOT, course_version
 from course_process import (
     http_get,
     launcher_of,
@@ -28,8 +28,6 @@ from course_process import (
     still_alive,
     stop_group,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -76,7 +74,7 @@ def test_start_command_serves_lab_visdom_and_tensorboard(started_course):
     printed = run_in_lab_kernel(base + "/", token, live_plot_code(
         "start test", 7, "print(6 * 7, course_lib.__version__, os.environ['COURSE_VISDOM_PORT'], plot.mode)"))
     assert f"Live plot: streaming to Visdom, open http://127.0.0.1:{visdom_port}/env/course" in printed
-    assert printed.strip().splitlines()[-1] == f"42 0.1.0 {visdom_port} visdom"
+    assert printed.strip().splitlines()[-1] == f"42 {course_version()} {visdom_port} visdom"
     import visdom
 
     client = visdom.Visdom(port=visdom_port, env="course", use_incoming_socket=False, raise_exceptions=True)

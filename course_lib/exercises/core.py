@@ -54,7 +54,7 @@ class TimeLimitExceeded(BaseException):
         self.seconds = seconds
 
 
-def require(condition: bool, what: str, expected: Any, got: Any, hint: str = "") -> None:
+def require(condition: object, what: str, expected: Any, got: Any, hint: str = "") -> None:
     """Raise :class:`Mismatch` with this feedback unless ``condition`` holds."""
     if not condition:
         raise Mismatch(what, expected, got, hint)
@@ -84,9 +84,7 @@ class Exercise:
     # for a ``value`` exercise)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "wrong", tuple(
-            Wrong(*w) if isinstance(w, tuple) else Wrong(w, "")  # TRANSITION
-            for w in self.wrong))
+        object.__setattr__(self, "wrong", tuple(Wrong(*w) for w in self.wrong))
 
     def reference_answer(self) -> Any:
         """What a learner who solved it would pass to :func:`check`."""
@@ -94,8 +92,6 @@ class Exercise:
 
     def wrong_answer(self, wrong: Wrong) -> Any:
         """What a learner who gave this wrong answer would pass to :func:`check`."""
-        if not wrong.hint:  # TRANSITION
-            return wrong.answer()
         return wrong.answer if self.kind == "function" else wrong.answer()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises.core import Exercise, register, require
+from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.frameworks import import_tensorflow
 from course_lib.solutions import lesson04 as solutions
 
@@ -35,22 +35,29 @@ def measured_traces() -> int:
     return int(scale_sum.experimental_get_tracing_count())
 
 
+_TRACE_HINTS = {  # what each wrong prediction misunderstands, when the lesson's answer (4) holds
+    N_CALLS: "not every call traces: a call whose inputs match an earlier signature (same shapes, "
+             "same dtypes, same Python values) reuses its graph.",
+    5: "a tensor's values are not part of the signature, only its shape and dtype: the second "
+       "tensor scale, tf.constant(4.0), reuses the trace of tf.constant(3.0) (as call 2 reuses "
+       "call 1's).",
+    3: "a tf.constant(3.0) is not the Python number 3.0: the first tensor scale traces once, "
+       "then any float32 scalar tensor reuses that trace.",
+    2: "a new Python number (2.0, then 3.0) is part of the signature, so it traces too.",
+    1: "tf.function traces again whenever the signature changes: a new shape of x (call 3) is one.",
+}
+
+
 def _check_count_traces(answer: Any) -> str:
-    require(isinstance(answer, int) and not isinstance(answer, bool), "answer",
-            "a whole number of traces", repr(answer), "count how many calls make a new graph.")
+    require(isinstance(answer, int | np.integer) and not isinstance(answer, bool), "answer",
+            "a whole number of traces", repr(answer),
+            "set answer to a whole number, such as 7, not a float, string or bool.")
     truth = measured_traces()
-    hints = {
-        N_CALLS: "not every call traces: a call whose inputs match an earlier "
-                          "signature (same shapes, same dtypes, same Python values) reuses it.",
-        2: "a new Python number (2.0, then 3.0) is part of the signature, so it traces too.",
-        3: "a tf.constant(3.0) is not the Python number 3.0: the first tensor scale traces once, "
-           "then any float32 scalar tensor reuses that trace.",
-    }
-    require(answer == truth, "traces of scale_sum", truth, answer,
-            hints.get(answer, "go through the calls one by one: new shape, new Python value "
-                              "or tensor-instead-of-number each mean a new trace."))
-    return (f"{truth} traces for {N_CALLS} calls: TensorFlow measured the same when it "
-            "ran them.")
+    generic = ("go through the calls one by one: new shape, new Python value or tensor-instead-of-"
+               "number each mean a new trace.")
+    hint = _TRACE_HINTS.get(int(answer), generic) if truth == solutions.count_traces() else generic
+    require(answer == truth, "traces of scale_sum", truth, int(answer), hint)
+    return f"{truth} traces for {N_CALLS} calls: TensorFlow measured the same when it ran them."
 
 
 register(Exercise(
@@ -59,51 +66,81 @@ register(Exercise(
     checker=_check_count_traces,
     solution=solutions.count_traces,
     kind="value",
-    wrong=(lambda: 6, lambda: 2, lambda: 3),
+    wrong=(
+        Wrong(lambda: N_CALLS, "not every call traces"),
+        Wrong(lambda: 5, "a tensor's values are not part of the signature"),
+        Wrong(lambda: 3, "is not the Python number 3.0"),
+        Wrong(lambda: 2, "a new Python number (2.0, then 3.0)"),
+        Wrong(lambda: 1, "a new shape of x (call 3) is one"),
+        Wrong(lambda: 7, "go through the calls one by one"),
+        Wrong(lambda: "4", "a whole number, such as 7"),
+    ),
 ))
+
+
+# -- 04.mse_gradient -----------------------------------------------------------------------
+_GRADIENT_CASES = ((8, 3, np.float32, 4), (13, 3, np.float32, 5), (5, 4, np.float64, 6),
+                   (1, 2, np.float32, 7))  # rows N, features D, dtype, seed
+
+
+def _gradient_hint(got: np.ndarray, expected: np.ndarray, x: np.ndarray, w: np.ndarray) -> str:
+    """The hint for a gradient of the right shape but wrong values."""
+    n = x.shape[0]
+    scale = float(np.vdot(got, expected) / np.vdot(expected, expected))
+    if np.allclose(got, scale * expected, rtol=1e-4, atol=1e-6):
+        if np.isclose(scale, 0.5, rtol=1e-3):
+            return ("yours is half the right gradient: the loss is mean((xw - y)^2), without a "
+                    "factor 1/2.")
+        if np.isclose(scale, n, rtol=1e-3):
+            return (f"yours is {n} times too large, N = {n} being the number of rows: take the mean "
+                    "(tf.reduce_mean), not the sum.")
+        divisor = n / scale
+        if np.isclose(divisor, round(divisor), rtol=1e-3) and round(divisor) > 0:
+            return (f"you divided by {round(divisor)}, but this x has {n} rows: tf.reduce_mean "
+                    "divides by the actual number of elements; don't hard-code it.")
+        return (f"yours is {scale:.3g} times the right gradient: the loss is the plain mean of the "
+                "squared errors, mean((xw - y)^2).")
+    if np.allclose(got, 2.0 / n * x.T @ (x @ w), rtol=1e-4, atol=1e-6):
+        return "that is the gradient of mean((xw)^2): subtract y first, mean((xw - y)^2)."
+    return ("loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2) inside the tape, then "
+            "tape.gradient(loss, w).")
 
 
 def _check_mse_gradient(fn: Callable[[Any, Any, Any], Any]) -> str:
     tf = import_tensorflow()
-    rng = np.random.default_rng(4)
-    x_np = rng.standard_normal((8, 3)).astype(np.float32)
-    y_np = rng.standard_normal((8, 1)).astype(np.float32)
-    w_np = rng.standard_normal((3, 1)).astype(np.float32)
-    w = tf.Variable(w_np)
-    got = fn(w, tf.constant(x_np), tf.constant(y_np))
-    require(got is not None, "mse_gradient(w, x, y)", "a tensor of shape (3, 1)", "None",
-            "tape.gradient gives None when the loss was computed outside the "
-            "`with tf.GradientTape() as tape:` block: compute it inside.")
-    got = np.asarray(got, dtype=np.float64)
-    expected = 2.0 / y_np.size * x_np.T @ (x_np @ w_np - y_np)  # d/dw mean((xw - y)^2)
-    require(got.shape == expected.shape, "shape of mse_gradient(w, x, y)", expected.shape,
-            got.shape, "return tape.gradient(loss, w): one number per weight, not the loss.")
-    require(not np.allclose(got, expected * y_np.size, rtol=1e-4), "mse_gradient(w, x, y)",
-            _show(expected), _show(got),
-            f"yours is {y_np.size} times too large: take the mean (tf.reduce_mean), not the sum.")
-    require(np.allclose(got, expected, rtol=1e-4, atol=1e-5), "mse_gradient(w, x, y)",
-            _show(expected), _show(got),
-            "loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2) inside the tape, then "
-            "tape.gradient(loss, w).")
-    require(np.allclose(w.numpy(), w_np), "w after mse_gradient", "unchanged", "changed",
-            "computing a gradient must not update the weights.")
-    return "the tape's gradient matches 2/N · xᵀ(xw − y), the gradient worked out by hand."
-
-
-register(Exercise(
-    id="04.mse_gradient",
-    title="A gradient with tf.GradientTape",
-    checker=_check_mse_gradient,
-    solution=solutions.mse_gradient,
-    wrong=(
-        # the sum instead of the mean
-        lambda: _tape_gradient(lambda tf, e: tf.reduce_sum(e ** 2)),
-        # the loss computed before the tape starts recording
-        lambda: _gradient_outside_tape,
-        # the loss instead of its gradient
-        lambda: (lambda w, x, y: import_tensorflow().reduce_mean((x @ w - y) ** 2)),
-    ),
-))
+    for n, d, dtype, seed in _GRADIENT_CASES:
+        rng = np.random.default_rng(seed)
+        x_np, y_np = rng.standard_normal((n, d)).astype(dtype), rng.standard_normal((n, 1)).astype(dtype)
+        w_np = rng.standard_normal((d, 1)).astype(dtype)
+        w = tf.Variable(w_np)
+        what = f"mse_gradient(w, x, y) with x of shape ({n}, {d}), {np.dtype(dtype).name}"
+        got = fn(w, tf.constant(x_np), tf.constant(y_np))
+        if got is None:  # ask again with x and y Variables too: is it the gradient for one of them?
+            again = fn(tf.Variable(w_np), tf.Variable(x_np), tf.Variable(y_np))
+            wrt_x = again is not None and np.shape(again) == (n, d)
+            require(False, what, f"a tensor of shape ({d}, 1)", "None",
+                    "that is the gradient with respect to x (you got None because x is a constant, "
+                    "not watched): take tape.gradient(loss, w)." if wrt_x else
+                    "tape.gradient gives None when the loss was computed outside the `with "
+                    "tf.GradientTape() as tape:` block, or from a copy of w (such as w.numpy()): "
+                    "compute it from w, inside the block.")
+        if isinstance(got, list | tuple) and len(got) == 1:
+            require(False, what, f"a tensor of shape ({d}, 1)", f"a {type(got).__name__} of one tensor",
+                    "you passed [w], so tape.gradient returned a list: pass w itself, "
+                    "tape.gradient(loss, w).")
+        got = np.asarray(got, dtype=np.float64)
+        expected = 2.0 / n * x_np.T.astype(np.float64) @ (x_np @ w_np - y_np)  # d/dw mean((xw - y)^2)
+        if got.shape != expected.shape:
+            require(False, f"shape of {what}", expected.shape, got.shape,
+                    "that is a single number, the loss perhaps: return tape.gradient(loss, w), one "
+                    "number per weight." if got.size == 1 else
+                    "return tape.gradient(loss, w): one number per weight, the shape of w.")
+        require(np.allclose(got, expected, rtol=1e-4, atol=1e-5), what, _show(expected), _show(got),
+                _gradient_hint(got, expected, x_np.astype(np.float64), w_np.astype(np.float64)))
+        require(np.allclose(w.numpy(), w_np), f"w after {what}", "unchanged", "changed",
+                "computing a gradient must not update the weights.")
+    return ("the tape's gradient matches 2/N · xᵀ(xw − y), the gradient worked out by hand, for x of "
+            "shapes (8, 3), (13, 3), (5, 4) and (1, 2), in float32 and float64, and w stays as it was.")
 
 
 def _tape_gradient(loss_of_error: Callable[[Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
@@ -116,6 +153,11 @@ def _tape_gradient(loss_of_error: Callable[[Any, Any], Any]) -> Callable[[Any, A
     return mse_gradient
 
 
+_gradient_of_sum = _tape_gradient(lambda tf, e: tf.reduce_sum(e ** 2))
+_gradient_divided_by_8 = _tape_gradient(lambda tf, e: tf.reduce_sum(e ** 2) / 8)
+_gradient_of_half = _tape_gradient(lambda tf, e: tf.reduce_mean(e ** 2) / 2)
+
+
 def _gradient_outside_tape(w: Any, x: Any, y: Any) -> Any:
     tf = import_tensorflow()
     loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
@@ -124,25 +166,144 @@ def _gradient_outside_tape(w: Any, x: Any, y: Any) -> Any:
     return tape.gradient(loss, w)
 
 
+def _gradient_returns_loss(w: Any, x: Any, y: Any) -> Any:
+    tf = import_tensorflow()
+    return tf.reduce_mean((x @ w - y) ** 2)
+
+
+def _gradient_wrt_x(w: Any, x: Any, y: Any) -> Any:
+    tf = import_tensorflow()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
+    return tape.gradient(loss, x)
+
+
+def _gradient_as_list(w: Any, x: Any, y: Any) -> Any:
+    tf = import_tensorflow()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
+    return tape.gradient(loss, [w])
+
+
+def _gradient_forgets_y(w: Any, x: Any, y: Any) -> Any:
+    tf = import_tensorflow()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.matmul(x, w) ** 2)
+    return tape.gradient(loss, w)
+
+
+def _gradient_then_step(w: Any, x: Any, y: Any) -> Any:
+    tf = import_tensorflow()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
+    grad = tape.gradient(loss, w)
+    w.assign_sub(0.1 * grad)
+    return grad
+
+
+register(Exercise(
+    id="04.mse_gradient",
+    title="A gradient with tf.GradientTape",
+    checker=_check_mse_gradient,
+    solution=solutions.mse_gradient,
+    wrong=(
+        Wrong(_gradient_of_sum, "not the sum"),
+        Wrong(_gradient_outside_tape, "computed outside the `with"),
+        Wrong(_gradient_returns_loss, "a single number, the loss perhaps"),
+        Wrong(_gradient_divided_by_8, "you divided by 8"),
+        Wrong(_gradient_wrt_x, "the gradient with respect to x"),
+        Wrong(_gradient_as_list, "you passed [w]"),
+        Wrong(_gradient_forgets_y, "subtract y first"),
+        Wrong(_gradient_of_half, "without a factor 1/2"),
+        Wrong(_gradient_then_step, "must not update the weights"),
+    ),
+))
+
+
+# -- 04.sgd_step ---------------------------------------------------------------------------
+def _sgd_cases() -> list[tuple[np.ndarray, np.ndarray, float]]:
+    rng = np.random.default_rng(4)
+    return [
+        (np.array([1.0, 2.0, 3.0], dtype=np.float32), np.array([0.5, -1.0, 2.0], dtype=np.float32), 0.1),
+        (rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((4, 3)).astype(np.float32),
+         0.01),
+        (rng.standard_normal(5), rng.standard_normal(5), 0.5),  # float64
+    ]
+
+
+def _ignores_lr(fn: Callable[[Any, Any, float], Any], start: np.ndarray, grad: np.ndarray, lr: float,
+                step: np.ndarray) -> bool:
+    """Whether ``fn`` makes the same (non-zero) step when asked again with three times the lr."""
+    tf = import_tensorflow()
+    w = tf.Variable(start)
+    fn(w, tf.constant(grad), 3 * lr)
+    return bool(np.any(step)) and np.allclose(start - w.numpy(), step, rtol=1e-5, atol=1e-7)
+
+
 def _check_sgd_step(fn: Callable[[Any, Any, float], Any]) -> str:
     tf = import_tensorflow()
-    start = np.array([1.0, 2.0, 3.0], dtype=np.float32)
-    grad_np = np.array([0.5, -1.0, 2.0], dtype=np.float32)
-    w = tf.Variable(start)
-    fn(w, tf.constant(grad_np), 0.1)
-    got = w.numpy()
-    expected = start - 0.1 * grad_np
-    require(not np.allclose(got, start), "w after sgd_step(w, grad, 0.1)",
-            _show(expected), _show(got),
-            "`w = w - lr * grad` makes a new tensor and leaves the Variable as it was: "
-            "update it in place with w.assign_sub(...).")
-    require(not np.allclose(got, start + 0.1 * grad_np), "w after sgd_step(w, grad, 0.1)",
-            _show(expected), _show(got),
-            "you stepped uphill: gradient descent subtracts lr * grad.")
-    require(np.allclose(got, expected), "w after sgd_step(w, grad, 0.1)",
-            _show(expected), _show(got),
-            "the new value is w - lr * grad.")
-    return "the Variable itself moved by -lr * grad, in place, as an optimizer's step does."
+    for start, grad_np, lr in _sgd_cases():
+        w = tf.Variable(start)
+        fn(w, tf.constant(grad_np), lr)
+        got = w.numpy()
+        expected = start - lr * grad_np
+        if np.allclose(got, expected, rtol=1e-5, atol=1e-6):
+            continue
+        what = f"w after sgd_step(w, grad, {lr:g}), w of shape {start.shape}, {start.dtype}"
+        step = (start - got).astype(np.float64)
+        k = float(np.vdot(step, grad_np) / np.vdot(grad_np, grad_np))
+        if np.allclose(got, start):
+            hint = ("the Variable did not change: `w = w - lr * grad` (or `w -= ...`) makes a new "
+                    "tensor and only rebinds the name w inside your function. Update the Variable "
+                    "in place with w.assign_sub(...).")
+        elif np.allclose(got, lr * grad_np, rtol=1e-5, atol=1e-6):
+            hint = "w.assign(v) replaces w by v: subtract the step with w.assign_sub(lr * grad)."
+        elif np.allclose(step, k * grad_np, rtol=1e-4, atol=1e-6) and np.isclose(k, -lr, rtol=1e-4):
+            hint = "you stepped uphill: gradient descent subtracts lr * grad."
+        elif np.allclose(step, k * grad_np, rtol=1e-4, atol=1e-6) and np.isclose(k, 1.0, rtol=1e-4):
+            hint = "you left out the learning rate: the step is lr * grad, not grad."
+        elif _ignores_lr(fn, start, grad_np, lr, step):
+            hint = (f"your step does not change with lr (it was the same with lr={3 * lr:g}): use the "
+                    "lr argument, step = lr * grad.")
+        elif np.allclose(step, k * grad_np, rtol=1e-4, atol=1e-6) and round(k / lr) >= 2 \
+                and np.isclose(k / lr, round(k / lr), rtol=1e-4):
+            hint = f"your step is {round(k / lr)} × lr * grad: apply the step once."
+        elif np.allclose(step, k * grad_np, rtol=1e-4, atol=1e-6):
+            hint = f"your step is {k:.3g} × grad, but it should be lr * grad = {lr:g} × grad."
+        else:
+            hint = "the new value is w - lr * grad."
+        require(False, what, _show(expected), _show(got), hint)
+    return ("the Variable itself moved by -lr * grad, in place, as an optimizer's step does, for 1-D and "
+            "2-D weights, float32 and float64, and learning rates 0.1, 0.01 and 0.5.")
+
+
+def _sgd_rebinds(w: Any, grad: Any, lr: float) -> None:
+    w = w - lr * grad  # noqa: F841 - the known mistake: a new tensor, the Variable untouched
+
+
+def _sgd_uphill(w: Any, grad: Any, lr: float) -> None:
+    w.assign_add(lr * grad)
+
+
+def _sgd_without_lr(w: Any, grad: Any, lr: float) -> None:
+    w.assign(w - grad)
+
+
+def _sgd_lr_fixed(w: Any, grad: Any, lr: float) -> None:
+    w.assign_sub(0.1 * grad)
+
+
+def _sgd_twice(w: Any, grad: Any, lr: float) -> None:
+    w.assign_sub(lr * grad)
+    w.assign(w - lr * grad)
+
+
+def _sgd_lr_squared(w: Any, grad: Any, lr: float) -> None:
+    w.assign_sub(lr ** 2 * grad)
+
+
+def _sgd_assign_step(w: Any, grad: Any, lr: float) -> None:
+    w.assign(lr * grad)
 
 
 register(Exercise(
@@ -151,8 +312,12 @@ register(Exercise(
     checker=_check_sgd_step,
     solution=solutions.sgd_step,
     wrong=(
-        lambda: (lambda w, grad, lr: w - lr * grad),
-        lambda: (lambda w, grad, lr: w.assign_add(lr * grad)),
-        lambda: (lambda w, grad, lr: w.assign(w - grad)),
+        Wrong(_sgd_rebinds, "only rebinds the name w"),
+        Wrong(_sgd_uphill, "you stepped uphill"),
+        Wrong(_sgd_without_lr, "you left out the learning rate"),
+        Wrong(_sgd_lr_fixed, "use the lr argument"),
+        Wrong(_sgd_assign_step, "replaces w by v"),
+        Wrong(_sgd_twice, "apply the step once"),
+        Wrong(_sgd_lr_squared, "but it should be lr * grad"),
     ),
 ))

@@ -26,5 +26,5 @@ def make_probe(model: nn.Module, num_classes: int) -> nn.Module:
     for layer in model.modules():
         if isinstance(layer, nn.BatchNorm2d):
             layer.register_forward_pre_hook(keep_eval)  # ...and BatchNorm's running statistics
-    model._fc = nn.Linear(model._fc.in_features, num_classes)  # then a new, trainable head
+    model._fc = nn.Linear(1280, num_classes)  # then a new, trainable head (1280 features in)
     return model

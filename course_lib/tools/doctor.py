@@ -124,7 +124,7 @@ def _data_checks() -> list[Check]:
 
 def _extra_checks() -> list[Check]:
     """Checks contributed by other modules (e.g. the pretrained weights' checksum)."""
-    checks = []
+    checks: list[Check] = []
     try:
         from course_lib import pretrained
     except ImportError:

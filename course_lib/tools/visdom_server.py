@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from course_lib.errors import CourseInputError, describe
 from course_lib.settings import HOST, check_port, url_path, visdom_port
@@ -125,7 +126,7 @@ class VisdomServer:
         self.log_path: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
-        self._log = None
+        self._log: BinaryIO | None = None
 
     @property
     def url(self) -> str:

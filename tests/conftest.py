@@ -1,0 +1,63 @@
+"""Shared test fixtures and helpers: the checkout's root, pinned versions, HTTP, processes, data."""
+
+from __future__ import annotations
+
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+# visdom 0.2.4's client calls logger.warn; that is its business, not a failure of ours.
+VISDOM_WARNINGS = pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning")
+
+
+def pinned(name: str) -> str:
+    """The version pyproject.toml pins for ``name`` (a dependency or a dev extra)."""
+    lines = PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["dev"]
+    for line in lines:
+        req = Requirement(line)
+        if req.name == name and (req.marker is None or req.marker.evaluate()):
+            [spec] = req.specifier
+            return spec.version
+    raise KeyError(f"{name} is not pinned in pyproject.toml")
+
+
+def course_version() -> str:
+    """course_lib's own version, from pyproject.toml."""
+    return PYPROJECT["project"]["version"]
+
+
+def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    """(status, body) of a GET; an HTTP error status is returned, not raised."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def descendants(pid: int | None = None) -> list[psutil.Process]:
+    """The live child processes (recursively) of ``pid``, by default this test process."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def alive(pids: list[int]) -> list[int]:
+    """Those of ``pids`` still running (zombies count as gone)."""
+    out = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
