@@ -36,8 +36,9 @@ What the lessons import (module: what it holds; lessons that use it):
 - ``twolayer``: the lecture's two-layer ReLU network problem; 03, 12.
 - ``vision``: OpenCV images and torch tensors, and measuring helpers; 08, 09.
 
-Course tooling, which the lessons do not import, lives in ``course_lib.tools`` (the ``course``
-command, ``course doctor``, ``course progress``, the Visdom and TensorBoard servers).
+Course tooling lives in ``course_lib.tools`` (the ``course``
+command, ``course doctor``, ``course progress``, the Visdom and TensorBoard servers); of the
+lessons, only 00 imports from it, to show the ``course doctor`` report.
 """
 
 __version__ = "0.1.0"
