@@ -17,15 +17,12 @@ import datetime as dt
 import os
 import platform
 import sys
-import threading
-import time
 from pathlib import Path
 
 import nbformat
 import psutil
-from nbclient import NotebookClient
 
-from course_lib.memory import pss_bytes
+from course_lib.tools.notebook_runner import execute
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -35,32 +32,10 @@ BUDGET_MIB = 1.2e9 / 2**20  # 1.2 GB of PSS per lesson
 def run(path: Path, write: bool, timeout: int) -> tuple[float, float]:
     """Execute one notebook top to bottom; return (wall seconds, peak MiB)."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            km = client.km
-            proc = getattr(getattr(km, "provisioner", None), "process", None) if km else None
-            if proc is not None:
-                peak = max(peak, pss_bytes(proc.pid))
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    try:
-        client.execute()
-    finally:
-        wall = time.perf_counter() - start
-        stop.set()
-        sampler.join()
+    result = execute(nb, path.parent, timeout=timeout)
     if write:
         nbformat.write(nb, path)
-    return wall, peak / 2**20
+    return result.seconds, result.peak_mib
 
 
 def main() -> int:

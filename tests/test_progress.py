@@ -95,9 +95,9 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, bad):
 
 
 def test_the_table_reads_per_lesson():
-    rep = LessonReport("03_x.ipynb", 12.0, "", [Outcome("03.a", "passed", "ok"),
+    rep = LessonReport("03_x.ipynb", 12.0, 400, "", [Outcome("03.a", "passed", "ok"),
                                                Outcome("03.b", "failed", "expected 1, got 2."),
                                                Outcome("03.c", "not_attempted", "fill in")])
     text = format_table([rep])
-    assert "03_x.ipynb  (12 s)" in text and "❌ failed          03.b: expected 1, got 2." in text
+    assert "03_x.ipynb  (12 s, 400 MiB)" in text and "❌ failed          03.b: expected 1, got 2." in text
     assert text.endswith("1 passed, 1 failed, 1 not attempted, of 3 exercises in 1 lesson(s).")

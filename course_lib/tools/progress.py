@@ -22,7 +22,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ class LessonReport:
 
     notebook: str
     seconds: float
+    peak_mib: float  # the kernel's largest PSS, its children included
     note: str  # why some checks did not run (an error, a time-out), or ""
     exercises: list[Outcome]
 
@@ -112,10 +112,8 @@ def _first_error(nb: Any) -> str:
 
 def run_lesson(path: Path, timeout: int = 300) -> LessonReport:
     """Execute one notebook in a fresh kernel (in memory) and collect its checks' outcomes."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
     from course_lib.exercises import PROGRESS_LOG_ENV, core
+    from course_lib.tools.notebook_runner import execute
 
     nb = read_notebook(path)
     cells = exercise_cells(nb)
@@ -127,17 +125,8 @@ def run_lesson(path: Path, timeout: int = 300) -> LessonReport:
         log = Path(tmp) / "results.jsonl"
         env = {**os.environ, PROGRESS_LOG_ENV: str(log), "HF_HUB_OFFLINE": "1",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MPLBACKEND": "agg"}
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(path.parent)}})
-        note = ""
-        start = time.perf_counter()
-        try:
-            client.execute(env=env, stderr=subprocess.DEVNULL)  # not the kernel's start-up chatter
-        except CellTimeoutError:
-            note = f"a cell ran past {timeout} s and was stopped; the checks after it did not run"
-        except DeadKernelError:
-            note = "the kernel died (out of memory?); the checks after that did not run"
-        seconds = time.perf_counter() - start
+        run = execute(nb, path.parent, timeout=timeout, allow_errors=True, env=env)
+        note = f"{run.stopped}; the checks after it did not run" if run.stopped else ""
         results: dict[str, Outcome] = {}
         if log.exists():
             for line in log.read_text(encoding="utf-8").splitlines():
@@ -152,7 +141,7 @@ def run_lesson(path: Path, timeout: int = 300) -> LessonReport:
             if error and c.id not in broken:
                 broken[c.id] = Outcome(c.id, "failed", f"the {what} cell raised {error}")
     outcomes = [results.get(i) or broken.get(i) or Outcome(i, "not_attempted", missing) for i in ids]
-    return LessonReport(path.name, round(seconds, 1), note, outcomes)
+    return LessonReport(path.name, round(run.seconds, 1), round(run.peak_mib), note, outcomes)
 
 
 def _bring_loopback_up() -> None:
@@ -188,7 +177,7 @@ def format_table(reports: list[LessonReport]) -> str:
     lines = []
     counts = {"passed": 0, "failed": 0, "not_attempted": 0}
     for rep in reports:
-        lines.append(f"{rep.notebook}  ({rep.seconds:.0f} s)")
+        lines.append(f"{rep.notebook}  ({rep.seconds:.0f} s, {rep.peak_mib:.0f} MiB)")
         for o in rep.exercises:
             counts[o.status] += 1
             text = "" if o.status == "passed" else f": {o.message}"
