@@ -100,6 +100,7 @@ def _check_function(cls: Any) -> str:
     expected = "grad_output × (1 where x > 0, else 0.1)"
     require(xs.grad is not None, what, expected, None, "backward must return the gradient with respect "
             "to x (a tensor of x's shape).")
+    assert xs.grad is not None  # require() above raised otherwise
     grad = xs.grad.detach()
     positive = xs.detach() > 0
     slope = torch.where(positive, 1.0, 0.1).to(torch.float64)

@@ -110,8 +110,9 @@ def _check_mse_gradient(fn: Callable[[Any, Any, Any], Any]) -> str:
     tf = import_tensorflow()
     for n, d, dtype, seed in _GRADIENT_CASES:
         rng = np.random.default_rng(seed)
-        x_np, y_np = rng.standard_normal((n, d)).astype(dtype), rng.standard_normal((n, 1)).astype(dtype)
-        w_np = rng.standard_normal((d, 1)).astype(dtype)
+        x_np: np.ndarray = rng.standard_normal((n, d)).astype(dtype)
+        y_np: np.ndarray = rng.standard_normal((n, 1)).astype(dtype)
+        w_np: np.ndarray = rng.standard_normal((d, 1)).astype(dtype)
         w = tf.Variable(w_np)
         what = f"mse_gradient(w, x, y) with x of shape ({n}, {d}), {np.dtype(dtype).name}"
         got = fn(w, tf.constant(x_np), tf.constant(y_np))

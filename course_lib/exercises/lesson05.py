@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
@@ -13,8 +13,10 @@ from torch import nn
 from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.solutions import lesson05 as solutions
 
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
-def _seeded(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
+
+def _seeded(seed: int, build: Callable[[], ModuleT]) -> ModuleT:
     """``build()`` with its weights drawn from ``seed``, leaving the global RNG as it was."""
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -29,7 +31,7 @@ def _small_net(seed: int, dropout: float = 0.0) -> nn.Sequential:
         layers.append(nn.Linear(32, 10))
         return nn.Sequential(*layers)
 
-    return _seeded(seed, build)  # type: ignore[return-value]
+    return _seeded(seed, build)
 
 
 def _batch(seed: int, n: int = 16, features: int = 64, classes: int = 10
@@ -45,6 +47,8 @@ def _is_int(value: Any) -> bool:
 # -- 05.count_parameters -------------------------------------------------------------------
 class _Custom(nn.Module):
     """Not a Sequential: nested layers, a bare nn.Parameter and a buffer."""
+
+    mean: torch.Tensor  # the buffer registered in __init__
 
     def __init__(self) -> None:
         super().__init__()
@@ -159,7 +163,9 @@ def _count_per_module(model: nn.Module) -> int:
 
 
 def _count_layer_by_layer(model: nn.Module) -> int:
-    return sum(p.numel() for layer in model for p in layer.parameters() if p.requires_grad)
+    # the mistake: iterating over the model, as if every model were an nn.Sequential
+    return sum(p.numel() for layer in cast(nn.Sequential, model) for p in layer.parameters()
+               if p.requires_grad)
 
 
 def _count_with_grad(model: nn.Module) -> int:
@@ -226,7 +232,10 @@ def _check_train_step(fn: Callable[..., Any]) -> str:
             seen.update(steps=0, grads=None)
             got = fn(model, opt, x, y)
             expected = solutions.train_step(reference, ref_opt, x, y)
-            ref_grads = [p.grad.detach().clone() for p in reference.parameters()]
+            ref_grads = []
+            for p in reference.parameters():
+                assert p.grad is not None  # the reference train_step has just run backward()
+                ref_grads.append(p.grad.detach().clone())
             with torch.no_grad():
                 after_loss = nn.functional.cross_entropy(reference(x), y).item()
             where = f"step {step} of {run}, a batch of {n}"
@@ -377,11 +386,14 @@ def _bn_net() -> nn.Sequential:
         net = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
                             nn.Linear(16, 5))
         with torch.no_grad():  # running statistics unlike any one batch's, so eval mode shows
-            net[1].running_mean.copy_(torch.randn(16))
-            net[1].running_var.copy_(torch.rand(16) + 0.5)
+            bn = net[1]
+            assert isinstance(bn, nn.BatchNorm1d)
+            assert bn.running_mean is not None and bn.running_var is not None  # track_running_stats
+            bn.running_mean.copy_(torch.randn(16))
+            bn.running_var.copy_(torch.rand(16) + 0.5)
         return net
 
-    return _seeded(3, build)  # type: ignore[return-value]
+    return _seeded(3, build)
 
 
 def _predict_cases() -> list[tuple[str, nn.Module, torch.Tensor]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.solutions import lesson06 as solutions
@@ -22,14 +22,14 @@ def _is_int(value: Any) -> bool:
 # -- 06.batches_per_epoch ------------------------------------------------------------------
 def _loader_len(n: int, batch_size: int, drop_last: bool) -> int:
     """What the real DataLoader says: len(DataLoader(...)) over n items."""
-    return len(DataLoader(range(n), batch_size=batch_size, drop_last=drop_last))
+    return len(DataLoader(TensorDataset(torch.arange(n)), batch_size=batch_size, drop_last=drop_last))
 
 
 def _batch_cases() -> list[tuple[int, int, bool]]:
     fixed = [(192, 20, False), (192, 20, True), (192, 16, False), (192, 16, True),
              (5, 8, False), (5, 8, True), (1, 1, True), (64, 64, False), (0, 4, False)]
     rng = np.random.default_rng(6)
-    drawn = []
+    drawn: list[tuple[int, int, bool]] = []
     for _ in range(12):
         bs = int(rng.integers(2, 40))
         # every other case a multiple of the batch size, so both sides of "divides evenly" are tried
@@ -338,6 +338,7 @@ def _check_worker_items(fn: Callable[[int, int, int], list[int]]) -> str:
             indices = _as_indices(share)
             require(indices is not None, f"worker_items({n}, {w}, {workers})", "a list of ints",
                     repr(share)[:80], "return the item indices as a list of ints.")
+            assert indices is not None  # require() above raised otherwise
             parts.append(indices)
         what = f"the shares of {workers} worker(s) for {n} items"
         outside = sorted({i for p in parts for i in p if not 0 <= i < n})
@@ -508,7 +509,7 @@ def _slowest_by(one_call: bool = False, mean: bool = False) -> Callable[..., str
                 stage(item)
                 times.append(time.perf_counter() - start)
             cost[name] = sum(times) / len(times) if mean or one_call else sorted(times)[len(times) // 2]
-        return max(cost, key=cost.get)
+        return max(cost, key=lambda name: cost[name])
 
     return answer
 
@@ -545,7 +546,7 @@ def _fastest_stage(stages: dict[str, Callable[[Any], Any]], items: list[Any], wa
             stage(item)
             times.append(time.perf_counter() - start)
         medians[name] = sorted(times)[len(times) // 2]
-    return min(medians, key=medians.get)
+    return min(medians, key=lambda name: medians[name])
 
 
 register(Exercise(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import torch
@@ -103,6 +104,7 @@ def _check_probe(fn: Callable[[nn.Module, int], nn.Module]) -> str:
         require(isinstance(fc, nn.Linear) and fc.in_features == 1280, f"{what}._fc",
                 f"a new nn.Linear(1280, {num_classes})", fc,
                 "replace model._fc with nn.Linear(1280, num_classes).")
+        assert isinstance(fc, nn.Linear)  # require() above raised otherwise
         require(fc.out_features == num_classes, f"{what}._fc.out_features", num_classes,
                 fc.out_features, "the head needs one output per class: use num_classes.")
         trainable = sorted(n for n, p in model.named_parameters() if p.requires_grad)
@@ -112,6 +114,8 @@ def _check_probe(fn: Callable[[nn.Module, int], nn.Module]) -> str:
         require(trainable == ["_fc.bias", "_fc.weight"], "the trainable parameters",
                 ["_fc.bias", "_fc.weight"], trainable[:4] + (["..."] if len(trainable) > 4 else []),
                 "set requires_grad = False on every pretrained parameter, then create the new head.")
+    # the learner's answer, the EfficientNetLite0 it was given with its new head: typed as such
+    model = cast(EfficientNetLite0, model)
     bn_eval = all(not m.training for m in model.modules() if isinstance(m, nn.BatchNorm2d))
     g = torch.Generator().manual_seed(7)
     x = 2 * torch.randn(4, 3, 64, 64, generator=g) + 1  # statistics unlike the stored ones

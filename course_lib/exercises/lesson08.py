@@ -154,11 +154,11 @@ def _check_count(fn: Callable[[np.ndarray, float], int]) -> str:
     rng = np.random.default_rng(8)
     for _ in range(3):
         mask, gaps = _random_mask(rng)
-        for t in rng.choice(gaps, size=min(2, len(gaps)), replace=False):
-            t = round(float(t), 1)
-            want = solutions.count_objects(mask, t)
-            what = f"count_objects(random {mask.shape[0]} x {mask.shape[1]} mask, min_area={t})"
-            got = _count(fn, mask, t, what)
+        for gap in rng.choice(gaps, size=min(2, len(gaps)), replace=False):
+            area = round(float(gap), 1)
+            want = solutions.count_objects(mask, area)
+            what = f"count_objects(random {mask.shape[0]} x {mask.shape[1]} mask, min_area={area})"
+            got = _count(fn, mask, area, what)
             require(got == want, what, want, got, _COUNT_HOW)
     return ("count_objects counts each white object once (holes don't count, a ring is one object), "
             "keeps those of at least min_area pixels for thresholds on both sides of the objects' "

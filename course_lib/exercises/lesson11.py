@@ -47,6 +47,7 @@ def _check_shard(fn: Callable[[int, int, int], list[int]]) -> str:
             rows, words = _rows(fn(n, rank, world_size))
             require(rows is not None, f"my_shard({n}, {rank}, {world_size})", "a list of int row indices",
                     words, "return a list of ints, e.g. list(range(...)).")
+            assert rows is not None  # require() above raised otherwise
             shards.append(rows)
         want = [solutions.my_shard(n, rank, world_size) for rank in range(world_size)]
         share = n // world_size
@@ -182,13 +183,12 @@ def _diagnose(got: np.ndarray, grads: list[np.ndarray], sizes: list[int]) -> str
     if c is None:
         return generic
     s = np.asarray(sizes, dtype=float)
-    tol = {"atol": 1e-6}
-    if k > 1 and np.allclose(c, np.eye(k)[0], **tol):
+    if k > 1 and np.allclose(c, np.eye(k)[0], atol=1e-6):
         return "that is rank 0's gradient alone: every rank's gradient must be in the result."
-    if k > 1 and np.allclose(c, 1, **tol):
+    if k > 1 and np.allclose(c, 1, atol=1e-6):
         return ("a sum counts each rank's mean once: the result is about world_size times too big; "
                 "the weights must be each rank's share of the rows.")
-    if np.allclose(c, 1 / k, **tol) and len(set(sizes)) > 1:
+    if np.allclose(c, 1 / k, atol=1e-6) and len(set(sizes)) > 1:
         return ("that is the plain mean, right only when every rank has as many rows as the others: "
                 "a rank with more rows should weigh more: weight each gradient by its share of rows.")
     unused = [i for i in range(k) if abs(c[i]) < 1e-6]
@@ -256,7 +256,7 @@ def _first_and_last_rank(grads: list[np.ndarray], sizes: list[int]) -> np.ndarra
 
 
 def _unnormalized(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    return sum(s * g for s, g in zip(sizes, grads, strict=True))
+    return sum((s * g for s, g in zip(sizes, grads, strict=True)), np.zeros_like(grads[0]))
 
 
 def _integer_weights(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:

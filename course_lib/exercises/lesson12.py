@@ -27,6 +27,7 @@ def _leaky_reference(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarra
     h = torch.nn.functional.leaky_relu(x_t @ w1_t, negative_slope=0.01)
     loss = (h @ w2_t - y_t).pow(2).sum()
     loss.backward()
+    assert w1_t.grad is not None and w2_t.grad is not None  # both are leaves with requires_grad
     return w1_t.grad.numpy(), w2_t.grad.numpy()
 
 
