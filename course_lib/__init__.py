@@ -23,6 +23,7 @@ What the lessons import (module: what it holds; lessons that use it):
 - ``load``: how busy the machine was while something was measured; 02 (and ``timing``).
 - ``memory``: a process's PSS, and handing freed memory back; 06, 07.
 - ``onnx_tools``: export to ONNX and describe the file; 09, 13.
+- ``opencv_apps``: known truths for panoramas, camera motion and stereo point clouds; 08.
 - ``pretrained`` / ``pretrained_keras``: EfficientNet-Lite0 with offline ImageNet weights, in
   PyTorch and in Keras; 07, 09.
 - ``records``: recorded measurements the prose relies on, and their claims; 02, 04, 06, 07, 09-13.

@@ -4,9 +4,10 @@ import json
 import pkgutil
 import re
 
+from conftest import ROOT
+
 import course_lib
 import course_lib.tools
-from conftest import ROOT
 
 LESSON_FACING = sorted(i.name for i in pkgutil.iter_modules(course_lib.__path__) if i.name != "tools")
 TOOLS = sorted(i.name for i in pkgutil.iter_modules(course_lib.tools.__path__))

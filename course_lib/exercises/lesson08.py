@@ -418,6 +418,157 @@ def _writes_into_input(d: np.ndarray, focal_px: float, baseline_m: float,
     return baseline_m * focal_px / (d + doffs_px)
 
 
+# ---------------------------------------------------------------------------------------------
+# 08.remove_red_eye
+
+_SKIN = (90, 120, 180)  # B, G, R: red above 150 but below green + blue (210), so not red-eye
+_PUPIL = (40, 30, 220)  # red-eye: red above 150 and above green + blue
+_PINK = (140, 140, 200)  # not red-eye (140 + 140 = 280 > 200), but 140 + 140 wraps to 24 in uint8
+_BLUE = (220, 30, 40)  # not red-eye; it would be if channel 0 were red
+
+
+def _eye_scene() -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A 60 x 90 skin-coloured photo; its (x, y, w, h) eye box holds a red pupil, a pink and a blue
+    patch, and a red spot lies outside the box."""
+    image = np.empty((60, 90, 3), np.uint8)
+    image[:] = _SKIN
+    cv2.circle(image, (50, 22), 8, _PUPIL, -1)
+    image[10:16, 33:39] = _PINK
+    image[28:34, 60:66] = _BLUE
+    cv2.circle(image, (12, 45), 7, _PUPIL, -1)  # outside the box
+    return image, (30, 8, 40, 30)
+
+
+def _random_eye(rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Random colours everywhere (about one pixel in six red-eye) and a random box, often on the border."""
+    height, width = int(rng.integers(20, 70)), int(rng.integers(20, 90))
+    image = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    w, h = int(rng.integers(5, width + 1)), int(rng.integers(5, height + 1))
+    x = int(rng.choice([0, width - w, int(rng.integers(0, width - w + 1))]))
+    y = int(rng.choice([0, height - h, int(rng.integers(0, height - h + 1))]))
+    return image, (x, y, w, h)
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal up to one grey level (rounding the mean either way is fine)."""
+    return a.shape == b.shape and int(np.abs(a.astype(np.int32) - b.astype(np.int32)).max(initial=0)) <= 1
+
+
+def _check_red_eye(fn: Callable[[np.ndarray, tuple[int, int, int, int]], np.ndarray]) -> str:
+    rng = np.random.default_rng(808)
+    cases = [_eye_scene()] + [_random_eye(rng) for _ in range(6)]
+    for k, (image, box) in enumerate(cases):
+        desc = (f"remove_red_eye({image.shape[0]} x {image.shape[1]} "
+                f"{'test photo' if k == 0 else 'random image'}, box={box})")
+        before = image.copy()
+        got = fn(image, box)
+        require(np.array_equal(image, before), f"the image after {desc}", "unchanged", "a modified image",
+                "your function changed the image it was given: work on a copy (image.copy()) and "
+                "return that.")
+        require(isinstance(got, np.ndarray), desc, "a NumPy array", type(got).__name__,
+                "return the repaired image as a NumPy array.")
+        require(got.shape == image.shape, f"{desc}.shape", image.shape, got.shape,
+                "return the whole image (the repaired box and everything else as it was), not "
+                "only the box.")
+        require(got.dtype == np.uint8, f"{desc}.dtype", "uint8", got.dtype,
+                "convert back with .astype(np.uint8) before returning: OpenCV expects uint8 images.")
+        expected = solutions.remove_red_eye(image, box)
+        if _close(got, expected):
+            continue
+        x, y, w, h = box
+        changed = np.any(got != image, axis=2)
+        changed[y:y + h, x:x + w] = False
+        for mistake, hint in _RED_EYE_MISTAKES:
+            wrong = mistake(image.copy(), box)
+            if not _close(wrong, expected):
+                require(not _close(got, wrong), desc, "the red-eye pixels inside the box darkened",
+                        f"{np.count_nonzero(np.any(got != expected, axis=2))} pixel(s) that differ", hint)
+        require(not changed.any(), desc, "no change outside the box",
+                f"{np.count_nonzero(changed)} pixel(s) changed outside it",
+                "only pixels inside the box may change: the eye is image[y:y + h, x:x + w].")
+        require(False, desc, "the red-eye pixels inside the box darkened",
+                f"{np.count_nonzero(np.any(got != expected, axis=2))} pixel(s) that differ",
+                "a pixel is red-eye when red > 150 and red > green + blue (computed in int); give it "
+                "(green + blue) // 2 in all three channels, and leave every other pixel as it was.")
+    return ("remove_red_eye darkens exactly the red-eye pixels inside the box (red above 150 and above "
+            "green + blue), in BGR order and without uint8 overflow, on a test photo and random "
+            "images with boxes on the border, and leaves its input alone.")
+
+
+def _repair(image: np.ndarray, box: tuple[int, int, int, int], *, red_channel: int = 2,
+            in_uint8: bool = False, threshold_only: bool = False, all_channels: bool = True,
+            box_as_rows: bool = False, whole_image: bool = False) -> np.ndarray:
+    """Red-eye removal with one known mistake switched on (the reference when none is)."""
+    x, y, w, h = box
+    out = image.copy()
+    if whole_image:
+        window = (slice(None), slice(None))
+    elif box_as_rows:
+        window = (slice(x, x + w), slice(y, y + h))
+    else:
+        window = (slice(y, y + h), slice(x, x + w))
+    eye = out[window]
+    eye = eye if in_uint8 else eye.astype(np.int32)
+    r = eye[:, :, red_channel]
+    g, b = eye[:, :, 1], eye[:, :, 2 - red_channel]
+    red = r > 150 if threshold_only else (r > 150) & (r > g + b)
+    mean = (g.astype(np.int32) + b) // 2
+    if all_channels:
+        eye[red] = mean[red][:, None].astype(eye.dtype)
+    else:
+        eye[:, :, red_channel][red] = mean[red].astype(eye.dtype)
+    out[window] = eye.astype(np.uint8)
+    return out
+
+
+def _red_as_channel_0(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    return _repair(image, box, red_channel=0)
+
+
+def _sum_in_uint8(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    return _repair(image, box, in_uint8=True)
+
+
+def _red_above_150_only(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    return _repair(image, box, threshold_only=True)
+
+
+def _only_the_red_channel(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    return _repair(image, box, all_channels=False)
+
+
+def _box_rows_and_columns(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    return _repair(image, box, box_as_rows=True)
+
+
+def _ignores_the_box(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    return _repair(image, box, whole_image=True)
+
+
+def _repairs_in_place(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    image[:] = solutions.remove_red_eye(image, box)
+    return image
+
+
+def _returns_the_box(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x, y, w, h = box
+    return solutions.remove_red_eye(image, box)[y:y + h, x:x + w]
+
+
+_RED_EYE_MISTAKES = (
+    (_red_as_channel_0, "OpenCV images are BGR: red is channel 2 (image[:, :, 2]) and blue is channel 0."),
+    (_sum_in_uint8, "green + blue overflowed: uint8 arithmetic wraps around above 255 (140 + 140 gives "
+                    "24), so convert the channels with .astype(int) before adding."),
+    (_red_above_150_only, "red above 150 is not enough: skin has red above 150 too; a pixel is red-eye "
+                          "only if its red is also above green + blue."),
+    (_only_the_red_channel, "set all three channels of a red-eye pixel to (green + blue) // 2, so the "
+                            "pupil turns dark grey instead of green-blue."),
+    (_box_rows_and_columns, "the box is (x, y, w, h) and x counts columns: the eye is image[y:y + h, "
+                            "x:x + w], rows first."),
+    (_ignores_the_box, "only pixels inside the box may change: a red spot outside it stays red."),
+)
+
+
 register(Exercise(
     id="08.count_objects",
     title="Count the objects in a binary mask",
@@ -462,5 +613,22 @@ register(Exercise(
         Wrong(_zero_is_no_match, "0 is not negative"),
         Wrong(_doffs_from_the_text, "do not change with doffs_px"),
         Wrong(_writes_into_input, "changed the disparity array"),
+    ),
+))
+
+register(Exercise(
+    id="08.remove_red_eye",
+    title="Remove red eye inside a box",
+    checker=_check_red_eye,
+    solution=solutions.remove_red_eye,
+    wrong=(
+        Wrong(_red_as_channel_0, "red is channel 2"),
+        Wrong(_sum_in_uint8, "uint8 arithmetic wraps around"),
+        Wrong(_red_above_150_only, "skin has red above 150 too"),
+        Wrong(_only_the_red_channel, "set all three channels"),
+        Wrong(_box_rows_and_columns, "x counts columns"),
+        Wrong(_ignores_the_box, "a red spot outside it stays red"),
+        Wrong(_repairs_in_place, "changed the image it was given"),
+        Wrong(_returns_the_box, "return the whole image"),
     ),
 ))

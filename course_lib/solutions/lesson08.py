@@ -21,3 +21,14 @@ def disparity_to_depth(disparity: np.ndarray, focal_px: float, baseline_m: float
     matched = disparity >= 0
     depth[matched] = baseline_m * focal_px / (disparity[matched] + doffs_px)
     return depth
+
+
+def remove_red_eye(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x, y, w, h = box
+    out = image.copy()
+    eye = out[y:y + h, x:x + w].astype(np.int32)  # int: green + blue can pass 255
+    b, g, r = eye[:, :, 0], eye[:, :, 1], eye[:, :, 2]
+    red = (r > 150) & (r > g + b)
+    eye[red] = ((g + b) // 2)[red][:, None]
+    out[y:y + h, x:x + w] = eye.astype(np.uint8)
+    return out
