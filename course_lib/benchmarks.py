@@ -7,6 +7,7 @@ written by ``benchmarks/gpu_matmul.py`` and verified against ``data/MANIFEST.sha
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -22,9 +23,16 @@ import torch
 
 from course_lib.data import DATA_DIR, DataIntegrityError, read_manifest, sha256
 from course_lib.devices import as_device, list_devices
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import (
+    CourseInputError,
+    check_choice,
+    check_int,
+    check_number,
+    check_path,
+    expect,
+)
 from course_lib.load import BUSY_THRESHOLD
-from course_lib.timing import benchmark, matmul_flops
+from course_lib.timing import MAX_RUN_TIME, benchmark, matmul_flops
 
 OPS = ("matmul", "add", "copy_h2d")
 LIBRARIES = ("torch", "numpy")
@@ -32,6 +40,7 @@ PRECISIONS = ("fp32", "fp64", "tf32")
 RECORD_DIR = "gpu_benchmarks"
 RECORD_FORMAT = 1
 BYTES_FLOAT32 = 4
+MAX_SIZE = 32768  # the largest n of an n x n measurement
 
 # Vendor specifications (datasheet peaks, not measurements), for comparison with measured figures.
 VENDOR_SPECS: dict[str, dict[str, float | str]] = {
@@ -62,6 +71,20 @@ class Point:
     bytes: float  # the least memory traffic one call needs (read inputs, write output)
     precision: str = "fp32"  # "fp32", "fp64", or "tf32" when a GPU may use TF32 tensor cores
     other_share: float | None = None  # share of the CPU other programs used while it was timed
+
+    def __post_init__(self) -> None:
+        check_choice(self.op, "op", OPS)
+        check_choice(self.library, "library", LIBRARIES)
+        expect(isinstance(self.device, str) and self.device != "", "device", "a device name such as 'cpu'",
+               self.device)
+        check_int(self.threads, "threads", low=1)
+        check_int(self.size, "size", low=1)
+        check_number(self.seconds, "seconds", low=0, low_open=True)
+        check_number(self.flops, "flops", low=0)
+        check_number(self.bytes, "bytes", low=0, low_open=True)
+        check_choice(self.precision, "precision", PRECISIONS)
+        if self.other_share is not None:
+            check_number(self.other_share, "other_share", low=0, high=1)
 
     @property
     def busy(self) -> bool:
@@ -96,10 +119,9 @@ class Point:
 
 def op_cost(op: str, n: int, bytes_per_element: int = BYTES_FLOAT32) -> tuple[float, float]:
     """(FLOPs, least bytes moved) of one call of ``op`` on n x n arrays."""
-    expect(op in OPS, "op", f"one of {OPS}", op)
-    expect(isinstance(n, int) and not isinstance(n, bool) and n > 0, "n", "a positive int", n)
-    expect(isinstance(bytes_per_element, int) and bytes_per_element > 0, "bytes_per_element",
-           "a positive int", bytes_per_element)
+    check_choice(op, "op", OPS)
+    check_int(n, "n", low=1)
+    check_int(bytes_per_element, "bytes_per_element", low=1)
     elements = n * n
     if op == "matmul":  # read a and b, write c; 2·n³ multiply-adds
         return matmul_flops(n), 3.0 * elements * bytes_per_element
@@ -116,9 +138,12 @@ def _threads_ctx(library: str, threads: int) -> AbstractContextManager[Any]:
     return nullcontext()
 
 
-def _check_size(n: Any) -> None:
-    expect(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 32768, "size",
-           "an int between 1 and 32768", n)
+def _check_points(points: Any, non_empty: bool = False) -> list[Point]:
+    """``points`` as a list if it is a list (or tuple) of :class:`Point`."""
+    ok = isinstance(points, (list, tuple)) and all(isinstance(p, Point) for p in points)
+    expect(ok and (len(points) > 0 or not non_empty), "points",
+           f"a {'non-empty ' if non_empty else ''}list of Point (from measure or sweep)", points)
+    return list(points)
 
 
 def measure(op: str, n: int, *, library: str = "torch", device: str | torch.device = "cpu",
@@ -132,10 +157,12 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
     ``copy_h2d`` copies one array from the CPU to ``device`` (a GPU only; ``pinned`` picks
     page-locked host memory).
     """
-    expect(op in OPS, "op", f"one of {OPS}", op)
-    expect(library in LIBRARIES, "library", f"one of {LIBRARIES}", library)
-    _check_size(n)
-    expect(precision in PRECISIONS, "precision", f"one of {PRECISIONS}", precision)
+    check_choice(op, "op", OPS)
+    check_choice(library, "library", LIBRARIES)
+    check_int(n, "n", low=1, high=MAX_SIZE)
+    check_choice(precision, "precision", PRECISIONS)
+    expect(isinstance(pinned, bool), "pinned", "True or False", pinned)
+    check_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
     dev = as_device(device)
     if library == "numpy" and dev.type != "cpu":
         raise CourseInputError(f"device: NumPy runs on the CPU only, got {str(dev)!r}.")
@@ -143,8 +170,7 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
         raise CourseInputError("device: a host-to-device copy needs a GPU ('cuda' or 'mps'), "
                                "got 'cpu'.")
     threads = torch.get_num_threads() if threads is None else threads
-    expect(isinstance(threads, int) and not isinstance(threads, bool) and threads > 0, "threads",
-           "a positive int", threads)
+    check_int(threads, "threads", low=1)
     width = 8 if precision == "fp64" else BYTES_FLOAT32
     flops, nbytes = op_cost(op, n, bytes_per_element=width)
     np_dtype = np.float64 if precision == "fp64" else np.float32
@@ -196,31 +222,43 @@ def sweep(op: str, sizes: Iterable[int], *, library: str = "torch",
           device: str | torch.device = "cpu", threads: int | None = None,
           min_run_time: float = 0.2, precision: str = "fp32") -> list[Point]:
     """:func:`measure` at every size in ``sizes`` (smallest first); one :class:`Point` per size."""
-    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
-    expect(isinstance(sizes, list) and len(sizes) > 0, "sizes", "a non-empty list of ints", sizes)
-    for n in sizes:
-        _check_size(n)
+    check_choice(op, "op", OPS)
+    check_choice(library, "library", LIBRARIES)
+    check_choice(precision, "precision", PRECISIONS)
+    expect(isinstance(sizes, Iterable) and not isinstance(sizes, (str, bytes)), "sizes",
+           "a non-empty list of ints", sizes)
+    sizes = list(sizes)
+    expect(len(sizes) > 0, "sizes", "a non-empty list of ints", sizes)
+    for i, n in enumerate(sizes):
+        check_int(n, f"sizes[{i}]", low=1, high=MAX_SIZE)
     return [measure(op, n, library=library, device=device, threads=threads,
                     min_run_time=min_run_time, precision=precision) for n in sorted(sizes)]
 
 
 def points_from_results(results: Sequence[dict[str, Any]]) -> list[Point]:
     """:class:`Point` objects from a course_lib.records record's ``02.matmul``/``02.add`` results."""
+    expect(isinstance(results, (list, tuple)), "results",
+           "a list of results (course_lib.records.find(record, '02.matmul'))", results)
     points = []
-    for r in results:
-        expect(isinstance(r, dict) and r.get("id") in ("02.matmul", "02.add"), "results",
+    for i, r in enumerate(results):
+        expect(isinstance(r, dict) and r.get("id") in ("02.matmul", "02.add"), f"results[{i}]",
                "results with id '02.matmul' or '02.add' (course_lib.records.find)", r)
+        missing = [k for k in ("library", "device", "threads", "n", "median_s") if k not in r]
+        if missing:
+            raise CourseInputError(f"results[{i}]: missing {', '.join(missing)}.")
         op = r["id"].split(".", 1)[1]
-        flops, nbytes = op_cost(op, int(r["n"]))
+        n = check_int(r["n"], f"results[{i}] n", low=1)
+        seconds = check_number(r["median_s"], f"results[{i}] median_s", low=0, low_open=True)
+        flops, nbytes = op_cost(op, n)
         points.append(Point(op=op, library=r["library"], device=r["device"], threads=r["threads"],
-                            size=int(r["n"]), seconds=float(r["median_s"]), flops=flops,
+                            size=n, seconds=seconds, flops=flops,
                             bytes=nbytes, other_share=r.get("other_share")))
     return points
 
 
 def table(points: Sequence[Point]) -> str:
     """A plain-text table of points: op, series, size, time, GFLOP/s and GB/s; busy rows are marked."""
-    expect(all(isinstance(p, Point) for p in points), "points", "a list of Point", points)
+    points = _check_points(points)
     head = f"{'op':8s} {'series':26s} {'n':>5s} {'median':>10s} {'GFLOP/s':>9s} {'GB/s':>8s}"
     rows = [head, "-" * len(head)]
     for p in points:
@@ -232,6 +270,10 @@ def table(points: Sequence[Point]) -> str:
 
 def best(points: Sequence[Point], series: str | None = None, op: str = "matmul") -> Point:
     """The point with the highest GFLOP/s (or GB/s for a copy) among ``op`` points of a series."""
+    points = _check_points(points)
+    check_choice(op, "op", OPS)
+    expect(series is None or isinstance(series, str), "series", "None or a str such as 'torch cpu 1 thread'",
+           series)
     chosen = [p for p in points if p.op == op and (series is None or p.series == series)]
     if not chosen:
         names = sorted({p.series for p in points if p.op == op})
@@ -243,6 +285,10 @@ def best(points: Sequence[Point], series: str | None = None, op: str = "matmul")
 def plot_gflops(points: Sequence[Point], *, op: str = "matmul", title: str | None = None,
                 ax: Any = None) -> Any:
     """Draw GFLOP/s (GB/s for copies) against size, one line per series; returns the Axes."""
+    points = _check_points(points)
+    check_choice(op, "op", OPS)
+    expect(title is None or isinstance(title, str), "title", "None or a str", title)
+    expect(ax is None or callable(getattr(ax, "plot", None)), "ax", "None or a matplotlib Axes", ax)
     import matplotlib.pyplot as plt
 
     chosen = [p for p in points if p.op == op]
@@ -285,8 +331,10 @@ def machine_info() -> dict[str, Any]:
 def make_record(points: Sequence[Point], *, note: str = "",
                 when: dt.datetime | None = None) -> dict[str, Any]:
     """A JSON-ready record of measured points with the machine, date and versions."""
-    expect(len(points) > 0 and all(isinstance(p, Point) for p in points), "points",
-           "a non-empty list of Point", points)
+    points = _check_points(points, non_empty=True)
+    expect(isinstance(note, str), "note", "a str", note)
+    expect(when is None or (isinstance(when, dt.datetime) and when.utcoffset() is not None), "when",
+           "None or a timezone-aware datetime such as datetime.now(timezone.utc)", when)
     when = when or dt.datetime.now(dt.UTC)
     return {"format": RECORD_FORMAT, "kind": "recorded measurement",
             "date": when.isoformat(timespec="seconds"), "machine": machine_info(), "note": note,
@@ -298,18 +346,25 @@ def points_from_record(record: dict[str, Any]) -> list[Point]:
     expect(isinstance(record, dict) and record.get("format") == RECORD_FORMAT
            and isinstance(record.get("points"), list), "record",
            f"a dict written by make_record (format {RECORD_FORMAT}) with a 'points' list", record)
-    try:
-        return [Point(**p) for p in record["points"]]
-    except TypeError as exc:
-        raise CourseInputError(f"record: a point has unexpected fields ({exc}).") from exc
+    points = []
+    for i, p in enumerate(record["points"]):
+        expect(isinstance(p, dict), f"record points[{i}]", "a dict of Point fields", p)
+        unknown = sorted(set(p) - set(Point.__dataclass_fields__))
+        missing = sorted(k for k, f in Point.__dataclass_fields__.items() if k not in p
+                         and f.default is dataclasses.MISSING)
+        if unknown or missing:
+            raise CourseInputError(f"record points[{i}]: a point has unexpected fields {unknown} or "
+                                   f"lacks fields {missing}.")
+        points.append(Point(**p))
+    return points
 
 
 def write_record(record: dict[str, Any], name: str, data_dir: Path = DATA_DIR) -> Path:
     """Write ``record`` to ``data_dir/gpu_benchmarks/<name>.json`` (then update the manifest)."""
     points_from_record(record)
-    expect(isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum(), "name",
-           "a file stem of letters, digits, '-' and '_'", name)
-    path = Path(data_dir) / RECORD_DIR / f"{name}.json"
+    expect(isinstance(name, str) and len(name) <= 100 and name.replace("-", "").replace("_", "").isalnum(),
+           "name", "a file stem of at most 100 letters, digits, '-' and '_'", name)
+    path = check_path(data_dir, "data_dir") / RECORD_DIR / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
@@ -321,7 +376,7 @@ def load_records(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
     Returns an empty list when none is shipped. A file the manifest does not list, or whose
     SHA-256 differs, raises DataIntegrityError.
     """
-    data_dir = Path(data_dir)
+    data_dir = check_path(data_dir, "data_dir", exists="dir")
     manifest = read_manifest(data_dir / "MANIFEST.sha256")
     records = []
     for path in sorted((data_dir / RECORD_DIR).glob("*.json")):

@@ -11,7 +11,9 @@ Results come back as pickle files written to that folder.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
+import inspect
 import json
 import os
 import pickle
@@ -22,15 +24,17 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
 from torch import nn
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_callable, check_int, check_number, expect
 
 Worker = Callable[[int, int, dict], Any]
+_F = TypeVar("_F", bound=Callable[..., Any])
+MAX_NUMBERS = 50_000_000  # make_problem: x and y together
 
 
 class WorkerError(RuntimeError):
@@ -38,8 +42,14 @@ class WorkerError(RuntimeError):
 
 
 def _target_name(target: Worker) -> tuple[str, str]:
-    if not callable(target):
-        raise CourseInputError(f"target: expected a worker function, got {type(target).__name__}.")
+    check_callable(target, "target")
+    try:
+        inspect.signature(target).bind(0, 1, {})
+    except TypeError:
+        raise CourseInputError(f"target: expected a function taking (rank, world_size, config), got "
+                               f"{getattr(target, '__qualname__', target)!r}.") from None
+    except ValueError:  # no signature to read: let the workers try
+        pass
     module = getattr(target, "__module__", None)
     name = getattr(target, "__qualname__", "")
     if module in (None, "__main__") or "<" in name:
@@ -85,19 +95,21 @@ def run_workers(target: Worker, world_size: int = 2, config: dict | None = None,
     a worker fails; in every outcome, every process it started has been stopped on return.
     """
     module, name = _target_name(target)
-    expect(isinstance(world_size, int) and not isinstance(world_size, bool) and 1 <= world_size <= 16,
-           "world_size", "an int between 1 and 16", world_size)
-    expect(isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0,
-           "timeout", "a positive number of seconds", timeout)
-    expect(isinstance(threads_per_worker, int) and threads_per_worker >= 1, "threads_per_worker",
-           "an int >= 1", threads_per_worker)
+    check_int(world_size, "world_size", low=1, high=16)
+    check_number(timeout, "timeout", low=0, low_open=True)
+    check_int(threads_per_worker, "threads_per_worker", low=1, high=256)
     config = {} if config is None else config
     expect(isinstance(config, dict), "config", "a dict (or None)", config)
+    expect(all(isinstance(k, str) for k in config), "config",
+           "a dict with str keys (JSON turns other keys into strings)", config)
     try:
         config_text = json.dumps(config)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise CourseInputError(f"config: expected a dict of JSON values (numbers, strings, lists), "
                                f"got one that JSON cannot hold: {exc}.") from exc
+    check_config = getattr(target, "check_config", None)
+    if callable(check_config):  # a worker of this module: refuse its bad settings before any process
+        check_config(config)
 
     with tempfile.TemporaryDirectory(prefix="course_dist_") as tmp:
         folder = Path(tmp)
@@ -170,11 +182,58 @@ def _worker_main(module: str, name: str, folder: str) -> None:
 
 # ---------------------------------------------------------------- the lesson's problem and workers
 
+def _check_seed(seed: object) -> int:
+    return check_int(seed, "seed", low=0, high=2**32 - 1)
+
+
+def _check_config(config: object) -> tuple[int, int, float, int]:
+    """(seed, steps, lr, n) from the lesson's config dict; an unknown key or a bad value is an error."""
+    expect(isinstance(config, dict), "config", "a dict such as {'seed': 0, 'n': 16, 'steps': 5, 'lr': 0.05}",
+           config)
+    assert isinstance(config, dict)
+    unknown = sorted(map(str, set(config) - {"seed", "steps", "lr", "n"}))
+    if unknown:
+        raise CourseInputError(f"config: unknown key {unknown[0]!r}; the keys are 'seed', 'steps', 'lr' "
+                               "and 'n'.")
+    seed = _check_seed(config.get("seed", 0))
+    steps = check_int(config.get("steps", 5), "steps", low=1, high=100_000)
+    lr = check_number(config.get("lr", 0.05), "lr", low=0, low_open=True)
+    n = check_int(config.get("n", 16), "n", low=1, high=1_000_000)
+    return seed, steps, lr, n
+
+
+def _as_worker(fn: _F, check_config: Callable[[Any], object] | None = None) -> _F:
+    """``fn`` that first checks its arguments and that it runs inside :func:`run_workers`.
+
+    ``inspect.getsource`` still shows ``fn`` itself, as the lesson prints it; run_workers calls
+    ``check_config`` before it starts any process."""
+    @functools.wraps(fn)
+    def worker(rank: int, world_size: int, config: dict) -> Any:
+        import torch.distributed as dist
+
+        check_int(world_size, "world_size", low=1)
+        check_int(rank, "rank", low=0, high=world_size - 1)
+        expect(isinstance(config, dict), "config", "a dict", config)
+        if check_config is not None:
+            check_config(config)
+        if not (dist.is_available() and dist.is_initialized()):
+            raise CourseInputError(f"{fn.__name__}: runs inside run_workers, in a process that joined a "
+                                   f"process group; call run_workers({fn.__name__}, world_size=2).")
+        return fn(rank, world_size, config)
+
+    worker.check_config = check_config  # type: ignore[attr-defined]
+    return cast(_F, worker)
+
+
 def make_problem(seed: int = 0, n: int = 16, d_in: int = 8,
                  d_out: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     """A small regression data set (x, y) that every process can rebuild from the seed."""
+    _check_seed(seed)
     for label, v in (("n", n), ("d_in", d_in), ("d_out", d_out)):
-        expect(isinstance(v, int) and v >= 1, label, "an int >= 1", v)
+        check_int(v, label, low=1, high=1_000_000)
+    if n * (d_in + d_out) > MAX_NUMBERS:
+        raise CourseInputError(f"n, d_in, d_out: expected at most {MAX_NUMBERS:,} numbers in all (x and y), "
+                               f"got {n * (d_in + d_out):,}.")
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, d_in, generator=g)
     y = x @ torch.randn(d_in, d_out, generator=g) + 0.1 * torch.randn(n, d_out, generator=g)
@@ -183,8 +242,9 @@ def make_problem(seed: int = 0, n: int = 16, d_in: int = 8,
 
 def make_model(seed: int = 0, d_in: int = 8, hidden: int = 16, d_out: int = 2) -> nn.Module:
     """The two-layer network the lesson trains, with weights that depend only on ``seed``."""
+    _check_seed(seed)
     for label, v in (("d_in", d_in), ("hidden", hidden), ("d_out", d_out)):
-        expect(isinstance(v, int) and v >= 1, label, "an int >= 1", v)
+        check_int(v, label, low=1, high=100_000)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, d_out))
@@ -192,15 +252,15 @@ def make_model(seed: int = 0, d_in: int = 8, hidden: int = 16, d_out: int = 2) -
 
 def shard_indices(n: int, rank: int, world_size: int) -> list[int]:
     """The rows rank ``rank`` trains on: every ``world_size``-th row, as DistributedSampler deals them."""
-    expect(isinstance(world_size, int) and world_size >= 1, "world_size", "an int >= 1", world_size)
-    expect(isinstance(rank, int) and 0 <= rank < world_size, "rank", f"an int in [0, {world_size})", rank)
-    expect(isinstance(n, int) and n >= world_size and n % world_size == 0, "n",
-           f"a multiple of world_size={world_size}", n)
+    check_int(world_size, "world_size", low=1)
+    check_int(rank, "rank", low=0, high=world_size - 1)
+    check_int(n, "n", low=world_size)
+    expect(n % world_size == 0, "n", f"a multiple of world_size={world_size}", n)
     return list(range(rank, n, world_size))
 
 
 def _gradients(model: nn.Module) -> list[np.ndarray]:
-    return [p.grad.detach().numpy().copy() for p in model.parameters()]
+    return [cast(torch.Tensor, p.grad).detach().numpy().copy() for p in model.parameters()]
 
 
 def _parameters(model: nn.Module) -> list[np.ndarray]:
@@ -209,9 +269,8 @@ def _parameters(model: nn.Module) -> list[np.ndarray]:
 
 def reference_training(config: dict) -> dict:
     """What one process gets on the whole batch: first gradients, losses and final parameters."""
-    expect(isinstance(config, dict), "config", "a dict", config)
-    seed, steps, lr = config.get("seed", 0), config.get("steps", 5), config.get("lr", 0.05)
-    x, y = make_problem(seed, config.get("n", 16))
+    seed, steps, lr, n = _check_config(config)
+    x, y = make_problem(seed, n)
     model = make_model(seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses, first_grads = [], None
@@ -254,6 +313,9 @@ def ddp_worker(rank: int, world_size: int, config: dict) -> dict:
             "local_losses": losses, "params": _parameters(model), "step_seconds": step_times}
 
 
+ddp_worker = _as_worker(ddp_worker, _check_config)  # checks rank, world_size and config first
+
+
 def mismatched_worker(rank: int, world_size: int, config: dict) -> dict:
     """A classic deadlock: rank 0 waits in all_reduce while the other ranks wait to receive from it."""
     import torch.distributed as dist
@@ -264,6 +326,9 @@ def mismatched_worker(rank: int, world_size: int, config: dict) -> dict:
     else:
         dist.recv(t, src=0)  # needs rank 0 to call send, which it never does
     return {"rank": rank, "value": float(t)}
+
+
+mismatched_worker = _as_worker(mismatched_worker)  # checks rank and world_size, and that it runs in a group
 
 if __name__ == "__main__":
     _worker_main(*sys.argv[1:4])

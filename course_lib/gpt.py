@@ -12,19 +12,77 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import (
+    CourseInputError,
+    check_int,
+    check_number,
+    check_tensor,
+    describe,
+    expect,
+    is_int,
+)
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]
+MAX_PARAMETERS = 2_000_000_000  # a GPT bigger than this would not fit in a laptop's memory
 
 
-def _positive_int(value: object, name: str, most: int = 1_000_000) -> None:
-    expect(isinstance(value, int) and not isinstance(value, bool) and 0 < value <= most, name,
-           f"an int from 1 to {most}", value)
+def _positive_int(value: object, name: str, most: int = 1_000_000) -> int:
+    return check_int(value, name, low=1, high=most)
+
+
+def _check_bool(value: object, name: str) -> None:
+    expect(isinstance(value, bool), name, "True or False", value)
+
+
+def _check_cfg(cfg: object) -> GPTConfig:
+    expect(isinstance(cfg, GPTConfig), "cfg", "a GPTConfig", cfg)
+    assert isinstance(cfg, GPTConfig)
+    return cfg
+
+
+def _check_ids(ids: object, name: str, vocab_size: int, ndim: int) -> torch.Tensor:
+    """``ids`` if it is an integer tensor of this rank with every id from 0 to vocab_size - 1."""
+    if not (isinstance(ids, torch.Tensor) and ids.ndim == ndim and not ids.is_floating_point()
+            and not ids.is_complex() and ids.dtype != torch.bool):
+        check_tensor(ids, name, ndim=ndim, dtype="int")
+    assert isinstance(ids, torch.Tensor)
+    if ids.numel():
+        low, high = (int(v) for v in torch.aminmax(ids))
+        if low < 0 or high >= vocab_size:
+            raise CourseInputError(f"{name}: expected values from 0 to {vocab_size - 1} (token ids), got "
+                                   f"{describe(ids)} with values from {low} to {high}.")
+    return ids
+
+
+def _check_width(x: object, d_model: int) -> None:
+    """``x`` is a float tensor (batch, time, d_model); the message comes from check_tensor."""
+    if not (isinstance(x, torch.Tensor) and x.ndim == 3 and x.shape[2] == d_model and x.is_floating_point()):
+        check_tensor(x, "x", ndim=3, shape=(None, None, d_model), dtype="float")
+
+
+def _check_layer_cache(cache: object, b: int, heads: int, d_head: int) -> None:
+    """``cache`` is one layer's (keys, values): two tensors (b, heads, positions, d_head) of one shape."""
+    ok = isinstance(cache, (tuple, list)) and len(cache) == 2 and all(isinstance(c, torch.Tensor)
+                                                                      for c in cache)
+    if ok:
+        k, v = cast(tuple[torch.Tensor, torch.Tensor], cache)
+        ok = k.ndim == 4 and k.shape == v.shape and k.shape[0] == b and k.shape[1] == heads \
+            and k.shape[3] == d_head
+    if not ok:
+        expect(ok, "cache", f"a pair (keys, values) of tensors of shape ({b}, {heads}, positions, {d_head}) "
+               "from an earlier call", cache)
+
+
+def _check_model(model: object) -> GPT:
+    expect(isinstance(model, GPT), "model", "a GPT (course_lib.gpt.GPT)", model)
+    assert isinstance(model, GPT)
+    return model
 
 
 class CharTokenizer:
@@ -48,6 +106,12 @@ class CharTokenizer:
         return [self.index[c] for c in text]
 
     def decode(self, ids: Sequence[int]) -> str:
+        """The text of token ids (a list of ints, or a 1-d integer tensor)."""
+        if isinstance(ids, torch.Tensor):
+            ids = _check_ids(ids, "ids", self.vocab_size, ndim=1).tolist()
+        ok = isinstance(ids, (list, tuple, range)) and all(is_int(i) and 0 <= i < self.vocab_size
+                                                           for i in ids)
+        expect(ok, "ids", f"token ids from 0 to {self.vocab_size - 1} (a list of ints)", ids)
         return "".join(self.chars[int(i)] for i in ids)
 
 
@@ -74,13 +138,18 @@ class CausalSelfAttention(nn.Module):
 
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
+        _check_cfg(cfg)
+        self.d_model = cfg.d_model
         self.n_heads, self.d_head = cfg.n_heads, cfg.d_model // cfg.n_heads
         self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
         self.proj = nn.Linear(cfg.d_model, cfg.d_model)
 
     def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        _check_width(x, self.d_model)
         b, t, d = x.shape
+        if cache is not None:
+            _check_layer_cache(cache, b, self.n_heads, self.d_head)
         q, k, v = self.qkv(x).split(d, dim=2)
         q, k, v = (z.view(b, t, self.n_heads, self.d_head).transpose(1, 2) for z in (q, k, v))
         if cache is not None:  # the keys and values of the earlier positions, kept from before
@@ -95,6 +164,8 @@ class Block(nn.Module):
 
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
+        _check_cfg(cfg)
+        self.d_model = cfg.d_model
         self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
         self.attn = CausalSelfAttention(cfg)
         self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.mlp_ratio * cfg.d_model), nn.GELU(),
@@ -102,6 +173,7 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        _check_width(x, self.d_model)
         a, kv = self.attn(self.ln1(x), cache)
         x = x + a
         return x + self.mlp(self.ln2(x)), kv
@@ -112,6 +184,12 @@ class GPT(nn.Module):
 
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
+        _check_cfg(cfg)
+        d, size = cfg.d_model, (cfg.vocab_size * 2 + cfg.context) * cfg.d_model
+        size += cfg.n_layers * (4 * d * d + 2 * cfg.mlp_ratio * d * d)
+        if size > MAX_PARAMETERS:
+            raise CourseInputError(f"cfg: expected a model of at most {MAX_PARAMETERS:,} parameters, got "
+                                   f"about {size:,} (vocab_size, context, d_model or n_layers too large).")
         self.cfg = cfg
         self.tok = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.pos = nn.Embedding(cfg.context, cfg.d_model)
@@ -128,6 +206,19 @@ class GPT(nn.Module):
         """
         expect(isinstance(ids, torch.Tensor) and ids.ndim == 2 and not ids.is_floating_point(),
                "ids", "an integer tensor of shape (batch, time)", ids)
+        _check_ids(ids, "ids", self.cfg.vocab_size, ndim=2)
+        check_int(start, "start", low=0)
+        if cache is not None:
+            ok = isinstance(cache, list) and len(cache) == self.cfg.n_layers and all(
+                isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], torch.Tensor) and kv[0].ndim == 4
+                for kv in cache)
+            if not ok:
+                expect(ok, "cache", f"the list of {self.cfg.n_layers} (keys, values) pairs an earlier call "
+                       "returned", cache)
+            cached = cache[0][0].shape[2]
+            if start != cached:  # the new tokens' positions must follow the cached ones
+                raise CourseInputError(f"start: expected {cached}, the number of positions the cache holds, "
+                                       f"got {start!r}.")
         t = ids.shape[1]
         if start + t > self.cfg.context:
             raise CourseInputError(f"ids: positions up to {start + t} exceed the model's context "
@@ -141,6 +232,10 @@ class GPT(nn.Module):
 
     def loss(self, ids: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of the next-token predictions (natural log, nats per token)."""
+        expect(isinstance(targets, torch.Tensor) and isinstance(ids, torch.Tensor)
+               and targets.shape == ids.shape, "targets", f"a tensor of the shape of ids, "
+               f"{tuple(getattr(ids, 'shape', ()))}", targets)
+        _check_ids(targets, "targets", self.cfg.vocab_size, ndim=2)
         logits, _ = self(ids)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
@@ -152,6 +247,8 @@ def batches(data: torch.Tensor, batch_size: int, context: int, generator: torch.
     _positive_int(context, "context")
     expect(isinstance(data, torch.Tensor) and data.ndim == 1 and len(data) > context + 1, "data",
            f"a 1-d tensor of more than {context + 1} token ids", data)
+    check_tensor(data, "data", dtype="int", what="a 1-d tensor of token ids")
+    expect(isinstance(generator, torch.Generator), "generator", "a torch.Generator", generator)
     starts = torch.randint(0, len(data) - context - 1, (batch_size,), generator=generator)
     x = torch.stack([data[s:s + context] for s in starts.tolist()])
     y = torch.stack([data[s + 1:s + context + 1] for s in starts.tolist()])
@@ -161,16 +258,28 @@ def batches(data: torch.Tensor, batch_size: int, context: int, generator: torch.
 @torch.no_grad()
 def mean_loss(model: GPT, data: torch.Tensor, context: int, max_windows: int = 64) -> float:
     """The mean next-token loss over consecutive windows of ``data`` (no randomness)."""
-    model.eval()
+    _check_model(model)
+    check_tensor(data, "data", ndim=1, dtype="int", what="a 1-d tensor of token ids")
+    _positive_int(context, "context", model.cfg.context)
+    _positive_int(max_windows, "max_windows")
     n = min(max_windows, (len(data) - 1) // context)
     expect(n > 0, "data", f"more than {context + 1} tokens", data)
     x = data[: n * context].view(n, context)
     y = data[1: n * context + 1].view(n, context)
-    return float(model.loss(x, y))
+    was_training = model.training
+    model.eval()
+    try:
+        return float(model.loss(x, y))
+    finally:
+        model.train(was_training)
 
 
 def unigram_loss(train: torch.Tensor, held_out: torch.Tensor, vocab_size: int) -> float:
     """The loss of a model that ignores context: each token's frequency in ``train`` (add-one)."""
+    _positive_int(vocab_size, "vocab_size")
+    _check_ids(train, "train", vocab_size, ndim=1)
+    _check_ids(held_out, "held_out", vocab_size, ndim=1)
+    expect(held_out.numel() > 0, "held_out", "at least one token id", held_out)
     counts = torch.bincount(train, minlength=vocab_size).double() + 1
     logp = (counts / counts.sum()).log()
     return float(-logp[held_out].mean())
@@ -186,17 +295,33 @@ def generate(model: GPT, prompt: Sequence[int], steps: int, *, temperature: floa
     ``temperature``, cut to the ``top_k`` best if given, and sampled with ``generator``. With
     ``use_cache`` only the newest token goes through the network at each step.
     """
+    _check_model(model)
     _positive_int(steps, "steps")
+    if isinstance(prompt, torch.Tensor):
+        prompt = _check_ids(prompt, "prompt", model.cfg.vocab_size, ndim=1).tolist()
+    expect(isinstance(prompt, (list, tuple, range)) and all(
+        is_int(i) and 0 <= i < model.cfg.vocab_size for i in prompt), "prompt",
+        f"token ids from 0 to {model.cfg.vocab_size - 1} (a list of ints)", prompt)
     expect(len(prompt) > 0, "prompt", "at least one token id", prompt)
-    expect(isinstance(temperature, (int, float)) and not isinstance(temperature, bool)
-           and temperature > 0, "temperature", "a number > 0", temperature)
-    expect(top_k is None or (isinstance(top_k, int) and not isinstance(top_k, bool) and top_k > 0),
-           "top_k", "None or a positive int", top_k)
+    check_number(temperature, "temperature", low=0, low_open=True)
+    expect(top_k is None or (is_int(top_k) and top_k > 0), "top_k", "None or an int of at least 1", top_k)
+    _check_bool(greedy, "greedy")
+    _check_bool(use_cache, "use_cache")
+    expect(generator is None or isinstance(generator, torch.Generator), "generator",
+           "None or a torch.Generator", generator)
     if len(prompt) + steps > model.cfg.context:
         raise CourseInputError(f"steps: the prompt ({len(prompt)}) and {steps} new tokens exceed the "
                                f"model's context of {model.cfg.context} tokens.")
+    was_training = model.training
     model.eval()
-    ids = list(prompt)
+    try:
+        return _generate(model, list(prompt), steps, temperature, top_k, greedy, use_cache, generator)
+    finally:
+        model.train(was_training)
+
+
+def _generate(model: GPT, ids: list[int], steps: int, temperature: float, top_k: int | None, greedy: bool,
+              use_cache: bool, generator: torch.Generator | None) -> list[int]:
     cache: KVCache | None = None
     for _ in range(steps):
         if use_cache:
@@ -219,12 +344,14 @@ def generate(model: GPT, prompt: Sequence[int], steps: int, *, temperature: floa
 
 def count_parameters(model: nn.Module) -> int:
     """The number of trainable numbers in ``model``."""
+    expect(isinstance(model, nn.Module), "model", "a torch.nn.Module", model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def forward_flops(cfg: GPTConfig, tokens: int) -> float:
     """Multiply-add FLOPs (2 per multiply-add) of the matrix products in one forward pass over
     ``tokens`` positions of one sequence: the linear layers, attention's two products, the head."""
+    _check_cfg(cfg)
     _positive_int(tokens, "tokens", cfg.context)
     d, t = cfg.d_model, tokens
     per_layer = (2 * t * d * 3 * d  # queries, keys and values

@@ -13,15 +13,16 @@ import logging
 import math
 import time
 import urllib.request
+import zlib
 from typing import Any
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_number, check_port, expect
 from course_lib.settings import (
     DEFAULT_VISDOM_PORT,
     HOST,
     VISDOM_ENV,
     check_env_name,
-    check_port,
+    url_path,
     visdom_base_url,
     visdom_env_url,
     visdom_port,
@@ -34,7 +35,10 @@ def visdom_answers(port: int | None = None, host: str = HOST, timeout: float = 0
                    base_url: str | None = None) -> bool:
     """True when a Visdom server answers on ``host:port`` (default ``$COURSE_VISDOM_PORT``)."""
     port = visdom_port() if port is None else check_port(port)
-    base_url = visdom_base_url() if base_url is None else base_url
+    expect(isinstance(host, str) and host.strip() != "" and not any(c in host for c in "/:?# "), "host",
+           "a host name or address such as '127.0.0.1'", host)
+    check_number(timeout, "timeout", low=0, high=60, low_open=True)
+    base_url = visdom_base_url() if base_url is None else url_path(base_url)
     try:
         with urllib.request.urlopen(f"http://{host}:{port}{base_url}/", timeout=timeout) as r:
             return r.status == 200 and b"visdom" in r.read(4096).lower()
@@ -43,9 +47,16 @@ def visdom_answers(port: int | None = None, host: str = HOST, timeout: float = 0
 
 
 def window_id(title: str) -> str:
-    """The Visdom window id a plot titled ``title`` uses, so running a cell again replaces it."""
+    """The Visdom window id a plot titled ``title`` uses, so running a cell again replaces it.
+
+    A plain title ("training loss") gives ``live_training_loss``; any other title gets a short
+    checksum of its exact text as well, so two titles never share (and overwrite) one window."""
+    expect(isinstance(title, str), "title", "a str", title)
     slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in title.lower()).strip("_")
-    return "live_" + ("_".join(filter(None, slug.split("_"))) or "plot")
+    slug = "_".join(filter(None, slug.split("_")))
+    if slug and slug.replace("_", " ") == title:  # nothing was lost: the id stands for this title only
+        return "live_" + slug
+    return f"live_{slug or 'plot'}__{zlib.crc32(title.encode('utf-8')):08x}"
 
 
 def _in_notebook() -> bool:
@@ -63,9 +74,12 @@ class LivePlot:
     def __init__(self, title: str = "training loss", *, xlabel: str = "step", ylabel: str = "loss",
                  use_visdom: bool = True, port: int | None = None, env: str = VISDOM_ENV,
                  redraw_every: float = 1.0, show: bool | None = None, announce: bool | None = None) -> None:
-        expect(isinstance(title, str), "title", "a string", title)
-        expect(isinstance(redraw_every, (int, float)) and redraw_every >= 0, "redraw_every",
-               "a number of seconds >= 0", redraw_every)
+        for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
+            expect(isinstance(text, str), name, "a str", text)
+        check_number(redraw_every, "redraw_every", low=0)
+        expect(isinstance(use_visdom, bool), "use_visdom", "True or False", use_visdom)
+        for name, flag in (("show", show), ("announce", announce)):
+            expect(flag is None or isinstance(flag, bool), name, "None, True or False", flag)
         check_env_name(env)
         self.title, self.xlabel, self.ylabel = title, xlabel, ylabel
         self.port = visdom_port() if port is None else check_port(port)
@@ -104,7 +118,7 @@ class LivePlot:
             vis = visdom.Visdom(server=f"http://{HOST}", port=self.port, env=self.env,
                                 base_url=visdom_base_url() or "/",
                                 use_incoming_socket=False, raise_exceptions=True)
-            vis._session = _Session()
+            vis._session = _Session()  # type: ignore[attr-defined]
             self._vis, self.mode = vis, "visdom"
         except Exception:  # a server that answered the probe but not the client
             self._vis, self.mode = None, "inline"
@@ -148,14 +162,15 @@ class LivePlot:
     # -- Logging points -------------------------------------------------------------------
     def log(self, step: float, **values: float) -> None:
         """Record ``values`` (e.g. ``train=0.31, val=0.35``) at ``step`` and update the plot."""
-        expect(isinstance(step, (int, float)) and not isinstance(step, bool), "step", "a number",
-               step)
+        check_number(step, "step")
         if not values:
             raise CourseInputError("log: expected at least one named value, e.g. log(step, loss=0.3).")
         clean: dict[str, float] = {}
         for name, value in values.items():
-            try:
-                clean[name] = float(value)  # accepts Python, NumPy and 0-d torch/TF numbers
+            try:  # accepts Python, NumPy and 0-d torch/TF numbers (a NaN loss too: it is what happened)
+                if isinstance(value, (str, bytes, bool)) or str(getattr(value, "dtype", "")).endswith("bool"):
+                    raise TypeError(type(value).__name__)
+                clean[name] = float(value)
             except (TypeError, ValueError) as exc:
                 raise CourseInputError(
                     f"{name}: expected a number (use loss.item() for a torch tensor), "
@@ -194,7 +209,7 @@ class LivePlot:
     # -- Summaries and drawing --------------------------------------------------------------
     def last(self, series: str) -> float:
         """The latest value of a series."""
-        if series not in self.history:
+        if not isinstance(series, str) or series not in self.history:
             raise CourseInputError(
                 f"series: expected one of {sorted(self.history)}, got {series!r}.")
         return self.history[series][-1][1]

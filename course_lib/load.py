@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-from course_lib.errors import expect
+from course_lib.errors import CourseInputError, check_int, check_number, expect
 
 BUSY_THRESHOLD = 0.10  # more than 10 % of all cores used by others: the machine was busy
 
@@ -57,6 +57,12 @@ class LoadReport:
     steal_s: float  # CPU seconds the hypervisor gave to other virtual machines
     threshold: float = BUSY_THRESHOLD  # the share of all cores above which the machine was busy
 
+    def __post_init__(self) -> None:
+        for name in ("wall_s", "own_cpu_s", "other_cpu_s", "steal_s"):
+            check_number(getattr(self, name), name, low=0)
+        check_int(self.cores, "cores", low=1)
+        _check_threshold(self.threshold)
+
     @property
     def other_cores(self) -> float:
         """How many cores other programs (and steal) kept busy, on average."""
@@ -83,13 +89,17 @@ class LoadReport:
                 f"(threshold {self.threshold:.0%}): {verdict}")
 
 
+def _check_threshold(threshold: object) -> float:
+    value = check_number(threshold, "threshold", low=0, high=1, low_open=True)
+    expect(value < 1, "threshold", "a share of the machine above 0 and below 1", threshold)
+    return value
+
+
 class LoadMonitor:
     """A context manager: ``with LoadMonitor() as m: ...`` then ``m.report`` says how busy it was."""
 
     def __init__(self, threshold: float = BUSY_THRESHOLD) -> None:
-        expect(isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
-               and 0 < threshold < 1, "threshold", "a share of the machine between 0 and 1", threshold)
-        self.threshold = float(threshold)
+        self.threshold = _check_threshold(threshold)
         self._proc = psutil.Process(os.getpid())
         self._start: tuple[float, float, float, float] | None = None
         self.report: LoadReport | None = None
@@ -100,7 +110,9 @@ class LoadMonitor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._start is not None
+        if self._start is None:
+            raise CourseInputError("LoadMonitor: use it as `with LoadMonitor() as m: ...`; it was "
+                                   "left without being entered.")
         busy, steal = _machine_busy_seconds()
         own = _own_seconds(self._proc)
         t0, busy0, steal0, own0 = self._start
@@ -113,8 +125,7 @@ class LoadMonitor:
 
 def sample_load(seconds: float = 1.0, threshold: float = BUSY_THRESHOLD) -> LoadReport:
     """Watch the machine for ``seconds`` while this process sleeps: how busy is it right now?"""
-    expect(isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 < seconds <= 60,
-           "seconds", "a number of seconds from 0 to 60", seconds)
+    check_number(seconds, "seconds", low=0, high=60, low_open=True)
     with LoadMonitor(threshold) as monitor:
         time.sleep(seconds)
     assert monitor.report is not None
@@ -136,11 +147,9 @@ def other_programs_busy(processes: int | None = None, seconds: float = 30.0) -> 
     of this process and counts as another program's load. They stop when the block ends, or
     after ``seconds`` at the latest. Yields their process ids.
     """
-    processes = os.cpu_count() or 1 if processes is None else processes
-    expect(isinstance(processes, int) and not isinstance(processes, bool) and 1 <= processes <= 256,
-           "processes", "an int from 1 to 256", processes)
-    expect(isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 < seconds <= 300,
-           "seconds", "a number of seconds from 0 to 300", seconds)
+    processes = (os.cpu_count() or 1) if processes is None else processes
+    check_int(processes, "processes", low=1, high=256)
+    check_number(seconds, "seconds", low=0, high=300, low_open=True)
     spinner = _SPINNER.format(seconds=float(seconds))
     pids: list[int] = []
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from course_lib.errors import expect
+from course_lib.errors import expect, is_int
 
 MIB = 2**20
 
@@ -27,10 +27,11 @@ def pss_bytes(pid: int | None = None, children: bool = True) -> int:
     Returns 0 for a process that has already ended. Where the system does not report PSS
     (macOS, Windows), it falls back to resident memory (RSS), which overcounts shared pages.
     """
-    expect(pid is None or (isinstance(pid, int) and not isinstance(pid, bool) and pid > 0),
-           "pid", "None or a positive process id", pid)
+    expect(pid is None or (is_int(pid) and 1 <= pid < 2**31), "pid",
+           "None or a process id (an int from 1 to 2**31 - 1)", pid)
+    expect(isinstance(children, bool), "children", "True or False", children)
     try:
-        proc = psutil.Process(os.getpid() if pid is None else pid)
+        proc = psutil.Process(os.getpid() if pid is None else int(pid))
         procs = [proc, *(proc.children(recursive=True) if children else [])]
     except psutil.Error:
         return 0

@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_int, check_number, check_path, expect, wrapped
 from course_lib.settings import REPO_ROOT
 
 RECORDS_DIR = REPO_ROOT / "benchmarks" / "records"
@@ -43,6 +43,8 @@ def cpu_name() -> str:
 
 def machine_info(device: str = "cpu") -> dict[str, Any]:
     """The fields a record needs to name its machine: CPU, cores, memory, OS, Python, libraries."""
+    expect(isinstance(device, str) and device.strip() != "", "device", "a device name such as 'cpu'",
+           device)
     versions = {}
     for name in LIBRARIES:
         try:
@@ -56,13 +58,21 @@ def machine_info(device: str = "cpu") -> dict[str, Any]:
 
 
 def validate(record: Any, where: str = "record") -> dict[str, Any]:
-    """Return ``record`` if it has every required field, else raise CourseInputError saying which."""
+    """Return ``record`` if it has every required field, else raise CourseInputError saying which.
+
+    The fields a printout or a claim reads must also have the right kind of value, and a record that
+    says it is quiet must not show other programs above its own threshold."""
+    expect(isinstance(where, str), "where", "a str", where)
     expect(isinstance(record, dict), where, "a JSON object", record)
+    for part in ("machine", "quiet"):
+        if part in record:
+            expect(isinstance(record[part], dict), f"{where} {part}", "a JSON object", record[part])
     missing = [k for k in REQUIRED if k not in record]
     missing += [f"machine.{k}" for k in MACHINE_FIELDS if k not in record.get("machine", {})]
     missing += [f"quiet.{k}" for k in ("measured", "threshold", "ok") if k not in record.get("quiet", {})]
     if missing:
         raise CourseInputError(f"{where}: missing {', '.join(missing)}.")
+    _check_values(record, where)
     results = record["results"]
     if not isinstance(results, list) or not results:
         raise CourseInputError(f"{where}: 'results' must be a non-empty list.")
@@ -72,26 +82,75 @@ def validate(record: Any, where: str = "record") -> dict[str, Any]:
     return record
 
 
+def _check_values(record: dict[str, Any], where: str) -> None:
+    """The kinds of value :func:`describe` and the claims rely on, and a quiet flag that agrees."""
+    expect(isinstance(record["recorded"], str), f"{where} recorded", "a date as an ISO string",
+           record["recorded"])
+    m, q = record["machine"], record["quiet"]
+    for k in ("cpu", "os", "python", "device"):
+        expect(isinstance(m[k], str), f"{where} machine.{k}", "a str", m[k])
+    check_int(m["logical_cores"], f"{where} machine.logical_cores", low=1)
+    check_number(m["memory_gib"], f"{where} machine.memory_gib", low=0)
+    expect(isinstance(m["libraries"], dict), f"{where} machine.libraries", "a JSON object", m["libraries"])
+    threshold = check_number(q["threshold"], f"{where} quiet.threshold", low=0, high=1)
+    expect(isinstance(q["ok"], bool), f"{where} quiet.ok", "True or False", q["ok"])
+    share = q.get("other_share")
+    if share is not None:
+        share = check_number(share, f"{where} quiet.other_share", low=0, high=1)
+        if q["ok"] and share > threshold:
+            raise CourseInputError(f"{where}: quiet.ok is true, but other programs used {share:.0%} of the "
+                                   f"CPU, above the threshold of {threshold:.0%}.")
+
+
+def _results(record: Any) -> list[dict[str, Any]]:
+    """The results list of a record (a dict with a 'results' list of dicts with an 'id')."""
+    expect(isinstance(record, dict), "record", "a JSON object (a record from records.load)", record)
+    results = record.get("results")
+    if not (isinstance(results, list) and all(isinstance(r, dict) and "id" in r for r in results)):
+        raise CourseInputError("record: missing a 'results' list of results with an 'id' "
+                               "(load records with records.load).")
+    return results
+
+
+def _check_directory(directory: Any) -> Path:
+    return check_path(directory, "directory", exists="dir")
+
+
 def names(directory: Path = RECORDS_DIR) -> list[str]:
     """The names of the records shipped in ``directory`` (file stems), sorted."""
-    return sorted(p.stem for p in Path(directory).glob("*.json"))
+    return sorted(p.stem for p in _check_directory(directory).glob("*.json"))
 
 
 def load(name: str, directory: Path = RECORDS_DIR) -> dict[str, Any]:
     """The record ``benchmarks/records/<name>.json``, checked for every required field."""
     expect(isinstance(name, str) and re.fullmatch(r"[\w.-]+", name) is not None, "name",
            "a record name such as '02_gpu_vs_cpu'", name)
-    path = Path(directory) / f"{name}.json"
+    path = _check_directory(directory) / f"{name}.json"
     if not path.is_file():
         known = ", ".join(names(directory)) or "none"
         raise CourseInputError(f"name: no record {name!r} (known: {known}).")
-    return validate(json.loads(path.read_text(encoding="utf-8")), f"record {name}")
+    with wrapped(f"record {name!r} ({path.name})"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    return validate(data, f"record {name}")
 
 
 def find(record: dict[str, Any], id: str, **match: Any) -> list[dict[str, Any]]:
-    """The results of ``record`` with this ``id`` whose fields equal every ``match`` value."""
-    return [r for r in record["results"]
-            if r["id"] == id and all(r.get(k) == v for k, v in match.items())]
+    """The results of ``record`` with this ``id`` whose fields equal every ``match`` value.
+
+    An ``id`` the record does not have, or a field that none of its results has, is an error
+    (a typo would otherwise find nothing and say nothing)."""
+    results = _results(record)
+    expect(isinstance(id, str), "id", "a str such as '02.matmul'", id)
+    same_id = [r for r in results if r["id"] == id]
+    if not same_id:
+        ids = ", ".join(sorted({str(r["id"]) for r in results}))
+        raise CourseInputError(f"id: the record has no result {id!r} (it has: {ids[:300]}).")
+    fields = {k for r in same_id for k in r}
+    for k in match:
+        if k not in fields:
+            raise CourseInputError(f"{k}: no result {id!r} has a field {k!r} (fields: "
+                                   f"{', '.join(sorted(fields))[:300]}).")
+    return [r for r in same_id if all(r.get(k) == v for k, v in match.items())]
 
 
 def one(record: dict[str, Any], id: str, **match: Any) -> dict[str, Any]:
@@ -105,6 +164,7 @@ def one(record: dict[str, Any], id: str, **match: Any) -> dict[str, Any]:
 
 def describe(record: dict[str, Any]) -> str:
     """One line naming the machine and the quiet check, e.g. for a lesson's output."""
+    validate(record)
     m, q = record["machine"], record["quiet"]
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items() if k in ("torch", "tensorflow-cpu"))
     share = q.get("other_share")
@@ -125,9 +185,18 @@ def show(name: str, id: str | None = None, columns: tuple[str, ...] | None = Non
          directory: Path = RECORDS_DIR) -> dict[str, Any]:
     """Print a record's machine line and a table of its results (those with ``id``); return it."""
     record = load(name, directory)
+    expect(id is None or isinstance(id, str), "id", "None or a str such as '02.matmul'", id)
+    names_ok = isinstance(columns, (tuple, list)) and all(isinstance(c, str) for c in columns)
+    expect(columns is None or names_ok, "columns",
+           "None or a tuple of column names such as ('n', 'median_s')", columns)
     rows = record["results"] if id is None else find(record, id)
     if not rows:
         raise CourseInputError(f"id: record {name!r} has no result {id!r}.")
+    fields = {k for r in rows for k in r}
+    unknown = [c for c in columns or () if c not in fields]
+    if unknown:
+        raise CourseInputError(f"columns: no result has {', '.join(map(repr, unknown))} (fields: "
+                               f"{', '.join(sorted(fields))[:300]}).")
     cols = list(columns) if columns else [k for k in rows[0] if k != "id"]
     print(f"Record {name}: {describe(record)}")
     widths = [max(len(c), *(len(_fmt(r.get(c, ""))) for r in rows)) for c in cols]
@@ -144,7 +213,11 @@ def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
     """The claims of ``benchmarks/claims.toml``: what the prose says and how a record backs it."""
     import tomllib
 
-    claims = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("claim", [])
+    path = check_path(path, "path", exists="file")
+    with wrapped(f"claims file {path.name}"):
+        claims = tomllib.loads(path.read_text(encoding="utf-8")).get("claim", [])
+    expect(isinstance(claims, list) and all(isinstance(c, dict) for c in claims), "path",
+           "a TOML file of [[claim]] tables", str(path))
     for i, c in enumerate(claims):
         missing = [k for k in ("id", "record", "notebook", "prose", "check") if k not in c]
         if missing:
@@ -159,8 +232,12 @@ def check_claim(claim: dict[str, Any], record: dict[str, Any]) -> bool:
     record), ``cores`` (the recording machine's logical cores), ``abs``, ``min``, ``max``, ``all``,
     ``any``, ``len`` and ``median``.
     """
+    expect(isinstance(claim, dict) and isinstance(claim.get("check"), str), "claim",
+           "a dict with a 'check' expression (from records.load_claims)", claim)
+    validate(record)
     names = {"__builtins__": {}, "one": lambda id, **m: one(record, id, **m),
              "find": lambda id, **m: find(record, id, **m), "cores": record["machine"]["logical_cores"],
              "abs": abs, "min": min, "max": max, "all": all, "any": any, "len": len,
              "median": statistics.median}
-    return bool(eval(claim["check"], names))  # noqa: S307 - the course's own file
+    with wrapped(f"claim {claim.get('id', '?')!r}, check {claim['check'][:80]!r}"):
+        return bool(eval(claim["check"], names))  # noqa: S307 - the course's own file

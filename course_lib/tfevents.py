@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_path, expect, wrapped
 from course_lib.frameworks import import_tensorflow
 
 
@@ -24,10 +25,7 @@ def fresh_run_dir(name: str) -> Path:
 
 def event_files(logdir: str | Path) -> list[Path]:
     """The TensorFlow event files under ``logdir`` (any depth), oldest name first."""
-    expect(isinstance(logdir, (str, Path)), "logdir", "a folder path (str or Path)", logdir)
-    folder = Path(logdir)
-    if not folder.is_dir():
-        raise CourseInputError(f"logdir: expected an existing folder, got {str(logdir)!r}.")
+    folder = check_path(logdir, "logdir", exists="dir")
     return sorted(folder.rglob("events.out.tfevents.*"))
 
 
@@ -40,17 +38,23 @@ def read_scalars(logdir: str | Path) -> dict[str, list[tuple[int, float]]]:
     tf = import_tensorflow()
     scalars: dict[str, list[tuple[int, float]]] = {}
     for path in files:
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = tf.compat.v1.Event.FromString(record.numpy())
-            for value in event.summary.value:
-                if value.HasField("tensor"):  # TF 2 writes scalars as 0-d tensors
-                    array = tf.make_ndarray(value.tensor)
-                    if array.ndim != 0 or array.dtype.kind not in "biuf":
-                        continue  # text, images, histograms: not scalars
-                    number = float(array)
-                elif value.HasField("simple_value"):  # TF 1 style
-                    number = float(value.simple_value)
-                else:
-                    continue
-                scalars.setdefault(value.tag, []).append((int(event.step), number))
+        with wrapped(f"read_scalars on the event file {path.name} (damaged or not written by tf.summary?)"):
+            _read_file(tf, path, scalars)
     return {tag: sorted(points) for tag, points in scalars.items()}
+
+
+def _read_file(tf: Any, path: Path, scalars: dict[str, list[tuple[int, float]]]) -> None:
+    """Add the scalar summaries of one event file to ``scalars``."""
+    for record in tf.data.TFRecordDataset(str(path)):
+        event = tf.compat.v1.Event.FromString(record.numpy())
+        for value in event.summary.value:
+            if value.HasField("tensor"):  # TF 2 writes scalars as 0-d tensors
+                array = tf.make_ndarray(value.tensor)
+                if array.ndim != 0 or array.dtype.kind not in "biuf":
+                    continue  # text, images, histograms: not scalars
+                number = float(array)
+            elif value.HasField("simple_value"):  # TF 1 style
+                number = float(value.simple_value)
+            else:
+                continue
+            scalars.setdefault(value.tag, []).append((int(event.step), number))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import inspect
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,8 +11,11 @@ import torch
 import torch.utils.benchmark as tb
 
 from course_lib.devices import as_device, synchronize
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_callable, check_int, check_number, expect
 from course_lib.load import LoadMonitor, LoadReport
+
+MAX_THREADS = 1024
+MAX_RUN_TIME = 600.0  # seconds: min_run_time above this is surely a mistake (e.g. milliseconds)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,19 @@ class Timing:
     times: list[float] = field(repr=False)  # seconds per call, one value per measured block
     flops: float | None = None  # floating-point operations in one call, if given
     load: LoadReport | None = field(default=None, repr=False)  # other programs' CPU use meanwhile
+
+    def __post_init__(self) -> None:
+        expect(isinstance(self.label, str), "label", "a str", self.label)
+        expect(isinstance(self.device, str), "device", "a device name (str)", self.device)
+        check_int(self.threads, "threads", low=1)
+        expect(isinstance(self.times, list) and len(self.times) > 0, "times",
+               "a non-empty list of seconds per call", self.times)
+        for t in self.times:
+            check_number(t, "times", low=0)
+        if self.flops is not None:
+            check_number(self.flops, "flops", low=0, low_open=True)
+        expect(self.load is None or isinstance(self.load, LoadReport), "load", "None or a LoadReport",
+               self.load)
 
     @property
     def quiet(self) -> bool | None:
@@ -62,8 +78,7 @@ class Timing:
 
 def format_seconds(seconds: float) -> str:
     """Seconds in the unit a person reads best (ns, µs, ms or s)."""
-    expect(isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
-           and math.isfinite(seconds) and seconds >= 0, "seconds", "a finite number >= 0", seconds)
+    check_number(seconds, "seconds", low=0)
     if seconds >= 1000:  # .3g would switch to scientific notation here
         return f"{seconds:.0f} s"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
@@ -77,8 +92,26 @@ def matmul_flops(n: int, m: int | None = None, k: int | None = None) -> float:
     m = n if m is None else m
     k = n if k is None else k
     for name, v in (("n", n), ("m", m), ("k", k)):
-        expect(isinstance(v, int) and not isinstance(v, bool) and v > 0, name, "a positive int", v)
+        check_int(v, name, low=1)
     return 2.0 * n * m * k
+
+
+def _check_no_argument_function(fn: object) -> None:
+    """``fn`` if it can be called as ``fn()``: benchmark calls it with no arguments."""
+    check_callable(fn, "fn")
+    try:
+        inspect.signature(fn).bind()  # type: ignore[arg-type]
+    except TypeError:
+        raise CourseInputError(f"fn: expected a function that takes no arguments (wrap a call in a "
+                               f"lambda: lambda: f(x)), got {getattr(fn, '__name__', fn)!r} that needs "
+                               "some.") from None
+    except ValueError:  # a builtin without a signature: let it be
+        pass
+
+
+def _check_min_run_time(min_run_time: object) -> float:
+    """``min_run_time`` in seconds: a finite number above 0 and at most MAX_RUN_TIME."""
+    return check_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
 
 
 def benchmark(
@@ -97,18 +130,15 @@ def benchmark(
     starts and after every timed block; ``threads`` defaults to all the threads torch uses.
     The result's ``load`` says how much CPU other programs used while it was timed.
     """
-    if not callable(fn):
-        raise CourseInputError(f"fn: expected a function taking no arguments, got {type(fn).__name__}.")
-    expect(isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0, "warmup",
-           "an int >= 0", warmup)
-    expect(isinstance(min_run_time, (int, float)) and min_run_time > 0, "min_run_time",
-           "a positive number of seconds", min_run_time)
+    _check_no_argument_function(fn)
+    expect(isinstance(label, str), "label", "a str", label)
+    check_int(warmup, "warmup", low=0)
+    _check_min_run_time(min_run_time)
     if threads is None:
         threads = torch.get_num_threads()
-    expect(isinstance(threads, int) and not isinstance(threads, bool) and threads > 0, "threads",
-           "a positive int", threads)
-    expect(flops is None or (isinstance(flops, (int, float)) and flops > 0), "flops",
-           "None or a positive number", flops)
+    check_int(threads, "threads", low=1, high=MAX_THREADS)
+    if flops is not None:
+        check_number(flops, "flops", low=0, low_open=True)
     dev = as_device(device)
 
     call: Callable[[], object] = fn

@@ -6,30 +6,41 @@ A tree is either a leaf, an ``int`` word id, or a pair ``(left, right)`` of tree
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 from torch import nn
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_int, expect, is_int
 
 Tree = int | tuple["Tree", "Tree"]
+MAX_DEPTH = 500  # levels: the recursive functions below (and TreeNet.node) stay far from Python's limit
+MAX_LEAVES = 100_000
 
 
 def check_tree(tree: object, vocab_size: int | None = None) -> None:
-    """Raise CourseInputError unless ``tree`` is an int leaf or a nested pair of trees."""
-    stack = [tree]
+    """Raise CourseInputError unless ``tree`` is an int leaf or a nested pair of trees.
+
+    A tree deeper than MAX_DEPTH levels is refused too: walking it recursively would overflow."""
+    expect(vocab_size is None or (is_int(vocab_size) and vocab_size >= 1), "vocab_size",
+           "None or an int of at least 1", vocab_size)
+    stack: list[tuple[object, int]] = [(tree, 1)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CourseInputError(f"tree: expected at most {MAX_DEPTH} levels, got a deeper tree.")
         if isinstance(node, tuple):
             if len(node) != 2:
                 raise CourseInputError(
                     f"tree: expected each internal node to be a pair (left, right), got a tuple of "
                     f"length {len(node)}.")
-            stack.extend(node)
-        elif isinstance(node, (int, np.integer)) and not isinstance(node, bool):
-            if node < 0 or (vocab_size is not None and node >= vocab_size):
+            stack.extend((child, depth + 1) for child in node)
+        elif is_int(node):
+            leaf = int(cast(int, node))
+            if leaf < 0 or (vocab_size is not None and leaf >= vocab_size):
                 limit = "" if vocab_size is None else f" and < {vocab_size}"
-                raise CourseInputError(f"tree: expected leaf ids >= 0{limit}, got leaf {int(node)}.")
+                raise CourseInputError(f"tree: expected leaf ids >= 0{limit}, got leaf {leaf}.")
         else:
             raise CourseInputError(
                 f"tree: expected an int leaf or a pair (left, right) of trees, got "
@@ -39,20 +50,26 @@ def check_tree(tree: object, vocab_size: int | None = None) -> None:
 def count_leaves(tree: Tree) -> int:
     """Number of leaves (words) in ``tree``."""
     check_tree(tree)
-    if isinstance(tree, tuple):
-        return count_leaves(tree[0]) + count_leaves(tree[1])
-    return 1
+    return _leaves(tree)
+
+
+def _leaves(tree: Tree) -> int:
+    return _leaves(tree[0]) + _leaves(tree[1]) if isinstance(tree, tuple) else 1
 
 
 def random_tree(n_leaves: int, vocab_size: int, rng: np.random.Generator) -> Tree:
     """A random binary tree with ``n_leaves`` leaves whose ids are drawn below ``vocab_size``."""
-    expect(isinstance(n_leaves, int) and n_leaves >= 1, "n_leaves", "an int >= 1", n_leaves)
-    expect(isinstance(vocab_size, int) and vocab_size >= 1, "vocab_size", "an int >= 1", vocab_size)
+    check_int(n_leaves, "n_leaves", low=1, high=MAX_LEAVES)
+    check_int(vocab_size, "vocab_size", low=1)
     expect(isinstance(rng, np.random.Generator), "rng", "a numpy.random.Generator", rng)
+    return _random_tree(int(n_leaves), int(vocab_size), rng)
+
+
+def _random_tree(n_leaves: int, vocab_size: int, rng: np.random.Generator) -> Tree:
     if n_leaves == 1:
         return int(rng.integers(vocab_size))
     n_left = int(rng.integers(1, n_leaves))
-    return (random_tree(n_left, vocab_size, rng), random_tree(n_leaves - n_left, vocab_size, rng))
+    return (_random_tree(n_left, vocab_size, rng), _random_tree(n_leaves - n_left, vocab_size, rng))
 
 
 def linearize(tree: Tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,8 +108,8 @@ class TreeNet(nn.Module):
 
     def __init__(self, vocab_size: int = 10, dim: int = 4) -> None:
         super().__init__()
-        expect(isinstance(vocab_size, int) and vocab_size >= 1, "vocab_size", "an int >= 1", vocab_size)
-        expect(isinstance(dim, int) and dim >= 1, "dim", "an int >= 1", dim)
+        check_int(vocab_size, "vocab_size", low=1)
+        check_int(dim, "dim", low=1)
         self.vocab_size = vocab_size
         self.embedding = nn.Embedding(vocab_size, dim)
         self.combine = nn.Linear(2 * dim, dim)

@@ -69,8 +69,9 @@ def test_measure_float64_moves_twice_the_bytes():
 @pytest.mark.parametrize("kwargs, match", [
     ({"op": "conv"}, "op"),
     ({"library": "jax"}, "library"),
-    ({"n": 0}, "size"),
-    ({"n": "64"}, "size"),
+    ({"n": 0}, "n: expected an int from 1 to 32768"),
+    ({"n": "64"}, "n: expected an int"),
+    ({"pinned": "no"}, "pinned: expected True or False"),
     ({"threads": 0}, "threads"),
     ({"precision": "fp16"}, "precision"),
     ({"device": "tpu"}, "device"),
@@ -88,8 +89,10 @@ def test_sweep_sorts_sizes_and_rejects_empty():
     assert [p.size for p in pts] == [16, 64]
     with pytest.raises(CourseInputError, match="sizes"):
         bm.sweep("add", [])
-    with pytest.raises(CourseInputError, match="size"):
+    with pytest.raises(CourseInputError, match=r"sizes\[1\]: expected an int"):
         bm.sweep("add", [16, -1])
+    with pytest.raises(CourseInputError, match="sizes: expected a non-empty list"):
+        bm.sweep("add", 64)
 
 
 def test_table_and_best():
@@ -140,6 +143,25 @@ def test_record_round_trip_through_the_manifest(tmp_path):
 def test_points_from_record_rejects_bad_records(bad):
     with pytest.raises(CourseInputError, match="record"):
         bm.points_from_record(bad)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"seconds": 0.0}, "seconds: expected a finite number above 0"),  # GFLOP/s: ZeroDivisionError
+    ({"seconds": -0.002}, "seconds: expected a finite number above 0"),  # was: negative GFLOP/s
+    ({"threads": True}, "threads: expected an int"),
+    ({"op": "conv"}, "op: expected one of"),
+    ({"other_share": 1.5}, "other_share: expected a finite number from 0 to 1"),
+])
+def test_a_point_refuses_values_that_would_give_wrong_figures(change, match):
+    with pytest.raises(CourseInputError, match=match):
+        _point(**change)
+
+
+def test_a_record_whose_point_holds_a_bad_value_is_refused():
+    rec = bm.make_record([_point()])
+    rec["points"][0]["seconds"] = "fast"
+    with pytest.raises(CourseInputError, match="seconds: expected a finite number"):
+        bm.points_from_record(rec)
 
 
 def test_points_from_record_rejects_unknown_fields():

@@ -52,9 +52,9 @@ def test_timeout_stops_every_worker():
 
 
 def test_failing_worker_raises_with_its_output_and_leaves_no_child():
-    # a negative layer size makes torch raise inside the workers
+    # 15 rows do not split between 2 ranks: shard_indices raises inside the workers
     with pytest.raises(D.WorkerError, match="exited with code"):
-        D.run_workers(D.ddp_worker, world_size=2, config={"n": -4}, timeout=120)
+        D.run_workers(D.ddp_worker, world_size=2, config={"n": 15}, timeout=120)
     assert _children() == []
 
 
@@ -71,6 +71,27 @@ def test_run_workers_rejects_bad_input():
     with pytest.raises(CourseInputError, match="timeout"):
         D.run_workers(D.ddp_worker, timeout=-1)
     assert _children() == []
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"config": {"step": 3}}, "config: unknown key 'step'"),  # a typo used to run the default 5 steps
+    ({"config": {"steps": 0}}, "steps: expected an int"),  # used to return no losses and no gradients
+    ({"config": {"lr": -1}}, "lr: expected a finite number above 0"),
+    ({"config": {1: 2}}, "config: expected a dict with str keys"),  # JSON turned 1 into "1" silently
+    ({"timeout": float("inf")}, "timeout: expected a finite number"),  # a deadlock would never end
+    ({"threads_per_worker": True}, "threads_per_worker: expected an int"),
+])
+def test_run_workers_refuses_bad_settings_before_starting_any_process(kwargs, match):
+    with pytest.raises(CourseInputError, match=match):
+        D.run_workers(D.ddp_worker, **kwargs)
+    assert _children() == []
+
+
+def test_a_worker_called_outside_run_workers_says_so():
+    with pytest.raises(CourseInputError, match="ddp_worker: runs inside run_workers"):
+        D.ddp_worker(0, 2, {})
+    with pytest.raises(CourseInputError, match="target: expected a function taking"):
+        D.run_workers(D.reference_training)
 
 
 def test_shard_indices_partition_the_rows():
@@ -101,3 +122,5 @@ def test_reference_training_lowers_the_loss():
     assert len(ref["losses"]) == 4 and ref["losses"][-1] < ref["losses"][0]
     with pytest.raises(CourseInputError, match="config"):
         D.reference_training([1, 2])
+    with pytest.raises(CourseInputError, match="config: unknown key 'step'"):
+        D.reference_training({"step": 4})

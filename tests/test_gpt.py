@@ -110,3 +110,53 @@ def test_forward_flops_matches_a_hand_count_and_the_6nt_rule_roughly():
     non_embedding = count_parameters(GPT(cfg)) - 100 * 32 - 64 * 32
     ratio = 3 * forward_flops(cfg, 64) / (6 * non_embedding * 64)
     assert 0.9 < ratio < 1.6  # attention's t² term and biases make the rule inexact at this size
+
+
+def test_decode_refuses_ids_outside_the_vocabulary():
+    tok = CharTokenizer("abc")
+    assert tok.decode([0, 2]) == tok.decode(torch.tensor([0, 2])) == "ac"
+    with pytest.raises(CourseInputError, match="ids: expected token ids from 0 to 2"):
+        tok.decode([-1])  # used to decode as the last character, silently
+    with pytest.raises(CourseInputError, match="ids: expected token ids from 0 to 2"):
+        tok.decode([1.7])  # used to decode as id 1
+
+
+def test_a_cache_with_the_wrong_start_is_refused():
+    """start must follow the cached positions: start=6 after 4 cached tokens gave wrong logits silently."""
+    model = _model().eval()
+    ids = torch.randint(0, 11, (1, 5))
+    _, cache = model(ids[:, :4])
+    with pytest.raises(CourseInputError, match="start: expected 4, the number of positions the cache holds"):
+        model(ids[:, 4:], cache, start=6)
+    with pytest.raises(CourseInputError, match=r"ids: expected values from 0 to 10 \(token ids\)"):
+        model(ids + 11)
+
+
+def test_unigram_loss_refuses_ids_the_vocabulary_does_not_have():
+    with pytest.raises(CourseInputError, match="train: expected values from 0 to 4"):
+        unigram_loss(torch.tensor([0, 1, 7]), torch.tensor([0, 1]), 5)  # counts grew to 8 symbols silently
+    with pytest.raises(CourseInputError, match="held_out: expected values from 0 to 4"):
+        unigram_loss(torch.tensor([0, 1]), torch.tensor([-1]), 5)  # logp[-1]: the last symbol, silently
+    with pytest.raises(CourseInputError, match="held_out: expected at least one token id"):
+        unigram_loss(torch.tensor([0, 1]), torch.tensor([], dtype=torch.long), 5)  # was nan
+
+
+def test_mean_loss_and_generate_put_the_model_back_in_its_mode():
+    model = _model().train()
+    data = torch.randint(0, 11, (200,))
+    mean_loss(model, data, 16)
+    generate(model, [1], 3, greedy=True)
+    assert model.training
+    with pytest.raises(CourseInputError, match="context: expected an int from 1 to 32"):
+        mean_loss(model, data, 40)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"greedy": "no"}, "greedy: expected True or False"),
+    ({"use_cache": 0}, "use_cache: expected True or False"),
+    ({"temperature": float("inf")}, "temperature: expected a finite"),
+    ({"generator": 1}, "generator: expected None or a torch.Generator"),
+])
+def test_generate_refuses_flags_and_numbers_that_would_be_misread(kwargs, match):
+    with pytest.raises(CourseInputError, match=match):
+        generate(_model(), [1, 2], 3, **kwargs)

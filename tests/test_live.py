@@ -22,9 +22,13 @@ def test_inline_when_visdom_is_not_wanted_or_not_there():
 
 def test_visdom_answers_is_false_on_a_silent_port_and_checks_the_port():
     assert visdom_answers(free_port(), timeout=0.2) is False
-    for bad in (0, 70000, "8097", 8097.0):
+    for bad in (0, 70000, "8097", 8097.0, True):
         with pytest.raises(CourseInputError, match="port: expected an int between 1 and 65535"):
             visdom_answers(bad)
+    with pytest.raises(CourseInputError, match="timeout: expected a finite number above 0"):
+        visdom_answers(8097, timeout=0)  # used to answer False at once, whatever listened
+    with pytest.raises(CourseInputError, match="base_url: expected '' or a path starting with '/'"):
+        visdom_answers(8097, base_url="visdom")
 
 
 def test_history_keeps_every_point_of_every_series():
@@ -44,10 +48,16 @@ def test_history_keeps_every_point_of_every_series():
 
 def test_bad_input_raises_and_names_what_was_passed():
     plot = LivePlot("loss", use_visdom=False, show=False)
-    with pytest.raises(CourseInputError, match="step: expected a number, got str '1'"):
+    with pytest.raises(CourseInputError, match="step: expected a finite number, got str '1'"):
         plot.log("1", train=0.5)
-    with pytest.raises(CourseInputError, match="step: expected a number, got bool"):
+    with pytest.raises(CourseInputError, match="step: expected a finite number, got bool"):
         plot.log(True, train=0.5)
+    with pytest.raises(CourseInputError, match="step: expected a finite number, got float nan"):
+        plot.log(float("nan"), train=0.5)
+    with pytest.raises(CourseInputError, match="train: expected a number"):
+        plot.log(1, train="0.5")  # float("0.5") used to accept a string silently
+    with pytest.raises(CourseInputError, match="train: expected a number"):
+        plot.log(1, train=True)  # and a bool as 1.0
     with pytest.raises(CourseInputError, match="at least one named value"):
         plot.log(1)
     with pytest.raises(CourseInputError, match=r"train: expected a number \(use loss.item\(\)"):
@@ -57,10 +67,30 @@ def test_bad_input_raises_and_names_what_was_passed():
     assert plot.history == {}  # nothing half-recorded
     with pytest.raises(CourseInputError, match=r"series: expected one of \[\], got 'val'"):
         plot.last("val")
-    with pytest.raises(CourseInputError, match="title: expected a string, got int 3"):
+    with pytest.raises(CourseInputError, match="title: expected a str, got int 3"):
         LivePlot(3)
-    with pytest.raises(CourseInputError, match="redraw_every: expected a number of seconds >= 0"):
+    with pytest.raises(CourseInputError, match="redraw_every: expected a finite number of at least 0"):
         LivePlot("x", redraw_every=-1)
+    with pytest.raises(CourseInputError, match="xlabel: expected a str"):
+        LivePlot("x", xlabel=3, use_visdom=False, show=False)
+    with pytest.raises(CourseInputError, match="use_visdom: expected True or False"):
+        LivePlot("x", use_visdom="no", show=False)  # a non-empty string used to mean True
+    with pytest.raises(CourseInputError, match="show: expected None, True or False"):
+        LivePlot("x", use_visdom=False, show="no")
+
+
+def test_window_ids_of_different_titles_never_collide():
+    """Two titles with the same letters used to share one Visdom window: the second overwrote the first."""
+    from course_lib.live import window_id
+
+    assert window_id("rerun check") == "live_rerun_check"  # a plain title keeps its readable id
+    titles = ["loss · train", "loss train", "Loss Train", "loss_train", "loss: train", "损失", "损益", ""]
+    ids = [window_id(t) for t in titles]
+    assert len(set(ids)) == len(ids), ids
+    assert window_id("05 · digits: cross-entropy").startswith("live_05_digits_cross_entropy__")
+    assert window_id("损失") == window_id("损失")  # the same title, the same window: a rerun replaces it
+    with pytest.raises(CourseInputError, match="title: expected a str"):
+        window_id(None)
 
 
 def test_figure_has_title_labels_legend_and_a_log_scale_for_wide_ranges():

@@ -83,3 +83,20 @@ def test_bad_demonstration_arguments_are_refused(kwargs):
     with pytest.raises(CourseInputError):
         with other_programs_busy(**kwargs):
             pass
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"cores": 0}, "cores: expected an int of at least 1"),  # other_share used to divide by zero
+    ({"other_cpu_s": -1.0}, "other_cpu_s: expected a finite number of at least 0"),  # was: "quiet"
+    ({"wall_s": float("nan")}, "wall_s: expected a finite number"),
+    ({"threshold": 1.0}, "threshold: expected a share of the machine above 0 and below 1"),
+])
+def test_a_report_refuses_numbers_that_would_give_a_wrong_verdict(change, match):
+    kwargs = {**dict(wall_s=2.0, cores=4, own_cpu_s=1.0, other_cpu_s=0.6, steal_s=0.2), **change}
+    with pytest.raises(CourseInputError, match=match):
+        LoadReport(**kwargs)
+
+
+def test_a_monitor_left_without_being_entered_says_how_to_use_it():
+    with pytest.raises(CourseInputError, match=r"with LoadMonitor\(\) as m"):
+        LoadMonitor().__exit__(None, None, None)

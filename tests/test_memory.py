@@ -41,7 +41,7 @@ def test_an_ended_process_counts_zero():
     assert pss_bytes(proc.pid) == 0
 
 
-@pytest.mark.parametrize("pid", [True, 0, -3, 1.5, "1"])
+@pytest.mark.parametrize("pid", [True, 0, -3, 1.5, "1", 2**40])
 def test_a_bad_pid_is_refused(pid):
     with pytest.raises(CourseInputError, match="pid"):
         pss_bytes(pid)
@@ -75,3 +75,8 @@ def test_the_lessons_kernel_runs_with_two_malloc_arenas():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_children_must_be_a_bool():
+    with pytest.raises(CourseInputError, match="children: expected True or False"):
+        pss_bytes(children="no")  # a non-empty string used to count the children silently

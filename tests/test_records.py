@@ -62,5 +62,32 @@ def test_a_missing_or_badly_named_record_is_a_clear_error(tmp_path):
 def test_a_claim_check_sees_only_the_record():
     rec = _record()
     assert records.check_claim({"check": "all(one('x.a', n=k)['value'] > 1 for k in (1, 2))"}, rec)
-    with pytest.raises(NameError):
-        records.check_claim({"check": "open('/etc/passwd')"}, rec)
+    with pytest.raises(CourseInputError, match="NameError from the library below: name 'open' is not"):
+        records.check_claim({"check": "open('/etc/passwd')"}, rec)  # no builtins: nothing to open with
+
+
+def test_a_typo_in_an_id_or_a_field_is_an_error_not_an_empty_list():
+    """find used to return [] for an id or a field name that no result has, saying nothing."""
+    rec = _record()
+    with pytest.raises(CourseInputError, match="the record has no result 'x.b' \\(it has: x.a\\)"):
+        records.find(rec, "x.b")
+    with pytest.raises(CourseInputError, match="no result 'x.a' has a field 'size'"):
+        records.find(rec, "x.a", size=1)
+    assert records.find(rec, "x.a", n=3) == []  # a field that exists, a value that does not: nothing
+
+
+def test_a_record_claiming_quiet_with_a_busy_share_is_refused():
+    rec = _record()
+    rec["quiet"]["other_share"] = 0.5  # above the 10 % threshold, yet "ok": True
+    with pytest.raises(CourseInputError, match="quiet.ok is true, but other programs used 50%"):
+        records.validate(rec)
+    with pytest.raises(CourseInputError, match="machine: expected a JSON object"):
+        records.validate(_record(machine="a laptop"))  # used to raise TypeError from 'in'
+
+
+def test_show_refuses_columns_given_as_one_string_or_unknown(tmp_path):
+    (tmp_path / "demo.json").write_text(json.dumps(_record()))
+    with pytest.raises(CourseInputError, match="columns: expected None or a tuple of column names"):
+        records.show("demo", "x.a", columns="value", directory=tmp_path)  # was: a column per letter
+    with pytest.raises(CourseInputError, match="columns: no result has 'valu'"):
+        records.show("demo", "x.a", columns=("valu",), directory=tmp_path)  # was: a blank column

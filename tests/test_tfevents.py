@@ -45,5 +45,16 @@ def test_bad_folders_raise(tmp_path):
         read_scalars(tmp_path / "nope")
     with pytest.raises(CourseInputError, match="found none"):
         read_scalars(tmp_path)
-    with pytest.raises(CourseInputError, match="logdir: expected a folder path"):
+    with pytest.raises(CourseInputError, match=r"logdir: expected a path \(a str or pathlib.Path\)"):
         event_files(42)
+
+
+def test_a_damaged_event_file_names_the_file(tmp_path):
+    (tmp_path / "events.out.tfevents.1.broken").write_bytes(b"\x00\x01 not a TFRecord at all" * 3)
+    with pytest.raises(CourseInputError, match="events.out.tfevents.1.broken .*from the library below"):
+        read_scalars(tmp_path)
+
+
+def test_an_empty_path_is_not_the_current_folder():
+    with pytest.raises(CourseInputError, match="logdir: expected a path"):
+        event_files("")  # Path("") is ".": it used to list the event files of the current folder

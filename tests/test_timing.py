@@ -17,7 +17,7 @@ def test_matmul_flops_counts_a_multiply_and_an_add_per_term():
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, "8", True, None])
 def test_matmul_flops_rejects_bad_sizes(bad):
-    with pytest.raises(CourseInputError, match="expected a positive int"):
+    with pytest.raises(CourseInputError, match="n: expected an int of at least 1"):
         matmul_flops(bad)
 
 
@@ -43,6 +43,20 @@ def test_timing_properties():
     assert "GFLOP/s" in str(t) and "median 3 s" in str(t)
     single = Timing(label="y", device="cpu", threads=2, times=[0.5])
     assert single.iqr == 0.0 and single.gflops is None and "GFLOP/s" not in str(single)
+
+
+def test_a_timing_refuses_times_that_would_give_a_wrong_or_no_median():
+    with pytest.raises(CourseInputError, match="times: expected a non-empty list"):
+        Timing(label="x", device="cpu", threads=1, times=[])  # median() used to raise StatisticsError
+    with pytest.raises(CourseInputError, match="times: expected a finite number of at least 0"):
+        Timing(label="x", device="cpu", threads=1, times=[0.1, -0.2])  # a negative duration, silently
+    with pytest.raises(CourseInputError, match="threads: expected an int of at least 1, got bool"):
+        Timing(label="x", device="cpu", threads=True, times=[0.1])
+
+
+def test_benchmark_builtins_without_a_signature_are_still_timed():
+    t = benchmark(list, warmup=0, min_run_time=0.01)  # list() works; so does a NumPy .copy
+    assert t.median > 0
 
 
 def test_benchmark_measures_a_known_sleep():
@@ -72,6 +86,13 @@ def test_benchmark_reports_gflops_of_a_matmul():
     ({"fn": lambda: None, "threads": 0}, "threads"),
     ({"fn": lambda: None, "flops": -5.0}, "flops"),
     ({"fn": lambda: None, "device": "tpu"}, "device"),
+    ({"fn": lambda x: x, "warmup": 0}, "fn: expected a function that takes no arguments"),
+    ({"fn": lambda: None, "min_run_time": True}, "min_run_time: expected a finite number"),
+    ({"fn": lambda: None, "min_run_time": float("inf")}, "min_run_time: expected a finite number"),
+    ({"fn": lambda: None, "flops": True}, "flops: expected a finite number above 0"),
+    ({"fn": lambda: None, "flops": float("inf")}, "flops: expected a finite number above 0"),
+    ({"fn": lambda: None, "threads": 100_000}, "threads: expected an int from 1 to 1024"),
+    ({"fn": lambda: None, "label": 3}, "label: expected a str"),
 ])
 def test_benchmark_rejects_bad_arguments(kwargs, match):
     fn = kwargs.pop("fn")

@@ -36,19 +36,29 @@ def test_make_loader_batches_and_shuffles_reproducibly(split):
 def test_make_loader_bad_input(split):
     with pytest.raises(CourseInputError, match="same number of rows"):
         make_loader(split.x_train, split.y_val)
-    with pytest.raises(CourseInputError, match="batch_size: expected a positive int, got int 0"):
+    with pytest.raises(CourseInputError, match="batch_size: expected an int of at least 1, got int 0"):
         make_loader(split.x_train, split.y_train, batch_size=0)
-    with pytest.raises(CourseInputError, match="a DataLoader or a pair"):
+    with pytest.raises(CourseInputError, match="x: expected a torch.Tensor, got ndarray"):
         make_loader(split.x_train.numpy(), split.y_train)
 
 
 def test_accuracy():
     logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [5.0, 1.0], [0.0, 1.0]])
     assert accuracy(logits, torch.tensor([0, 1, 1, 1])) == 0.75
-    with pytest.raises(CourseInputError, match="logits: expected a 2-D tensor"):
+    with pytest.raises(CourseInputError, match=r"logits: expected a torch.Tensor with 2 dimension\(s\)"):
         accuracy(torch.ones(4), torch.ones(4))
-    with pytest.raises(CourseInputError, match="y: expected a 1-D tensor of 4 labels"):
+    with pytest.raises(CourseInputError, match=r"y: expected a 1-D tensor of labels of shape \(4,\)"):
         accuracy(logits, torch.tensor([0, 1]))
+
+
+def test_accuracy_refuses_what_would_give_a_wrong_fraction():
+    """Labels outside the classes, NaN scores and no rows used to give a number (or nan) silently."""
+    with pytest.raises(CourseInputError, match="y: expected values from 0 to 1"):
+        accuracy(torch.tensor([[2.0, 1.0], [0.0, 3.0]]), torch.tensor([0, 2]))  # was 0.5
+    with pytest.raises(CourseInputError, match="logits: expected finite values"):
+        accuracy(torch.tensor([[float("nan"), 1.0], [0.0, 3.0]]), torch.tensor([0, 1]))  # was 1.0
+    with pytest.raises(CourseInputError, match="logits: expected at least one row"):
+        accuracy(torch.ones(0, 2), torch.ones(0, dtype=torch.long))  # was nan
 
 
 def test_evaluate_matches_a_manual_pass_and_restores_the_mode(split):
@@ -113,12 +123,18 @@ def test_fit_accepts_a_dataloader_and_shows_progress(split, capsys):
 
 
 @pytest.mark.parametrize("change, match", [
-    ({"epochs": 0}, "epochs: expected a positive int, got int 0"),
+    ({"epochs": 0}, "epochs: expected an int of at least 1, got int 0"),
+    ({"epochs": True}, "epochs: expected an int of at least 1, got bool True"),
     ({"optimizer": None}, "optimizer: expected a torch.optim.Optimizer"),
     ({"train": [1, 2, 3]}, "train: expected a DataLoader or a pair"),
     ({"val": (torch.ones(3, 64), torch.ones(4))}, "val: expected x and y with the same number"),
     ({"live": "plot"}, "live: expected None or a LivePlot"),
-    ({"log_every": 0}, "log_every: expected a positive int"),
+    ({"log_every": 0}, "log_every: expected an int of at least 1"),
+    ({"progress": "no"}, "progress: expected True or False"),
+    ({"loss_fn": "mse"}, "loss_fn: expected a function"),
+    ({"train": (torch.full((4, 64), float("nan")), torch.zeros(4, dtype=torch.long))},
+     "train x: expected finite values"),
+    ({"train": (torch.ones(4, 63), torch.zeros(4, dtype=torch.long))}, "from the library below: mat1"),
     ({"model": "net"}, "model: expected a torch.nn.Module"),
 ])
 def test_fit_bad_input(split, change, match):
@@ -131,3 +147,44 @@ def test_fit_bad_input(split, change, match):
     with pytest.raises(CourseInputError, match=match):
         fit(**kwargs)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_fit_refuses_an_optimizer_built_on_another_model(split):
+    """It used to train nothing and say nothing: the loss stayed at 1.2310 every epoch."""
+    model, other = _net(), _net()
+    with pytest.raises(CourseInputError, match="optimizer: holds none of the model's 4 trainable"):
+        fit(model, (split.x_val, split.y_val), torch.optim.SGD(other.parameters(), lr=0.1), epochs=3,
+            progress=False)
+
+
+def test_fit_refuses_a_model_with_nothing_to_train_and_accepts_a_partial_optimizer(split):
+    frozen = _net().requires_grad_(False)
+    with pytest.raises(CourseInputError, match="model: has no trainable parameters"):
+        fit(frozen, (split.x_val, split.y_val), torch.optim.SGD(_net().parameters(), lr=0.1), epochs=1,
+            progress=False)
+    model = _net()  # fine-tuning only the last layer: the first stays as it was, the last learns
+    first, last = copy.deepcopy(model[0].state_dict()), copy.deepcopy(model[2].state_dict())
+    fit(model, (split.x_val, split.y_val), torch.optim.SGD(model[2].parameters(), lr=0.1), epochs=1,
+        progress=False)
+    assert all(torch.equal(first[k], v) for k, v in model[0].state_dict().items())
+    assert not all(torch.equal(last[k], v) for k, v in model[2].state_dict().items())
+
+
+def test_a_loss_that_is_not_one_number_is_refused_before_any_step(split):
+    model = _net()
+    before = copy.deepcopy(model.state_dict())
+
+    def per_example(logits, y):
+        return nn.functional.cross_entropy(logits, y, reduction="none")
+
+    with pytest.raises(CourseInputError, match="loss_fn: expected a function returning a scalar tensor"):
+        fit(model, (split.x_val, split.y_val), torch.optim.SGD(model.parameters(), lr=0.1), epochs=1,
+            loss_fn=per_example, progress=False)
+    with pytest.raises(CourseInputError, match="loss_fn: expected a function returning a scalar tensor"):
+        evaluate(model, (split.x_val, split.y_val), loss_fn=per_example)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_history_refuses_fields_that_are_not_lists():
+    with pytest.raises(CourseInputError, match="train_loss: expected a list"):
+        History(train_loss=0.5)

@@ -13,8 +13,8 @@ from torch import nn
 
 from course_lib.digits import load_digits_split
 from course_lib.live import LivePlot
-from course_lib.training import fit
 from course_lib.tools.visdom_server import VisdomServer, free_port
+from course_lib.training import fit
 
 # visdom 0.2.4's client calls logger.warn; that is its business, not a failure of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning")

@@ -64,3 +64,27 @@ def test_tree_net_follows_the_tree():
         net((0, 3))
     with pytest.raises(CourseInputError, match="dim"):
         TreeNet(3, 0)
+
+
+def _deep(levels):
+    tree = 0
+    for _ in range(levels):
+        tree = (tree, 0)
+    return tree
+
+
+def test_a_tree_too_deep_to_walk_is_refused_clearly():
+    """count_leaves, linearize and TreeNet recurse: a 2000-level tree used to raise RecursionError."""
+    assert count_leaves(_deep(400)) == 401
+    for fn in (check_tree, count_leaves, linearize, TreeNet(3, 2)):
+        with pytest.raises(CourseInputError, match="at most 500 levels"):
+            fn(_deep(2000))
+
+
+def test_a_bool_is_not_a_size():
+    with pytest.raises(CourseInputError, match="vocab_size: expected None or an int"):
+        check_tree(0, vocab_size=True)  # leaf 0 was checked against "< True"
+    with pytest.raises(CourseInputError, match="n_leaves: expected an int"):
+        random_tree(True, 5, np.random.default_rng(0))  # used to return a leaf
+    with pytest.raises(CourseInputError, match="vocab_size: expected an int"):
+        TreeNet(vocab_size=True)

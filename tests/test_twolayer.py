@@ -54,3 +54,21 @@ def test_numpy_loss_rejects_bad_shapes():
         numpy_loss(p.x, p.y, p.w2, p.w1)
     with pytest.raises(CourseInputError, match="x"):
         numpy_loss(p.x.tolist(), p.y, p.w1, p.w2)
+
+
+def test_numpy_loss_refuses_nan_instead_of_returning_it():
+    p = two_layer_problem(n=4, d_in=5, h=3, d_out=2)
+    w1 = p.w1.copy()
+    w1[0, 0] = np.nan
+    with pytest.raises(CourseInputError, match="w1: expected finite values"):
+        numpy_loss(p.x, p.y, w1, p.w2)  # was: nan, silently
+
+
+def test_dtype_none_is_refused_not_read_as_float64():
+    with pytest.raises(CourseInputError, match="dtype: expected np.float32 or np.float64, got None"):
+        two_layer_problem(dtype=None)  # np.dtype(None) is float64: it used to give float64 silently
+
+
+def test_a_problem_too_large_for_memory_is_refused_before_allocating():
+    with pytest.raises(CourseInputError, match="numbers in all"):
+        two_layer_problem(n=100_000, d_in=100_000)

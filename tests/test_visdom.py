@@ -23,8 +23,8 @@ import numpy as np
 import psutil
 import pytest
 
-from course_lib.tools import visdom_assets, visdom_server
 from course_lib.errors import CourseInputError
+from course_lib.tools import visdom_assets, visdom_server
 from course_lib.tools.visdom_assets import (
     ASSETS,
     INTEGRITY,
