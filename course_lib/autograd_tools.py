@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_int, expect
 
 
 def _node_label(node: Any, names: dict[int, str]) -> str:
@@ -35,10 +35,15 @@ def graph_tree(tensor: torch.Tensor, names: dict[str, torch.Tensor] | None = Non
     ``names`` maps a label to a leaf tensor (``{"x": x}``) so its AccumulateGrad node says which.
     """
     root = _root(tensor)
-    names = names or {}
-    expect(isinstance(names, dict) and all(isinstance(v, torch.Tensor) for v in names.values()),
+    names = {} if names is None else names
+    expect(isinstance(names, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                           for k, v in names.items()),
            "names", "a dict of label -> torch.Tensor", names)
-    expect(isinstance(max_depth, int) and max_depth > 0, "max_depth", "a positive int", max_depth)
+    for label, v in names.items():
+        if not (v.requires_grad and v.grad_fn is None):
+            raise CourseInputError(f"names[{label!r}]: expected a leaf tensor with requires_grad=True (only "
+                                   f"leaves get an AccumulateGrad node to label), got {_tensor_kind(v)}.")
+    check_int(max_depth, "max_depth", low=1)
     by_id = {id(v): k for k, v in names.items()}
     lines = [_node_label(root, by_id)]
 
@@ -54,6 +59,12 @@ def graph_tree(tensor: torch.Tensor, names: dict[str, torch.Tensor] | None = Non
 
     walk(root, "", 1)
     return "\n".join(lines)
+
+
+def _tensor_kind(v: torch.Tensor) -> str:
+    if v.grad_fn is not None:
+        return f"a tensor made by {type(v.grad_fn).__name__}"
+    return "a tensor without requires_grad"
 
 
 def graph_nodes(tensor: torch.Tensor) -> list[str]:

@@ -25,6 +25,7 @@ from course_lib.data import DATA_DIR, DataIntegrityError, read_manifest, sha256
 from course_lib.devices import as_device, list_devices
 from course_lib.errors import (
     CourseInputError,
+    check_bool,
     check_choice,
     check_int,
     check_number,
@@ -161,7 +162,7 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
     check_choice(library, "library", LIBRARIES)
     check_int(n, "n", low=1, high=MAX_SIZE)
     check_choice(precision, "precision", PRECISIONS)
-    expect(isinstance(pinned, bool), "pinned", "True or False", pinned)
+    check_bool(pinned, "pinned")
     check_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
     dev = as_device(device)
     if library == "numpy" and dev.type != "cpu":

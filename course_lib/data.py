@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_bool, check_path, expect, wrapped
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -18,10 +19,7 @@ class DataIntegrityError(RuntimeError):
 
 def sha256(path: str | Path) -> str:
     """The SHA-256 of a file, as 64 hex digits."""
-    expect(isinstance(path, (str, Path)), "path", "a str or pathlib.Path", path)
-    p = Path(path)
-    if not p.is_file():
-        raise CourseInputError(f"path: expected an existing file, got {str(path)!r}.")
+    p = check_path(path, "path", exists="file")
     h = hashlib.sha256()
     with p.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -29,13 +27,20 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def read_manifest(manifest: Path | None = None) -> dict[str, str]:
-    """The manifest as {path relative to data/: sha256}; lines look like ``<sha256>  <path>``."""
-    manifest = manifest or DATA_DIR / "MANIFEST.sha256"
+def read_manifest(manifest: str | Path | None = None) -> dict[str, str]:
+    """The manifest as {path relative to data/: sha256}; lines look like ``<sha256>  <path>``.
+
+    ``manifest`` (a str or Path; None: data/MANIFEST.sha256) that does not exist gives ``{}``."""
+    manifest = DATA_DIR / "MANIFEST.sha256" if manifest is None else check_path(manifest, "manifest")
     entries: dict[str, str] = {}
+    if manifest.is_dir():
+        raise CourseInputError(f"manifest: expected the manifest file (such as data/MANIFEST.sha256), got a "
+                               f"folder {str(manifest)!r}.")
     if not manifest.is_file():
         return entries
-    for n, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1):
+    with wrapped(f"manifest {manifest.name!r}, which is not a text file"):
+        text = manifest.read_text(encoding="utf-8")
+    for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -58,10 +63,15 @@ class FileCheck:
         return self.status == "ok"
 
 
-def verify_all(data_dir: Path | None = None) -> list[FileCheck]:
-    """Check every file the manifest lists; never raises for a bad file, reports it instead."""
-    data_dir = data_dir or DATA_DIR
+def verify_all(data_dir: str | Path | None = None) -> list[FileCheck]:
+    """Check every file the manifest lists; never raises for a bad file, reports it instead.
+
+    ``data_dir`` (a str or Path; None: the shipped data/) must hold a MANIFEST.sha256."""
+    data_dir = DATA_DIR if data_dir is None else check_path(data_dir, "data_dir", exists="dir")
     manifest = data_dir / "MANIFEST.sha256"
+    if not manifest.is_file():
+        raise CourseInputError(f"data_dir: expected a folder holding MANIFEST.sha256, got {str(data_dir)!r}, "
+                               "which has none: nothing could be verified.")
     results = []
     for rel, digest in sorted(read_manifest(manifest).items()):
         p = data_dir / rel
@@ -72,13 +82,19 @@ def verify_all(data_dir: Path | None = None) -> list[FileCheck]:
     return results
 
 
-def data_path(name: str, *, verify: bool = True) -> Path:
+def data_path(name: str | Path, *, verify: bool = True) -> Path:
     """The path of a shipped file under data/ (e.g. ``"gpu_benchmarks/h100.json"``), checksum-verified."""
-    expect(isinstance(name, str) and name != "", "name", "a file name relative to data/", name)
+    expect(isinstance(name, (str, Path)) and str(name) not in ("", "."), "name",
+           "a file name relative to data/ (a str or Path)", name)
+    check_bool(verify, "verify")
+    name = Path(name).as_posix()
     entries = read_manifest()
     if name not in entries:
-        known = ", ".join(sorted(entries)) or "(the manifest is empty)"
-        raise CourseInputError(f"name: {name!r} is not in data/MANIFEST.sha256; known: {known}.")
+        close = difflib.get_close_matches(name, entries, n=3)
+        hint = (f"did you mean {', '.join(map(repr, close))}?" if close
+                else f"e.g. {', '.join(map(repr, sorted(entries)[:3]))}" if entries else "it is empty")
+        raise CourseInputError(f"name: {name!r} is not in data/MANIFEST.sha256, which lists {len(entries)} "
+                               f"files; {hint}")
     p = DATA_DIR / name
     if not p.is_file():
         raise DataIntegrityError(f"data/{name} is missing; restore it with `git checkout -- data/`.")
@@ -89,9 +105,9 @@ def data_path(name: str, *, verify: bool = True) -> Path:
     return p
 
 
-def write_manifest(data_dir: Path | None = None) -> Path:
+def write_manifest(data_dir: str | Path | None = None) -> Path:
     """Rewrite the manifest from every file under ``data_dir`` (for maintainers who add data)."""
-    data_dir = data_dir or DATA_DIR
+    data_dir = DATA_DIR if data_dir is None else check_path(data_dir, "data_dir", exists="dir")
     manifest = data_dir / "MANIFEST.sha256"
     lines = [f"{sha256(p)}  {p.relative_to(data_dir).as_posix()}"
              for p in sorted(data_dir.rglob("*"))

@@ -20,18 +20,42 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from course_lib.data import DATA_DIR, DataIntegrityError, read_manifest, sha256
-from course_lib.errors import CourseInputError, describe, expect
-from course_lib.vision import bgr_to_rgb, image_to_tensor
+from course_lib.errors import (
+    CourseInputError,
+    check_bool,
+    check_callable,
+    check_int,
+    check_number,
+    check_path,
+    describe,
+    expect,
+    is_int,
+    wrapped,
+)
+from course_lib.vision import _check_color_image, bgr_to_rgb, image_to_tensor
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 Transform = Callable[[np.ndarray], torch.Tensor]
 
 
+class _IndexInputError(CourseInputError, IndexError):
+    """An index out of range: a CourseInputError that is also the IndexError Python's protocols expect."""
+
+
+def _check_transform(transform: object) -> None:
+    if transform is not None:
+        check_callable(transform, "transform")
+
+
+def _check_rgb_u8(image_rgb: object) -> np.ndarray:
+    return _check_color_image(image_rgb, "image_rgb", uint8=True)
+
+
 # -- reading images -----------------------------------------------------------------------------
 def image_folder_root(verify: bool = True, data_dir: Path | None = None) -> Path:
     """The shipped data/image_folder, with every image checked against data/MANIFEST.sha256."""
-    data_dir = DATA_DIR if data_dir is None else data_dir
-    expect(isinstance(data_dir, Path), "data_dir", "None or a pathlib.Path", data_dir)
+    check_bool(verify, "verify")
+    data_dir = DATA_DIR if data_dir is None else check_path(data_dir, "data_dir", exists="dir")
     root = data_dir / "image_folder"
     manifest = read_manifest(data_dir / "MANIFEST.sha256")
     entries = {k: v for k, v in manifest.items() if k.startswith("image_folder/")}
@@ -51,7 +75,8 @@ def image_folder_root(verify: bool = True, data_dir: Path | None = None) -> Path
 
 def read_rgb(path: str | Path) -> np.ndarray:
     """Decode an image file with OpenCV into a uint8 RGB array (H, W, 3)."""
-    expect(isinstance(path, (str, Path)), "path", "a str or pathlib.Path to an image file", path)
+    if not check_path(path, "path").is_file():  # (before OpenCV, which would also print a warning)
+        raise CourseInputError(f"path: expected a readable image file, got {str(path)!r}: no such file.")
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise CourseInputError(f"path: expected a readable image file, got {str(path)!r}.")
@@ -60,10 +85,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
 
 def to_tensor(image_rgb: np.ndarray) -> torch.Tensor:
     """A uint8 RGB array (H, W, 3) as a float32 tensor (3, H, W) scaled to [0, 1]."""
-    expect(isinstance(image_rgb, np.ndarray) and image_rgb.dtype == np.uint8
-           and image_rgb.ndim == 3 and image_rgb.shape[2] == 3, "image_rgb",
-           "a uint8 NumPy array of shape (H, W, 3)", image_rgb)
-    return image_to_tensor(image_rgb)[0]
+    return image_to_tensor(_check_rgb_u8(image_rgb))[0]
 
 
 # -- transforms (classes, so that worker processes can pickle them) -----------------------------
@@ -71,11 +93,12 @@ class Resize:
     """Resize to ``size`` x ``size`` pixels and turn into a tensor: the cheap pipeline."""
 
     def __init__(self, size: int = 128) -> None:
-        expect(isinstance(size, int) and size > 0, "size", "a positive int", size)
-        self.size = size
+        self.size = check_int(size, "size", low=1)
 
     def __call__(self, image_rgb: np.ndarray) -> torch.Tensor:
-        out = cv2.resize(image_rgb, (self.size, self.size), interpolation=cv2.INTER_AREA)
+        image = _check_rgb_u8(image_rgb)
+        with wrapped(f"Resize({self.size}) on an image {describe(image)}"):
+            out = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_AREA)
         return to_tensor(out)
 
 
@@ -84,25 +107,25 @@ class Augment:
 
     The expensive pipeline, in the spirit of the usual ImageNet training augmentation: every
     call draws new random numbers from torch's generator (seeded per DataLoader worker).
-    It returns float32 in [0, 1], or with ``as_uint8=True`` the same values times 255, rounded
+    It takes a uint8 RGB image (a float image is refused: it would be divided by 255 twice) and
+    returns float32 in [0, 1], or with ``as_uint8=True`` the same values times 255, rounded
     to uint8 (4x fewer bytes to move between processes).
     """
 
     def __init__(self, size: int = 224, max_degrees: float = 15.0, blur_sigma: float = 1.0,
                  noise_std: float = 0.02, as_uint8: bool = False) -> None:
-        expect(isinstance(size, int) and size > 0, "size", "a positive int", size)
-        expect(isinstance(as_uint8, bool), "as_uint8", "True or False", as_uint8)
-        self.as_uint8 = as_uint8
-        expect(isinstance(max_degrees, (int, float)) and max_degrees >= 0, "max_degrees",
-               "a number of degrees >= 0", max_degrees)
-        expect(isinstance(blur_sigma, (int, float)) and blur_sigma >= 0, "blur_sigma",
-               "a number >= 0", blur_sigma)
-        expect(isinstance(noise_std, (int, float)) and noise_std >= 0, "noise_std",
-               "a number >= 0", noise_std)
-        self.size, self.max_degrees, self.blur_sigma = size, float(max_degrees), float(blur_sigma)
-        self.noise_std = float(noise_std)
+        self.size = check_int(size, "size", low=1)
+        self.as_uint8 = check_bool(as_uint8, "as_uint8")
+        self.max_degrees = check_number(max_degrees, "max_degrees", low=0, high=180)
+        self.blur_sigma = check_number(blur_sigma, "blur_sigma", low=0, high=self.size)
+        self.noise_std = check_number(noise_std, "noise_std", low=0, high=1)
 
     def __call__(self, image_rgb: np.ndarray) -> torch.Tensor:
+        image_rgb = _check_rgb_u8(image_rgb)
+        with wrapped(f"Augment({self.size}) on an image {describe(image_rgb)}"):
+            return self._augment(image_rgb)
+
+    def _augment(self, image_rgb: np.ndarray) -> torch.Tensor:
         h, w = image_rgb.shape[:2]
         r = torch.rand(9).tolist()
         # 1. one affine warp = random square crop (50-100 % of the shorter side's square),
@@ -144,8 +167,7 @@ class ImageFolder(Dataset):
     """Images stored as ``root/<class name>/<file>``: item ``i`` is (image tensor, class index)."""
 
     def __init__(self, root: str | Path, transform: Transform | None = None) -> None:
-        expect(isinstance(root, (str, Path)), "root", "a str or pathlib.Path to a folder", root)
-        self.root = Path(root)
+        self.root = check_path(root, "root")
         if not self.root.is_dir():
             raise CourseInputError(
                 f"root: expected a folder with one sub-folder per class, got {str(root)!r}.")
@@ -156,14 +178,16 @@ class ImageFolder(Dataset):
         if not self.samples:
             raise CourseInputError(f"root: expected image files in class sub-folders of "
                                    f"{self.root.name!r}, found none.")
+        _check_transform(transform)
         self.transform = transform
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        if not isinstance(index, (int, np.integer)) or not -len(self) <= index < len(self):
-            raise IndexError(f"index: expected an int in [0, {len(self)}), got {describe(index)}.")
+        expect(is_int(index), "index", f"an int in [0, {len(self)})", index)
+        if not -len(self) <= index < len(self):
+            raise _IndexInputError(f"index: expected an int in [0, {len(self)}), got {describe(index)}.")
         path, label = self.samples[index]
         image = read_rgb(path)
         x = self.transform(image) if self.transform is not None else to_tensor(image)
@@ -181,10 +205,15 @@ class ImageStream(IterableDataset):
 
     def __init__(self, samples: Sequence[tuple[str | Path, int]],
                  transform: Transform | None = None, shard: bool = True) -> None:
-        expect(isinstance(samples, Sequence) and len(samples) > 0, "samples",
+        expect(isinstance(samples, Sequence) and not isinstance(samples, str) and len(samples) > 0, "samples",
                "a non-empty list of (path, label) pairs", samples)
+        for i, item in enumerate(samples):
+            ok = isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], (str, Path)) \
+                and is_int(item[1])
+            expect(ok, f"samples[{i}]", "a (path, label) pair: a str or Path and an int", item)
+        _check_transform(transform)
         self.samples = list(samples)
-        self.transform, self.shard = transform, shard
+        self.transform, self.shard = transform, check_bool(shard, "shard")
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, int]]:
         info = get_worker_info()
@@ -201,16 +230,22 @@ class ImageStream(IterableDataset):
 def pad_collate(batch: Sequence[tuple[torch.Tensor, int]]
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Batch images of different sizes: zero-pad each to the largest (H, W); also return the sizes."""
-    expect(isinstance(batch, Sequence) and len(batch) > 0, "batch",
+    expect(isinstance(batch, Sequence) and not isinstance(batch, str) and len(batch) > 0, "batch",
            "a non-empty list of (image tensor (C, H, W), label) pairs", batch)
     for item in batch:
         ok = (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], torch.Tensor)
               and item[0].ndim == 3)
         expect(ok, "batch item", "a pair (image tensor of shape (C, H, W), label)", item)
+        y = item[1]
+        expect(is_int(y) or (isinstance(y, torch.Tensor) and y.ndim == 0 and not y.is_floating_point()
+                             and y.dtype != torch.bool), "batch item's label", "an int class index", y)
     channels = {x.shape[0] for x, _ in batch}
     if len(channels) != 1:
         raise CourseInputError(f"batch: expected images with the same number of channels, got "
                                f"{sorted(channels)}.")
+    dtypes = {x.dtype for x, _ in batch}
+    if len(dtypes) != 1:
+        raise CourseInputError(f"batch: expected images of the same dtype, got {sorted(map(str, dtypes))}.")
     h = max(x.shape[1] for x, _ in batch)
     w = max(x.shape[2] for x, _ in batch)
     images = batch[0][0].new_zeros((len(batch), channels.pop(), h, w))
@@ -228,6 +263,7 @@ def single_thread_worker(worker_id: int) -> None:
     workers: OpenCV's thread pool does not survive ``fork()``, and a forked worker that uses
     it can hang.
     """
+    check_int(worker_id, "worker_id", low=0)
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
 
@@ -248,10 +284,21 @@ def worker_cpu_seconds() -> float:
 
 
 def count_items(loader: Iterable[Any]) -> int:
-    """Run through one epoch of ``loader`` and return how many items (not batches) it yielded."""
+    """Run through one epoch of ``loader`` and return how many items (not batches) it yielded.
+
+    A batch counts the length of its first part (of its first value for a dict); a DataLoader
+    with ``batch_size=None`` yields single items, each counted once."""
+    expect(isinstance(loader, Iterable), "loader", "an iterable of batches, such as a DataLoader", loader)
+    if isinstance(loader, torch.utils.data.DataLoader) and loader.batch_size is None \
+            and loader.batch_sampler is None:
+        return sum(1 for _ in loader)
     n = 0
     for batch in loader:
         first = batch[0] if isinstance(batch, (tuple, list)) else batch
+        if isinstance(first, dict):
+            first = next(iter(first.values()), [])
+        ok = hasattr(first, "__len__") and getattr(first, "ndim", 1) != 0 and not isinstance(first, str)
+        expect(ok, "batch", "a batch with a length (a tensor, list or tuple of items)", first)
         n += len(first)
     return n
 
@@ -282,9 +329,10 @@ class StepTimes:
 def time_steps(loader: Iterable[Any], step: Callable[[Any], object],
                max_steps: int | None = None) -> StepTimes:
     """Time each training step in two parts: waiting for ``next(loader)`` and running ``step(batch)``."""
-    expect(callable(step), "step", "a function that takes one batch", step)
-    expect(max_steps is None or (isinstance(max_steps, int) and max_steps > 0), "max_steps",
-           "None or a positive int", max_steps)
+    expect(isinstance(loader, Iterable), "loader", "an iterable of batches, such as a DataLoader", loader)
+    check_callable(step, "step")
+    if max_steps is not None:
+        check_int(max_steps, "max_steps", low=1)
     times = StepTimes()
     it = iter(loader)
     while max_steps is None or len(times.wait) < max_steps:

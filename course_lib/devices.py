@@ -68,7 +68,7 @@ def as_device(device: str | torch.device | None) -> torch.device:
            "a torch.device, a name such as 'cpu', 'cuda' or 'mps', or None", device)
     try:
         dev = torch.device(device)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:
         raise CourseInputError(
             f"device: expected a name such as 'cpu', 'cuda' or 'mps', got {device!r}.") from exc
     present = {"cpu"}

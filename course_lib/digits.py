@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from course_lib.errors import expect
+from course_lib.errors import check_choice, check_int, expect
 
 N_FEATURES = 64  # 8 x 8 pixels
 N_CLASSES = 10  # the digits 0 to 9
+N_IMAGES = 1797
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,16 @@ def load_digits_split(val_fraction: float = 0.2, seed: int = 0, *,
                       framework: Literal["numpy", "torch"] = "torch") -> DigitsSplit:
     """The 1,797 digits split (stratified) into training and validation sets, as arrays or tensors.
 
-    Inputs are float32 in [0, 1] with shape (n, 64); labels are int64 with shape (n,).
+    Inputs are float32 in [0, 1] with shape (n, 64); labels are int64 with shape (n,). Each part
+    must be able to hold every digit: ``val_fraction`` from about 0.006 to 0.994.
     """
-    expect(isinstance(val_fraction, float) and 0.0 < val_fraction < 1.0, "val_fraction",
+    expect(isinstance(val_fraction, (float, np.floating)) and 0.0 < val_fraction < 1.0, "val_fraction",
            "a float between 0 and 1 (exclusive)", val_fraction)
-    expect(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0, "seed",
-           "an int >= 0", seed)
-    expect(framework in ("numpy", "torch"), "framework", "'numpy' or 'torch'", framework)
+    n_val = math.ceil(N_IMAGES * float(val_fraction))  # as train_test_split rounds
+    expect(N_CLASSES <= n_val <= N_IMAGES - N_CLASSES, "val_fraction", f"a fraction that leaves at least "
+           f"{N_CLASSES} of the {N_IMAGES} images (one per digit) in each part", val_fraction)
+    check_int(seed, "seed", low=0, high=2**32 - 1)
+    check_choice(framework, "framework", ("numpy", "torch"))
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 

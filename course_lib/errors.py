@@ -58,6 +58,12 @@ def is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+def check_bool(value: Any, name: str) -> bool:
+    """``value`` if it is True or False (not 0, 1 or a string such as "yes")."""
+    expect(isinstance(value, (bool, np.bool_)), name, "True or False", value)
+    return bool(value)
+
+
 def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """``value`` as an int within [low, high]; ``bool`` and floats are refused."""
     ok = is_int(value) and (low is None or value >= low) and (high is None or value <= high)

@@ -37,7 +37,7 @@ def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
 
     from course_lib.errors import expect
 
-    expect(isinstance(packages, (tuple, list)) and all(isinstance(n, str) for n in packages),
+    expect(isinstance(packages, (tuple, list)) and all(isinstance(n, str) and n.strip() for n in packages),
            "packages", "a tuple of import names such as ('torch', 'cv2')", packages)
     dist_names = {"cv2": "opencv-python-headless", "sklearn": "scikit-learn",
                   "skimage": "scikit-image", "tensorflow": "tensorflow-cpu"}

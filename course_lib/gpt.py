@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from course_lib.errors import (
     CourseInputError,
+    check_bool,
     check_int,
     check_number,
     check_tensor,
@@ -34,10 +35,6 @@ MAX_PARAMETERS = 2_000_000_000  # a GPT bigger than this would not fit in a lapt
 
 def _positive_int(value: object, name: str, most: int = 1_000_000) -> int:
     return check_int(value, name, low=1, high=most)
-
-
-def _check_bool(value: object, name: str) -> None:
-    expect(isinstance(value, bool), name, "True or False", value)
 
 
 def _check_cfg(cfg: object) -> GPTConfig:
@@ -305,8 +302,8 @@ def generate(model: GPT, prompt: Sequence[int], steps: int, *, temperature: floa
     expect(len(prompt) > 0, "prompt", "at least one token id", prompt)
     check_number(temperature, "temperature", low=0, low_open=True)
     expect(top_k is None or (is_int(top_k) and top_k > 0), "top_k", "None or an int of at least 1", top_k)
-    _check_bool(greedy, "greedy")
-    _check_bool(use_cache, "use_cache")
+    check_bool(greedy, "greedy")
+    check_bool(use_cache, "use_cache")
     expect(generator is None or isinstance(generator, torch.Generator), "generator",
            "None or a torch.Generator", generator)
     if len(prompt) + steps > model.cfg.context:

@@ -16,7 +16,7 @@ import urllib.request
 import zlib
 from typing import Any
 
-from course_lib.errors import CourseInputError, check_number, check_port, expect
+from course_lib.errors import CourseInputError, check_bool, check_number, check_port, expect
 from course_lib.settings import (
     DEFAULT_VISDOM_PORT,
     HOST,
@@ -77,7 +77,7 @@ class LivePlot:
         for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
             expect(isinstance(text, str), name, "a str", text)
         check_number(redraw_every, "redraw_every", low=0)
-        expect(isinstance(use_visdom, bool), "use_visdom", "True or False", use_visdom)
+        check_bool(use_visdom, "use_visdom")
         for name, flag in (("show", show), ("announce", announce)):
             expect(flag is None or isinstance(flag, bool), name, "None, True or False", flag)
         check_env_name(env)

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_path, describe, expect, wrapped
 
 
 def export_onnx(model: nn.Module, example: torch.Tensor, folder: str | Path,
@@ -28,16 +28,20 @@ def export_onnx(model: nn.Module, example: torch.Tensor, folder: str | Path,
 
     The model is exported in eval mode with a fixed input shape (that of ``example``). The
     weights are stored inside the .onnx file (no separate ``.data`` file). Returns the path.
+    ``model(example)`` runs once first, so that a wrong example gets a short message.
     """
     expect(isinstance(model, nn.Module), "model", "a torch.nn.Module", model)
     expect(isinstance(example, torch.Tensor), "example", "a torch.Tensor input for the model",
            example)
-    expect(isinstance(folder, (str, Path)), "folder", "an existing folder (str or Path)", folder)
-    out_dir = Path(folder)
-    if not out_dir.is_dir():
-        raise CourseInputError(f"folder: expected an existing folder, got {str(folder)!r}.")
+    out_dir = check_path(folder, "folder", exists="dir")
     expect(isinstance(name, str) and name.endswith(".onnx") and "/" not in name and "\\" not in name,
            "name", "a file name ending in .onnx, without folders", name)
+    for arg, value in (("input_name", input_name), ("output_name", output_name)):
+        expect(isinstance(value, str) and value != "", arg, "a non-empty str naming the graph's tensor",
+               value)
+    if input_name == output_name:
+        raise CourseInputError(f"input_name, output_name: expected two different names, got {input_name!r} "
+                               "for both.")
     path = out_dir / name
     was_training = model.training
     model.eval()
@@ -47,6 +51,8 @@ def export_onnx(model: nn.Module, example: torch.Tensor, folder: str | Path,
     # torchvision is not installed (the course cannot use it); no model here needs them.
     onnx_logger.setLevel(logging.ERROR)
     try:
+        with torch.no_grad(), wrapped(f"export_onnx: model(example) with example {describe(example)}"):
+            model(example)
         with warnings.catch_warnings():
             # torch's own pytree code trips a FutureWarning inside torch.export; not ours to fix.
             warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.|copyreg")
@@ -55,10 +61,22 @@ def export_onnx(model: nn.Module, example: torch.Tensor, folder: str | Path,
                 torch.onnx.export(model, (example,), str(path), dynamo=True,
                                   external_data=False, optimize=True, verbose=False,
                                   input_names=[input_name], output_names=[output_name])
+    except CourseInputError:
+        raise
+    except Exception as exc:
+        raise CourseInputError(f"export_onnx of {type(model).__name__} on example {describe(example)}: "
+                               f"{type(exc).__name__} from torch.onnx.export: {_summary_line(exc)}") from exc
     finally:
         onnx_logger.setLevel(previous_level)
         model.train(was_training)
     return path
+
+
+def _summary_line(exc: BaseException) -> str:
+    """The line of an exporter error that names the cause (its "Exception summary"), at most 200 chars."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    cause = next((line for line in lines if line.startswith("<class '")), lines[-1] if lines else "")
+    return cause[:200]
 
 
 @dataclass(frozen=True)
@@ -92,11 +110,11 @@ def onnx_summary(path: str | Path) -> OnnxSummary:
     import onnx
     from onnx import numpy_helper
 
-    expect(isinstance(path, (str, Path)), "path", "the path of an .onnx file", path)
-    p = Path(path)
+    p = check_path(path, "path")
     if not p.is_file() or p.suffix != ".onnx":
         raise CourseInputError(f"path: expected an existing .onnx file, got {p.name!r}.")
-    model = onnx.load(str(p))
+    with wrapped(f"onnx_summary({p.name!r}), which is not a readable ONNX file"):
+        model = onnx.load(str(p))
     graph = model.graph
     counts = Counter(node.op_type for node in graph.node)
     opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)

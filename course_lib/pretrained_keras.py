@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, check_bool, check_tensor, expect
 from course_lib.frameworks import import_tensorflow
 from course_lib.pretrained import (
     BN_EPS,
@@ -23,6 +23,7 @@ from course_lib.pretrained import (
     IMAGE_SIZE,
     NUM_CLASSES,
     STAGES,
+    EfficientNetLite0,
     load_state_dict,
 )
 
@@ -36,8 +37,8 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 def conv_kernel_to_keras(weight: torch.Tensor, depthwise: bool = False) -> np.ndarray:
     """A torch conv kernel (out, in, kh, kw) as Keras's (kh, kw, in, out); depthwise: (kh, kw, C, 1)."""
-    expect(isinstance(weight, torch.Tensor) and weight.ndim == 4, "weight",
-           "a 4-d torch.Tensor (out_channels, in_channels, kh, kw)", weight)
+    check_tensor(weight, "weight", ndim=4, what="a torch.Tensor (out_channels, in_channels, kh, kw)")
+    check_bool(depthwise, "depthwise")
     if depthwise:
         expect(weight.shape[1] == 1, "weight", "a depthwise kernel of shape (C, 1, kh, kw)", weight)
         return _np(weight).transpose(2, 3, 0, 1)
@@ -82,6 +83,7 @@ def efficientnet_lite0_keras(state_dict: Mapping[str, torch.Tensor] | None = Non
         raise CourseInputError(
             f"state_dict: expected EfficientNet-Lite0's 296 tensors (with '_fc.weight'), got "
             f"{len(sd)} entries.")
+    _check_state_dict(sd)
     b = _Builder(sd)
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
     x = b.bn(b.conv(inputs, "_conv_stem", 32, 3, 2), "_bn0", relu6=True)
@@ -109,8 +111,29 @@ def efficientnet_lite0_keras(state_dict: Mapping[str, torch.Tensor] | None = Non
     return model
 
 
+def _check_state_dict(sd: Mapping[str, Any]) -> None:
+    """Refuse a state_dict whose names, types or shapes are not EfficientNet-Lite0's (1000 classes)."""
+    want = {k: tuple(v.shape) for k, v in EfficientNetLite0().state_dict().items()}
+    missing = sorted(set(want) - set(sd))
+    if missing:
+        raise CourseInputError(f"state_dict: expected EfficientNet-Lite0's tensor names; {len(missing)} are "
+                               f"missing (first: {missing[0]!r}).")
+    not_tensors = [k for k in want if not isinstance(sd[k], torch.Tensor)]
+    if not_tensors:
+        k = not_tensors[0]
+        raise CourseInputError(f"state_dict: expected torch.Tensor values; {len(not_tensors)} are not "
+                               f"(first: {k!r} is {type(sd[k]).__name__}).")
+    wrong = [k for k in want if tuple(sd[k].shape) != want[k]]
+    if wrong:
+        k = wrong[0]
+        raise CourseInputError(f"state_dict: expected EfficientNet-Lite0's shapes (1000 classes); "
+                               f"{len(wrong)} have the wrong shape (first: {k!r} is {tuple(sd[k].shape)}, "
+                               f"expected {want[k]}).")
+
+
 def to_channels_last(x: torch.Tensor) -> np.ndarray:
     """A torch image batch (N, 3, H, W) as the NumPy (N, H, W, 3) array Keras expects."""
-    expect(isinstance(x, torch.Tensor) and x.ndim == 4 and x.shape[1] == 3, "x",
-           "a torch.Tensor of shape (N, 3, H, W)", x)
+    check_tensor(x, "x", what="a torch.Tensor of shape (N, 3, H, W)")
+    expect(x.ndim == 4 and x.shape[1] == 3, "x", "a torch.Tensor of shape (N, 3, H, W), channels first "
+           "(one already channels-last needs no conversion)", x)
     return _np(x).transpose(0, 2, 3, 1).copy()

@@ -8,13 +8,12 @@ import sys
 
 import numpy as np
 
-from course_lib.errors import expect
+from course_lib.errors import check_int
 
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy, torch and (if already imported) TensorFlow."""
-    expect(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32,
-           "seed", "an int between 0 and 2**32 - 1", seed)
+    seed = check_int(seed, "seed", low=0, high=2**32 - 1)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)

@@ -6,13 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.errors import CourseInputError, expect
+from course_lib.errors import CourseInputError, expect, wrapped
 
 
 def _as_2d(a: Any, name: str) -> np.ndarray:
-    arr = np.asarray(a)
+    with wrapped(f"{name}: expected a 1-D or 2-D array of numbers"):
+        arr = np.asarray(a)
     expect(arr.ndim in (1, 2) and arr.size <= 64, name,
            "a 1-D or 2-D array with at most 64 elements", a)
+    expect(arr.size >= 1, name, "an array with at least one element", a)
+    expect(arr.dtype.kind in "biuf", name, "an array of numbers (bool, int or float)", a)
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 
 
@@ -24,6 +27,11 @@ def plot_broadcast(a: Any, b: Any, *, ax: Any = None) -> Any:
     import matplotlib.pyplot as plt
 
     a2, b2 = _as_2d(a, "a"), _as_2d(b, "b")
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        expect(isinstance(ax, (list, tuple, np.ndarray)) and len(ax) == 3
+               and all(isinstance(x, Axes) for x in ax), "ax", "None or 3 matplotlib Axes (a, b, a + b)", ax)
     try:
         shape = np.broadcast_shapes(a2.shape, b2.shape)
     except ValueError as exc:

@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.errors import (
     CourseInputError,
+    check_bool,
     check_callable,
     check_int,
     check_tensor,
@@ -77,17 +78,12 @@ def _check_tensors(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return _check_pair(data[0], data[1], name)
 
 
-def _check_bool(value: Any, name: str) -> bool:
-    expect(isinstance(value, bool), name, "True or False", value)
-    return value
-
-
 def make_loader(x: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle: bool = True,
                 seed: int = 0) -> DataLoader:
     """A DataLoader over the tensors ``x`` and ``y``, shuffled reproducibly with ``seed``."""
     x, y = _check_pair(x, y, "")
     check_int(batch_size, "batch_size", low=1)
-    _check_bool(shuffle, "shuffle")
+    check_bool(shuffle, "shuffle")
     generator = torch.Generator().manual_seed(check_int(seed, "seed", low=0, high=2**32 - 1))
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle,
                       generator=generator)
@@ -192,7 +188,7 @@ def fit(model: nn.Module, train: Batches, optimizer: torch.optim.Optimizer, epoc
     check_int(log_every, "log_every", low=1)
     check_int(seed, "seed", low=0, high=2**32 - 1)
     check_int(batch_size, "batch_size", low=1)
-    _check_bool(progress, "progress")
+    check_bool(progress, "progress")
     expect(live is None or callable(getattr(live, "log", None)), "live",
            "None or a LivePlot (anything with .log(step, **values))", live)
     loss_fn = nn.functional.cross_entropy if loss_fn is None else check_callable(loss_fn, "loss_fn")

@@ -12,19 +12,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import torch
 
-from course_lib.errors import CourseInputError, describe, expect
+from course_lib.errors import (
+    CourseInputError,
+    check_array,
+    check_int,
+    check_number,
+    check_path,
+    check_tensor,
+    describe,
+    expect,
+)
 
 
-def _check_color_image(image: object, name: str = "image") -> np.ndarray:
-    expect(isinstance(image, np.ndarray), name, "a NumPy array of shape (H, W, 3)", image)
-    expect(image.ndim == 3 and image.shape[2] == 3, name,
-           "a colour image of shape (H, W, 3); a grey image (H, W) has no channel order", image)
-    return image
+def _check_color_image(image: object, name: str = "image", *, uint8: bool = False,
+                       grey: bool = False) -> np.ndarray:
+    """``image`` if it is a non-empty (H, W, 3) NumPy image; ``grey``: (H, W) too; ``uint8``: dtype uint8."""
+    shapes = "(H, W, 3) or (H, W)" if grey else "(H, W, 3)"
+    arr = check_array(image, name, what=f"a NumPy array of shape {shapes}")
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        raise CourseInputError(f"{name}: expected a colour image of shape {shapes}, got {describe(arr)}: its "
+                               "4 channels are colour plus alpha (RGBA or BGRA); drop the alpha with "
+                               "image[:, :, :3].")
+    if arr.ndim == 2 and not grey:
+        raise CourseInputError(f"{name}: expected a colour image of shape (H, W, 3), got {describe(arr)}, a "
+                               "grey image with no colour channels; make it colour with "
+                               "cv2.cvtColor(image, cv2.COLOR_GRAY2RGB).")
+    expect((arr.ndim == 3 and arr.shape[2] == 3) or (grey and arr.ndim == 2), name,
+           f"a colour image of shape {shapes}", arr)
+    expect(arr.shape[0] > 0 and arr.shape[1] > 0, name, "a non-empty image", arr)
+    if uint8:
+        expect(arr.dtype == np.uint8, name, "a uint8 image (values 0 to 255, as cv2.imread gives); scale a "
+               "float image in [0, 1] with (x * 255).round().astype(np.uint8)", arr)
+    return arr
 
 
 def bgr_to_rgb(image: np.ndarray) -> np.ndarray:
@@ -43,13 +68,11 @@ def image_to_tensor(image: np.ndarray, mean: tuple[float, ...] | None = None,
                     std: tuple[float, ...] | None = None) -> torch.Tensor:
     """Turn an (H, W) or (H, W, C) uint8 image into a (1, C, H, W) float32 tensor in [0, 1], then normalise.
 
-    With ``mean`` and ``std`` (one value per channel, on the [0, 1] scale) each channel
-    becomes ``(x - mean) / std``. The channel order is kept: convert BGR to RGB first if
-    your model was trained on RGB.
+    With ``mean`` and ``std`` (one value per channel, on the [0, 1] scale: values above 1, on the
+    0-255 scale, are refused) each channel becomes ``(x - mean) / std``. The channel order is
+    kept: convert BGR to RGB first if your model was trained on RGB.
     """
-    expect(isinstance(image, np.ndarray), "image", "a NumPy array of shape (H, W) or (H, W, C)",
-           image)
-    expect(image.ndim in (2, 3), "image", "an array of shape (H, W) or (H, W, C)", image)
+    check_array(image, "image", ndim=(2, 3), what="a NumPy array of shape (H, W) or (H, W, C)")
     expect(image.dtype == np.uint8, "image",
            "dtype uint8 (values 0-255, as cv2.imread gives); scale floats with "
            "(x * 255).round().astype(np.uint8) first", image)
@@ -62,12 +85,17 @@ def image_to_tensor(image: np.ndarray, mean: tuple[float, ...] | None = None,
         raise CourseInputError("mean, std: expected both or neither, got "
                                f"mean={mean!r} and std={std!r}.")
     if mean is not None and std is not None:
+        values: dict[str, list[float]] = {}
         for name, v in (("mean", mean), ("std", std)):
             expect(isinstance(v, (tuple, list)) and len(v) == channels, name,
                    f"a tuple of {channels} numbers (one per channel)", v)
-        expect(all(s > 0 for s in std), "std", "positive numbers", std)
-        m = torch.tensor([float(v) for v in mean]).view(-1, 1, 1)
-        s = torch.tensor([float(v) for v in std]).view(-1, 1, 1)
+            values[name] = [check_number(e, f"{name}[{i}]", low=0, low_open=name == "std")
+                            for i, e in enumerate(v)]
+            if max(values[name]) > 1:
+                raise CourseInputError(f"{name}: expected values on the [0, 1] scale (the image is divided "
+                                       f"by 255 first), got {tuple(v)!r}: divide 0-255 values by 255.")
+        m = torch.tensor(values["mean"]).view(-1, 1, 1)
+        s = torch.tensor(values["std"]).view(-1, 1, 1)
         x = (x - m) / s
     return x.unsqueeze(0)
 
@@ -75,32 +103,49 @@ def image_to_tensor(image: np.ndarray, mean: tuple[float, ...] | None = None,
 def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
     """Turn a (1, C, H, W) or (C, H, W) float tensor with values in [0, 1] into an (H, W, C) uint8 image.
 
-    Values are clipped to [0, 1] and rounded; one channel gives an (H, W) image. This
-    undoes :func:`image_to_tensor` without ``mean``/``std``.
+    Values are clipped to [0, 1] and rounded; one channel gives an (H, W) image. This undoes
+    :func:`image_to_tensor` without ``mean``/``std``. Refused: NaN, values far outside [0, 1]
+    (below -1 or above 2: a 0-255 or normalised tensor) and channels-last (H, W, C) tensors.
     """
-    expect(isinstance(tensor, torch.Tensor), "tensor", "a torch.Tensor of shape (1, C, H, W)",
-           tensor)
-    expect(tensor.ndim in (3, 4), "tensor", "shape (1, C, H, W) or (C, H, W)", tensor)
+    check_tensor(tensor, "tensor", ndim=(3, 4), what="a torch.Tensor of shape (1, C, H, W) or (C, H, W)")
     x = tensor
     if x.ndim == 4:
         expect(x.shape[0] == 1, "tensor", "a batch of exactly one image, shape (1, C, H, W); "
                "index one image out first, e.g. tensor[0]", tensor)
         x = x[0]
+    last = ("; a channels-last (H, W, C) tensor needs .permute(2, 0, 1) first" if x.shape[-1] in (1, 3, 4)
+            else "")
     expect(x.shape[0] in (1, 3, 4), "tensor",
-           "1, 3 or 4 channels in the channel axis (channels first, as torch orders them)", tensor)
+           f"1, 3 or 4 channels in the channel axis (channels first, as torch orders them){last}", tensor)
+    if x.shape[-1] in (1, 3, 4) and x.shape[-1] < x.shape[0]:
+        raise CourseInputError(f"tensor: expected channels first (C, H, W), got {describe(tensor)}, which "
+                               f"looks channels-last (H, W, C) with {x.shape[-1]} channels; use "
+                               ".permute(2, 0, 1) first.")
     expect(x.is_floating_point(), "tensor", "a floating-point tensor with values in [0, 1]", tensor)
+    check_tensor(x, "tensor", finite=True)
+    low, high = (float(v) for v in torch.aminmax(x.detach().float())) if x.numel() else (0.0, 0.0)
+    if low < -1.0 or high > 2.0:
+        raise CourseInputError(f"tensor: expected values in [0, 1], got {describe(tensor)} with values from "
+                               f"{low:.4g} to {high:.4g}: divide by 255 a tensor on the 0-255 scale, and "
+                               "undo a mean/std normalisation first.")
     hwc = x.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round()
     out = hwc.to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
     return out[:, :, 0] if out.shape[2] == 1 else out
 
 
+def _check_box(box: Any, name: str) -> None:
+    expect(isinstance(box, (tuple, list)) and len(box) == 4, name, "a box (x, y, width, height) of 4 numbers",
+           box)
+    _, _, w, h = (check_number(v, f"{name}[{i}] of the box (x, y, width, height)") for i, v in enumerate(box))
+    if not (w > 0 and h > 0):
+        raise CourseInputError(f"{name}: expected a box (x, y, width, height) with width and height above 0, "
+                               f"got {tuple(box)!r}.")
+
+
 def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     """Intersection over union of two (x, y, width, height) boxes: 1 for the same box, 0 apart."""
-    for name, box in (("a", a), ("b", b)):
-        expect(isinstance(box, (tuple, list)) and len(box) == 4
-               and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-                       and np.isfinite(v) for v in box) and box[2] > 0 and box[3] > 0,
-               name, "a box (x, y, width, height) of finite numbers with width, height > 0", box)
+    _check_box(a, "a")
+    _check_box(b, "b")
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     inter = max(0.0, float(w)) * max(0.0, float(h))
@@ -109,13 +154,19 @@ def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, 
 
 def homography_corner_error(h_est: np.ndarray, h_true: np.ndarray, width: int,
                             height: int) -> float:
-    """Mean distance in pixels between where two 3x3 homographies send the image's four corners."""
-    for name, h in (("h_est", h_est), ("h_true", h_true)):
-        expect(isinstance(h, np.ndarray) and h.shape == (3, 3), name, "a 3x3 NumPy array", h)
+    """Mean distance in pixels between where two 3x3 homographies send the image's four corners.
+
+    Refused: NaN or infinite entries, and a homography that sends a corner to infinity."""
     for name, v in (("width", width), ("height", height)):
-        expect(isinstance(v, int) and v > 0, name, "a positive int", v)
+        check_int(v, name, low=1)
     corners = np.array([[0, 0], [width, 0], [width, height], [0, height]],
                        dtype=np.float64).reshape(-1, 1, 2)
+    for name, h in (("h_est", h_est), ("h_true", h_true)):
+        check_array(h, name, shape=(3, 3), dtype=("float", "int"), finite=True, what="a 3x3 NumPy array")
+        w = corners.reshape(-1, 2) @ h[2, :2].astype(np.float64) + float(h[2, 2])
+        if not (np.abs(w) > 1e-12 * max(float(np.abs(h).max()), 1e-300)).all():
+            raise CourseInputError(f"{name}: expected a homography that maps the image's corners to points, "
+                                   f"got one that sends a corner to infinity (third row {h[2].tolist()}).")
     a = cv2.perspectiveTransform(corners, h_est.astype(np.float64))
     b = cv2.perspectiveTransform(corners, h_true.astype(np.float64))
     return float(np.linalg.norm(a - b, axis=2).mean())
@@ -140,16 +191,15 @@ class DisparityError:
 def disparity_error(disparity: np.ndarray, ground_truth: np.ndarray,
                     threshold: float = 2.0) -> DisparityError:
     """Compare a disparity map (negative = no match, OpenCV's mark) with ground truth (inf/NaN = unknown)."""
-    for name, a in (("disparity", disparity), ("ground_truth", ground_truth)):
-        expect(isinstance(a, np.ndarray) and a.ndim == 2, name, "a 2-D NumPy array (H, W)", a)
+    check_array(disparity, "disparity", ndim=2, what="a 2-D NumPy array (H, W)")
+    check_array(ground_truth, "ground_truth", ndim=2, dtype=("float", "int"), what="a 2-D NumPy array (H, W)")
     if disparity.shape != ground_truth.shape:
         raise CourseInputError(f"disparity: expected the ground truth's shape "
                                f"{ground_truth.shape}, got {describe(disparity)}.")
     expect(np.issubdtype(disparity.dtype, np.floating), "disparity",
            "float pixels (OpenCV's StereoSGBM gives int16 in 1/16 px: divide by 16.0 first)",
            disparity)
-    expect(isinstance(threshold, (int, float)) and threshold > 0, "threshold",
-           "a positive number of pixels", threshold)
+    check_number(threshold, "threshold", low=0, low_open=True)
     known = np.isfinite(ground_truth)
     expect(bool(known.any()), "ground_truth", "at least one finite value", ground_truth)
     both = known & np.isfinite(disparity) & (disparity >= 0)
@@ -172,30 +222,24 @@ def write_moving_disc_video(path: str | Path, n_frames: int = 60, size: tuple[in
     NaN for the empty ones. ``background`` is a BGR uint8 image resized to ``size``
     (width, height); without one, a fixed grey gradient is used.
     """
-    expect(isinstance(path, (str, Path)), "path", "a file path ending in .avi", path)
-    p = Path(path)
+    p = check_path(path, "path")
     expect(p.suffix.lower() == ".avi", "path", "a file name ending in .avi (MJPG works everywhere)",
            str(path))
     expect(p.parent.is_dir(), "path", "a file in an existing folder", str(path))
-    expect(isinstance(n_frames, int) and n_frames >= 2, "n_frames", "an int >= 2", n_frames)
-    expect(isinstance(size, tuple) and len(size) == 2 and all(isinstance(v, int) and v >= 32
-                                                             for v in size),
-           "size", "a (width, height) tuple of ints >= 32", size)
-    expect(isinstance(fps, (int, float)) and fps > 0, "fps", "a positive number", fps)
-    expect(isinstance(empty_frames, int) and 0 <= empty_frames < n_frames, "empty_frames",
-           f"an int from 0 to n_frames - 1 = {n_frames - 1}", empty_frames)
-    width, height = size
-    expect(isinstance(radius, int) and 2 <= radius < min(width, height) // 4, "radius",
-           f"an int between 2 and {min(width, height) // 4 - 1}", radius)
+    n_frames = check_int(n_frames, "n_frames", low=2)
+    expect(isinstance(size, tuple) and len(size) == 2, "size", "a (width, height) tuple of ints >= 32", size)
+    width, height = (check_int(v, "size", low=32) for v in size)
+    check_number(fps, "fps", low=1)  # OpenCV's MJPG writer needs at least 1 frame per second
+    empty_frames = check_int(empty_frames, "empty_frames", low=0, high=n_frames - 1)
+    radius = check_int(radius, "radius", low=2, high=min(width, height) // 4 - 1)
     if background is None:
         ramp = np.linspace(40, 120, width, dtype=np.float32)[None, :] + np.linspace(
             0, 40, height, dtype=np.float32)[:, None]
         bg = cv2.cvtColor(ramp.astype(np.uint8), cv2.COLOR_GRAY2BGR)
     else:
-        bg = _check_color_image(background, "background")
-        expect(bg.dtype == np.uint8, "background", "a uint8 BGR image", background)
+        bg = _check_color_image(background, "background", uint8=True)
         bg = cv2.resize(bg, (width, height), interpolation=cv2.INTER_AREA)
-    writer = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (width, height))
+    writer = cv2.VideoWriter(str(p), cv2.VideoWriter.fourcc(*"MJPG"), float(fps), (width, height))
     if not writer.isOpened():  # pragma: no cover - MJPG is built into every OpenCV wheel
         raise RuntimeError("OpenCV could not open a video writer for MJPG .avi files.")
     t = np.arange(n_frames - empty_frames) / (n_frames - empty_frames)
@@ -231,13 +275,10 @@ def detect_faces(image_rgb: np.ndarray, scale_factor: float = 1.2, min_size: int
     OpenCV 5 moved ``CascadeClassifier`` to opencv-contrib, so the trained cascade that
     scikit-image ships (``lbpcascade_frontalface_opencv.xml``) runs in scikit-image's reader.
     """
-    expect(isinstance(image_rgb, np.ndarray) and image_rgb.dtype == np.uint8
-           and image_rgb.ndim in (2, 3) and (image_rgb.ndim == 2 or image_rgb.shape[2] == 3),
-           "image_rgb", "a uint8 image of shape (H, W, 3) in RGB order, or (H, W)", image_rgb)
-    expect(isinstance(scale_factor, (int, float)) and scale_factor > 1.0, "scale_factor",
-           "a number > 1 (the step between window sizes)", scale_factor)
-    expect(isinstance(min_size, int) and isinstance(max_size, int) and 24 <= min_size <= max_size,
-           "min_size, max_size", "ints with 24 <= min_size <= max_size", (min_size, max_size))
+    _check_color_image(image_rgb, "image_rgb", uint8=True, grey=True)
+    check_number(scale_factor, "scale_factor (the step between window sizes)", low=1, low_open=True)
+    min_size = check_int(min_size, "min_size", low=24)
+    max_size = check_int(max_size, "max_size", low=min_size)
     found = _face_cascade().detect_multi_scale(  # type: ignore[attr-defined]
         img=np.ascontiguousarray(image_rgb), scale_factor=float(scale_factor), step_ratio=1,
         min_size=(min_size, min_size), max_size=(max_size, max_size))

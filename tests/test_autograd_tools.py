@@ -60,3 +60,13 @@ def test_bad_names_and_depth_raise():
         graph_tree(c, {"x": [1, 2]})
     with pytest.raises(CourseInputError, match="max_depth"):
         graph_tree(c, max_depth=0)
+
+
+def test_bad_names_that_used_to_be_ignored_raise():
+    c, x, _, _ = _lecture_graph()
+    with pytest.raises(CourseInputError, match=r"names\['c'\]: expected a leaf tensor"):
+        graph_tree(c, {"c": c})  # an intermediate result never gets a label
+    with pytest.raises(CourseInputError, match="names"):
+        graph_tree(c, False)
+    with pytest.raises(CourseInputError, match="max_depth: expected an int"):
+        graph_tree(c, max_depth=True)  # used to cut the graph at depth 1

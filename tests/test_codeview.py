@@ -31,3 +31,13 @@ def test_side_by_side_html_has_one_column_per_entry():
 def test_side_by_side_gives_a_displayable_object():
     shown = side_by_side({"A": sample})
     assert "<table>" in shown._repr_html_()
+
+
+def test_side_by_side_html_refuses_bad_cells_and_font_sizes():
+    with pytest.raises(CourseInputError, match=r"columns\['A'\]: expected a function or source string"):
+        side_by_side_html({"A": 3})
+    with pytest.raises(CourseInputError, match="font_size"):
+        side_by_side_html({"A": "x"}, font_size=11)  # used to write font-size:11, which browsers ignore
+    with pytest.raises(CourseInputError, match="font_size"):
+        side_by_side_html({"A": "x"}, font_size="1px'><b>")  # used to go into the HTML unescaped
+    assert "font-size:0.9em" in side_by_side_html({"A": "x"}, font_size="0.9em")

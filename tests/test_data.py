@@ -1,6 +1,7 @@
 """Unit tests of course_lib.data: the SHA-256 manifest and verified paths."""
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -49,10 +50,48 @@ def test_verify_all_reports_missing_and_corrupt(data_dir):
 
 
 def test_data_path_bad_input(data_dir):
-    with pytest.raises(CourseInputError, match="'nope.txt' is not in data/MANIFEST.sha256; known: a.txt"):
-        data.data_path("nope.txt")
+    with pytest.raises(CourseInputError, match="'x.csv' is not in data/MANIFEST.sha256, which lists 2 files; "
+                                               "e.g. 'a.txt', 'sub/b.bin'"):
+        data.data_path("x.csv")
+    with pytest.raises(CourseInputError, match="did you mean 'sub/b.bin'"):
+        data.data_path("sub/b.bim")
     with pytest.raises(CourseInputError, match="name: expected a file name"):
         data.data_path(3)
+    with pytest.raises(CourseInputError, match="verify: expected True or False"):
+        data.data_path("a.txt", verify="no")
+    assert data.data_path(Path("sub") / "b.bin") == data_dir / "sub" / "b.bin"
+
+
+def test_an_unknown_name_gets_a_short_message():
+    # the shipped manifest lists about 200 files; the message used to list them all (5,751 characters)
+    with pytest.raises(CourseInputError) as info:
+        data.data_path("corpus/lesson.txt")
+    assert len(str(info.value)) < 300 and "did you mean 'corpus/lessons.txt'" in str(info.value)
+
+
+def test_str_paths_work_like_paths(data_dir):
+    # read_manifest and verify_all used to crash on a str (AttributeError, TypeError)
+    manifest = data_dir / "MANIFEST.sha256"
+    assert data.read_manifest(str(manifest)) == data.read_manifest(manifest)
+    assert [r.path for r in data.verify_all(str(data_dir))] == ["a.txt", "sub/b.bin"]
+    assert data.write_manifest(str(data_dir)) == data_dir / "MANIFEST.sha256"
+
+
+def test_manifest_and_folder_bad_input(tmp_path):
+    with pytest.raises(CourseInputError, match="manifest: expected a path"):
+        data.read_manifest(3)
+    with pytest.raises(CourseInputError, match="got a folder"):
+        data.read_manifest(tmp_path)  # used to give {} silently
+    assert data.read_manifest(tmp_path / "MANIFEST.sha256") == {}  # a missing manifest lists nothing
+    with pytest.raises(CourseInputError, match="holding MANIFEST.sha256"):
+        data.verify_all(tmp_path)  # used to return [] as if every file were fine
+    with pytest.raises(CourseInputError, match="data_dir: expected an existing folder"):
+        data.verify_all(tmp_path / "missing")
+    with pytest.raises(CourseInputError, match="data_dir: expected an existing folder"):
+        data.write_manifest(tmp_path / "missing")
+    (tmp_path / "binary").write_bytes(bytes(range(256)))
+    with pytest.raises(CourseInputError, match="not a text file"):
+        data.read_manifest(tmp_path / "binary")
 
 
 def test_malformed_manifest_is_reported(tmp_path):

@@ -43,8 +43,13 @@ def test_image_folder_root_detects_a_changed_file(tmp_path: Path, root: Path) ->
     assert D.image_folder_root(verify=False, data_dir=fake) == fake / "image_folder"
     with pytest.raises(DataIntegrityError, match="not in"):
         D.image_folder_root(data_dir=tmp_path)
+    assert D.image_folder_root(verify=False, data_dir=str(fake)) == fake / "image_folder"  # a str works too
     with pytest.raises(CourseInputError, match="data_dir"):
-        D.image_folder_root(data_dir="data")  # type: ignore[arg-type]
+        D.image_folder_root(data_dir=3)  # type: ignore[arg-type]
+    with pytest.raises(CourseInputError, match="data_dir: expected an existing folder"):
+        D.image_folder_root(data_dir=tmp_path / "missing")
+    with pytest.raises(CourseInputError, match="verify"):
+        D.image_folder_root(verify="no")  # type: ignore[arg-type]
 
 
 def test_read_rgb(root: Path, tmp_path: Path) -> None:
@@ -72,6 +77,35 @@ def test_resize() -> None:
         D.Resize(0)
 
 
+def test_resize_refuses_a_bool_size() -> None:
+    # Resize(True) used to be accepted (True is an int) and make 1 x 1 images
+    with pytest.raises(CourseInputError, match="size: expected an int"):
+        D.Resize(True)
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([1, 2], "NumPy array"),
+    (np.zeros((0, 5, 3), np.uint8), "non-empty"),
+    (np.zeros((5, 5, 3), np.int64), "uint8"),
+    (np.zeros((5, 5), np.uint8), "grey"),
+    (np.zeros((5, 5, 4), np.uint8), "4 channels"),
+])
+def test_transforms_refuse_bad_images_without_opencv_messages(bad, match) -> None:
+    for transform in (D.Resize(8), D.Augment(8)):
+        with pytest.raises(CourseInputError, match=match) as info:
+            transform(bad)
+        assert "OpenCV" not in str(info.value) and "cv::" not in str(info.value)
+
+
+def test_augment_refuses_a_float_image() -> None:
+    # a float image in [0, 1] used to be divided by 255 a second time: a near-black result (mean 0.0019)
+    img = np.random.default_rng(0).random((60, 50, 3)).astype(np.float32)
+    with pytest.raises(CourseInputError, match="uint8"):
+        D.Augment(32)(img)
+    x = D.Augment(32)((img * 255).round().astype(np.uint8))
+    assert float(x.mean()) > 0.2
+
+
 def test_augment_is_random_but_seedable() -> None:
     img = (np.arange(120 * 90 * 3) % 251).astype(np.uint8).reshape(120, 90, 3)
     aug = D.Augment(64)
@@ -92,6 +126,10 @@ def test_augment_is_random_but_seedable() -> None:
         D.Augment(64, noise_std=-0.1)
     with pytest.raises(CourseInputError, match="as_uint8"):
         D.Augment(64, as_uint8=1)  # type: ignore[arg-type]
+    with pytest.raises(CourseInputError, match="max_degrees: expected a finite number"):
+        D.Augment(64, max_degrees=float("inf"))
+    with pytest.raises(CourseInputError, match="size: expected an int"):
+        D.Augment(True)
 
 
 def test_image_folder_dataset(root: Path) -> None:
@@ -104,6 +142,12 @@ def test_image_folder_dataset(root: Path) -> None:
     assert len(sizes) > 1  # the images differ in size on purpose
     with pytest.raises(IndexError, match="index"):
         ds[192]
+    with pytest.raises(CourseInputError, match="index"):
+        ds[192]
+    with pytest.raises(CourseInputError, match="index: expected an int"):
+        ds[True]  # used to return item 1
+    with pytest.raises(CourseInputError, match="transform"):
+        D.ImageFolder(root, transform="resize")  # type: ignore[arg-type]
     with pytest.raises(CourseInputError, match="root"):
         D.ImageFolder(root / "no_such_folder")
 
@@ -128,6 +172,11 @@ def test_pad_collate() -> None:
         D.pad_collate([(torch.ones(4, 6), 0)])
     with pytest.raises(CourseInputError, match="channels"):
         D.pad_collate([(torch.ones(3, 4, 6), 0), (torch.ones(1, 4, 6), 0)])
+    with pytest.raises(CourseInputError, match="label"):
+        D.pad_collate([(torch.ones(3, 4, 6), 1.5)])  # used to become label 1
+    with pytest.raises(CourseInputError, match="same dtype"):  # 0.5 used to be cast to uint8 0
+        D.pad_collate([(torch.ones(3, 4, 6, dtype=torch.uint8), 0), (torch.full((3, 4, 6), 0.5), 1)])
+    assert D.pad_collate([(torch.ones(3, 4, 6), torch.tensor(2))])[1].tolist() == [2]
 
 
 def test_dataloader_with_workers_and_pad_collate(root: Path) -> None:
@@ -158,9 +207,16 @@ def test_image_stream_shards_across_workers(root: Path) -> None:
                      num_workers=2)
     assert D.count_items(good) == 12
     assert D.count_items(bad) == 24  # every worker streams every file
-    assert D.count_items(DataLoader(D.ImageStream(samples), batch_size=None)) == 3 * 12
+    # without batching each item counts once (it used to count the 3 channels of each image)
+    assert D.count_items(DataLoader(D.ImageStream(samples), batch_size=None)) == 12
     with pytest.raises(CourseInputError, match="samples"):
         D.ImageStream([])
+    with pytest.raises(CourseInputError, match="samples"):
+        D.ImageStream("abc")  # type: ignore[arg-type]
+    with pytest.raises(CourseInputError, match=r"samples\[0\]"):
+        D.ImageStream([("a.jpg", "cat")])  # type: ignore[list-item]
+    with pytest.raises(CourseInputError, match="shard"):
+        D.ImageStream(samples, shard="yes")  # type: ignore[arg-type]
 
 
 def test_single_thread_worker() -> None:
@@ -176,6 +232,11 @@ def test_single_thread_worker() -> None:
 def test_count_items() -> None:
     assert D.count_items([(torch.zeros(4, 2), torch.zeros(4))] * 3) == 12
     assert D.count_items([torch.zeros(5, 2)]) == 5
+    assert D.count_items([{"x": torch.zeros(4, 2), "y": torch.zeros(4)}] * 2) == 8  # used to count keys: 4
+    with pytest.raises(CourseInputError, match="loader"):
+        D.count_items(3)  # type: ignore[arg-type]
+    with pytest.raises(CourseInputError, match="batch"):
+        D.count_items([torch.tensor(1.0)])
 
 
 def test_time_steps() -> None:
@@ -190,6 +251,8 @@ def test_time_steps() -> None:
         D.time_steps(loader, "not a function")  # type: ignore[arg-type]
     with pytest.raises(CourseInputError, match="max_steps"):
         D.time_steps(loader, lambda b: None, max_steps=0)
+    with pytest.raises(CourseInputError, match="max_steps: expected an int"):
+        D.time_steps(loader, lambda b: None, max_steps=True)  # used to run one step
 
 
 def test_worker_cpu_seconds_counts_busy_workers(root: Path) -> None:

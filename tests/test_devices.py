@@ -60,3 +60,8 @@ def test_synchronize_is_safe_on_every_present_device():
         synchronize(d.name)
     with pytest.raises(CourseInputError):
         synchronize("not-a-device")
+
+
+def test_as_device_names_a_malformed_index():
+    with pytest.raises(CourseInputError, match="expected a name such as"):
+        as_device("cuda:-1")

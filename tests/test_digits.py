@@ -41,8 +41,12 @@ def test_val_fraction_changes_the_sizes():
 @pytest.mark.parametrize("kwargs, match", [
     ({"val_fraction": 1.5}, "val_fraction: expected a float between 0 and 1"),
     ({"val_fraction": 20}, "val_fraction: expected a float"),
-    ({"seed": -1}, "seed: expected an int >= 0"),
-    ({"framework": "jax"}, "framework: expected 'numpy' or 'torch', got str 'jax'"),
+    ({"val_fraction": True}, "val_fraction: expected a float"),
+    ({"val_fraction": 0.001}, "one per digit"),  # used to fail inside scikit-learn
+    ({"seed": -1}, "seed: expected an int from 0"),
+    ({"seed": True}, "seed: expected an int"),
+    ({"seed": 2**40}, "seed: expected an int from 0 to 4294967295"),
+    ({"framework": "jax"}, "framework: expected one of 'numpy', 'torch', got str 'jax'"),
 ])
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(CourseInputError, match=match):

@@ -55,6 +55,20 @@ def test_export_refuses_bad_arguments(tmp_path):
         export_onnx(model, x, tmp_path / "missing")
     with pytest.raises(CourseInputError, match="name: expected a file name ending in .onnx"):
         export_onnx(model, x, tmp_path, "model.pt")
+    with pytest.raises(CourseInputError, match="folder: expected a path"):
+        export_onnx(model, x, 3)
+    with pytest.raises(CourseInputError, match="input_name: expected a non-empty str"):
+        export_onnx(model, x, tmp_path, input_name=3)  # used to fail deep in the ONNX serialiser
+    with pytest.raises(CourseInputError, match="two different names"):
+        export_onnx(model, x, tmp_path, input_name="x", output_name="x")  # used to be accepted
+
+
+def test_export_refuses_an_example_the_model_cannot_take(tmp_path):
+    model = _tiny_model()
+    model.train()
+    with pytest.raises(CourseInputError, match=r"model\(example\) with example Tensor of shape \(1, 4, 8"):
+        export_onnx(model, torch.randn(1, 4, 8, 8), tmp_path)
+    assert model.training and not any(tmp_path.iterdir())
 
 
 def test_onnx_summary_describes_the_graph(exported):
@@ -76,5 +90,9 @@ def test_onnx_summary_refuses_bad_paths(tmp_path):
     other.write_bytes(b"x")
     with pytest.raises(CourseInputError, match="existing .onnx file"):
         onnx_summary(other)
-    with pytest.raises(CourseInputError, match="path: expected the path"):
+    with pytest.raises(CourseInputError, match="path: expected a path"):
         onnx_summary(3)
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\x08\x01\x12\x00garbage")
+    with pytest.raises(CourseInputError, match="not a readable ONNX file"):
+        onnx_summary(str(garbage))

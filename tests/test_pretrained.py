@@ -26,18 +26,45 @@ def test_same_padding_matches_tensorflow() -> None:
     assert P.same_padding(224, 5, 2) == (1, 2)
     assert P.same_padding(112, 3, 1) == (1, 1)
     assert P.same_padding(7, 1, 1) == (0, 0)
+    with pytest.raises(CourseInputError, match="stride: expected an int of at least 1"):
+        P.same_padding(224, 3, 0)  # used to raise ZeroDivisionError
+    with pytest.raises(CourseInputError, match="size: expected an int"):
+        P.same_padding(True, 3, 2)
 
 
 def test_conv2d_same_output_size() -> None:
     conv = P.Conv2dSame(3, 8, 3, stride=2)
     assert conv(torch.zeros(1, 3, 225, 224)).shape == (1, 8, 113, 112)
     assert conv.bias is None
+    assert conv(torch.zeros(3, 225, 224)).shape == (8, 113, 112)  # unbatched, as nn.Conv2d allows
+    with pytest.raises(CourseInputError, match="x: expected 3 channels"):
+        conv(torch.zeros(1, 4, 8, 8))
+    with pytest.raises(CourseInputError, match="divisible by groups"):
+        P.Conv2dSame(3, 8, 3, groups=2)
+    with pytest.raises(CourseInputError, match="kernel_size: expected an int"):
+        P.Conv2dSame(3, 8, True)
 
 
 def test_mbconv_block_skip_only_when_shapes_match() -> None:
     assert P.MBConvBlock(16, 16, 3, 1, 6).use_skip
     assert not P.MBConvBlock(16, 24, 3, 2, 6).use_skip
     assert P.MBConvBlock(32, 16, 3, 1, 1).has_expand is False
+    with pytest.raises(CourseInputError, match="expansion: expected an int of at least 1"):
+        P.MBConvBlock(16, 16, 3, 1, 0)
+
+
+def test_efficientnet_refuses_bad_arguments_and_inputs() -> None:
+    with pytest.raises(CourseInputError, match="num_classes: expected an int"):
+        P.EfficientNetLite0(num_classes=True)  # used to build a 1-class head
+    with pytest.raises(CourseInputError, match="dropout"):
+        P.EfficientNetLite0(dropout=1.5)
+    net = P.EfficientNetLite0()
+    with pytest.raises(CourseInputError, match=r"\(N, 3, H, W\)"):
+        net(torch.zeros(3, 32, 32))
+    with pytest.raises(CourseInputError, match=r"\(N, 3, H, W\)"):
+        net(torch.zeros(1, 32, 32, 3))
+    with pytest.raises(CourseInputError, match="dtype torch.float32"):
+        net.features(torch.zeros(1, 3, 32, 32, dtype=torch.float64))
 
 
 def test_architecture_matches_the_shipped_state_dict() -> None:
@@ -132,6 +159,21 @@ def test_top_k() -> None:
         P.top_k(torch.zeros(2, 1000))
     with pytest.raises(CourseInputError, match="k"):
         P.top_k(logits, k=0)
+    with pytest.raises(CourseInputError, match="logits: expected finite values"):
+        P.top_k(torch.full((1000,), float("nan")))
+
+
+def test_top_k_takes_probabilities_as_they_are() -> None:
+    # softmax probabilities used to be softmaxed again: every class came out near 0.001
+    logits = torch.zeros(1, 1000)
+    logits[0, 967] = 10.0
+    from_logits = P.top_k(logits, k=3)
+    from_probs = P.top_k(torch.softmax(logits, dim=1), k=3)
+    assert [n for n, _ in from_probs] == [n for n, _ in from_logits]
+    assert [p for _, p in from_probs] == pytest.approx([p for _, p in from_logits], abs=1e-6)
+    assert from_probs[0][1] > 0.9
+    # log-probabilities are logits too: the softmax gives the same answer
+    assert P.top_k(torch.log_softmax(logits, dim=1), k=1)[0][1] == pytest.approx(from_logits[0][1])
 
 
 def test_top1_on_two_shipped_photos(model: P.EfficientNetLite0) -> None:
@@ -165,6 +207,8 @@ def test_conv_kernel_to_keras_layouts() -> None:
         conv_kernel_to_keras(w, depthwise=True)
     with pytest.raises(CourseInputError, match="weight"):
         conv_kernel_to_keras(torch.zeros(3, 3))
+    with pytest.raises(CourseInputError, match="depthwise: expected True or False"):
+        conv_kernel_to_keras(dw, depthwise="yes")  # type: ignore[arg-type]
 
 
 def test_to_channels_last() -> None:
@@ -193,8 +237,22 @@ def test_keras_model_agrees_with_pytorch(model: P.EfficientNetLite0) -> None:
         efficientnet_lite0_keras({"_fc.weight": torch.zeros(1000, 1280)})
 
 
+def test_keras_conversion_refuses_a_state_dict_of_another_shape() -> None:
+    from course_lib.pretrained_keras import efficientnet_lite0_keras
+
+    ten_classes = P.EfficientNetLite0(num_classes=10).state_dict()  # a fine-tuned probe's head
+    with pytest.raises(CourseInputError, match=r"2 have the wrong shape \(first: '_fc.weight'"):
+        efficientnet_lite0_keras(ten_classes)
+    with pytest.raises(CourseInputError, match="torch.Tensor values"):
+        efficientnet_lite0_keras({k: v.numpy() for k, v in P.EfficientNetLite0().state_dict().items()})
+
+
 def test_load_state_dict_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(CourseInputError, match="existing file"):
         P.load_state_dict(tmp_path / "missing.pth")
     with pytest.raises(CourseInputError, match="path"):
         P.verify_weights(3)  # type: ignore[arg-type]
+    with pytest.raises(CourseInputError, match="64 hex digits"):
+        P.verify_weights(expected="abc")  # used to blame the file: "The file was changed"
+    assert P.verify_weights(expected=P.WEIGHTS_SHA256.upper()) == P.weights_path()
+    assert P.verify_weights(str(P.weights_path())) == P.weights_path()

@@ -28,3 +28,22 @@ def test_plot_broadcast_rejects_incompatible_or_large_input():
         plot_broadcast(np.ones((10, 10)), np.ones(10))
     with pytest.raises(CourseInputError, match="1-D or 2-D"):
         plot_broadcast(np.ones((2, 2, 2)), np.ones(2))
+
+
+def test_plot_broadcast_rejects_non_numbers_empty_arrays_and_bad_axes():
+    with pytest.raises(CourseInputError, match="a: expected an array of numbers"):
+        plot_broadcast(["a", "b"], [1, 2])
+    with pytest.raises(CourseInputError, match="a: expected a 1-D or 2-D array"):
+        plot_broadcast([[1, 2], [3]], [1])
+    with pytest.raises(CourseInputError, match="at least one element"):
+        plot_broadcast([], [1])  # used to draw three empty grids
+    with pytest.raises(CourseInputError, match="ax: expected None or 3 matplotlib Axes"):
+        plot_broadcast([1, 2], [1, 2], ax=3)
+
+
+def test_plot_broadcast_draws_into_given_axes():
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3)
+    assert plot_broadcast([1, 2], [[1], [2]], ax=axes) is fig
+    plt.close(fig)

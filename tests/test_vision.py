@@ -79,8 +79,24 @@ def test_image_to_tensor_refuses_bad_mean_std(bgr):
         image_to_tensor(bgr, mean=(0.5, 0.5, 0.5))
     with pytest.raises(CourseInputError, match="a tuple of 3 numbers"):
         image_to_tensor(bgr, mean=(0.5,), std=(0.5,))
-    with pytest.raises(CourseInputError, match="positive"):
+    with pytest.raises(CourseInputError, match="above 0"):
         image_to_tensor(bgr, mean=(0, 0, 0), std=(1, 0, 1))
+    with pytest.raises(CourseInputError, match="finite number"):
+        image_to_tensor(bgr, mean=(float("nan"), 0, 0), std=(1, 1, 1))
+
+
+def test_image_to_tensor_refuses_a_mean_and_std_on_the_0_255_scale(bgr):
+    # the image is divided by 255 first: 0-255 statistics used to give a silently wrong tensor
+    with pytest.raises(CourseInputError, match=r"\[0, 1\] scale"):
+        image_to_tensor(bgr, mean=(123.7, 116.3, 103.5), std=(58.4, 57.1, 57.4))
+
+
+def test_colour_checks_call_an_rgba_image_rgba_not_grey():
+    with pytest.raises(CourseInputError, match="4 channels are colour plus alpha") as info:
+        bgr_to_rgb(np.zeros((4, 4, 4), np.uint8))
+    assert "grey" not in str(info.value)
+    with pytest.raises(CourseInputError, match="grey image"):
+        rgb_to_bgr(np.zeros((4, 4), np.uint8))
 
 
 def test_tensor_to_image_round_trips_exactly(bgr):
@@ -107,6 +123,20 @@ def test_tensor_to_image_refuses_bad_tensors(bad, message):
         tensor_to_image(bad)
 
 
+@pytest.mark.parametrize("shape", [(4, 5, 3), (1, 4, 6, 3), (3, 5, 1)])
+def test_tensor_to_image_refuses_a_channels_last_tensor(shape):
+    # (H, W, C) with H in (1, 3, 4) used to be read as (C, H, W) and come back transposed
+    with pytest.raises(CourseInputError, match="channels-last"):
+        tensor_to_image(torch.rand(shape))
+
+
+def test_tensor_to_image_refuses_nan_and_0_255_values():
+    with pytest.raises(CourseInputError, match="finite"):
+        tensor_to_image(torch.full((3, 4, 4), float("nan")))
+    with pytest.raises(CourseInputError, match="divide by 255"):
+        tensor_to_image(torch.rand(3, 4, 4) * 255)
+
+
 # -- homography error ---------------------------------------------------------------------------
 def test_homography_corner_error_is_zero_for_equal_and_measures_a_shift():
     h = np.array([[0.9, 0.05, 10.0], [-0.02, 1.1, 5.0], [1e-4, 2e-4, 1.0]])
@@ -118,8 +148,19 @@ def test_homography_corner_error_is_zero_for_equal_and_measures_a_shift():
 def test_homography_corner_error_refuses_bad_input():
     with pytest.raises(CourseInputError, match="h_est: expected a 3x3 NumPy array"):
         homography_corner_error(np.eye(2), np.eye(3), 10, 10)
-    with pytest.raises(CourseInputError, match="width: expected a positive int"):
+    with pytest.raises(CourseInputError, match="width: expected an int of at least 1"):
         homography_corner_error(np.eye(3), np.eye(3), 0, 10)
+    with pytest.raises(CourseInputError, match="height: expected an int"):
+        homography_corner_error(np.eye(3), np.eye(3), 10, True)
+
+
+def test_homography_corner_error_refuses_nan_and_corners_at_infinity():
+    # a NaN homography (cv2.findHomography on degenerate points) used to give a number: 8.54 px
+    h_nan = np.full((3, 3), np.nan)
+    with pytest.raises(CourseInputError, match="h_est: expected finite values"):
+        homography_corner_error(h_nan, np.eye(3), 100, 80)
+    with pytest.raises(CourseInputError, match="to infinity"):
+        homography_corner_error(np.eye(3), np.zeros((3, 3)), 100, 80)
 
 
 # -- disparity error ----------------------------------------------------------------------------
@@ -148,6 +189,8 @@ def test_disparity_error_refuses_bad_input():
         disparity_error(np.ones((4, 4, 1)), truth)
     with pytest.raises(CourseInputError, match="at least one finite value"):
         disparity_error(np.ones((4, 4)), np.full((4, 4), np.nan))
+    with pytest.raises(CourseInputError, match="threshold: expected a finite number"):
+        disparity_error(np.ones((4, 4)), truth, threshold=True)
 
 
 # -- synthetic video ----------------------------------------------------------------------------
@@ -182,6 +225,11 @@ def test_write_moving_disc_video_refuses_bad_arguments(tmp_path):
         write_moving_disc_video(tmp_path / "clip.avi", n_frames=5, empty_frames=5)
     with pytest.raises(CourseInputError, match="background"):
         write_moving_disc_video(tmp_path / "clip.avi", background=np.zeros((10, 10), np.uint8))
+    with pytest.raises(CourseInputError, match="empty_frames: expected an int"):
+        write_moving_disc_video(tmp_path / "clip.avi", n_frames=5, empty_frames=True)
+    with pytest.raises(CourseInputError, match="fps: expected a finite number"):
+        write_moving_disc_video(tmp_path / "clip.avi", fps=float("inf"))  # OpenCV used to hang
+    assert not (tmp_path / "clip.avi").exists()
 
 
 # -- face detection -----------------------------------------------------------------------------
@@ -237,5 +285,5 @@ def test_box_iou_of_known_boxes():
 def test_box_iou_refuses_bad_boxes(bad):
     from course_lib.vision import box_iou
 
-    with pytest.raises(CourseInputError, match="a box"):
+    with pytest.raises(CourseInputError, match="box"):
         box_iou(bad, (0, 0, 1, 1))

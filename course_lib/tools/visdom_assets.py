@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.errors import CourseInputError, describe
+from course_lib.errors import CourseInputError, check_bool, describe
 
 MATHJAX = "js/mathjax/2.7.5/"
 
@@ -281,8 +281,7 @@ def provision(static: str | os.PathLike[str] | None = None,
               cache: str | os.PathLike[str] | None = None, *, force: bool = False) -> list[str]:
     """Put every front-end file in ``static/`` and write ``version.built``; returns what it wrote."""
     root = static_dir() if static is None else _as_dir(static, "static")
-    if not isinstance(force, bool):
-        raise CourseInputError(f"force: expected True or False, got {describe(force)}.")
+    check_bool(force, "force")
     if visdom_version() != VISDOM_VERSION:
         raise VisdomAssetsError(
             f"visdom {visdom_version()} is installed, but this file list is visdom "

@@ -49,3 +49,8 @@ COVERED_ELSEWHERE = {
     "settings.tensorboard_public_url": "no arguments; tested in test_settings.py",
     "settings.runs_dir": "no arguments; tested in test_settings.py",
 }
+
+CASES += [
+    Case("errors.check_bool", lambda m: m.check_bool(1, "flag"), "True or False"),
+    Case("errors.check_bool", lambda m: m.check_bool("yes", "flag"), "True or False"),
+]
