@@ -6,6 +6,7 @@ import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -34,12 +35,17 @@ def course_version() -> str:
     return PYPROJECT["project"]["version"]
 
 
-def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
-    """(status, body) of a GET; an HTTP error status is returned, not raised."""
+def http_get(url: str, timeout: float = 10, *, token: str | None = None,
+             strict: bool = False) -> tuple[int, bytes]:
+    """(status, body) of a GET (with Jupyter's ``token`` if given). An HTTP error status is
+    returned, or raised with ``strict`` (so a wait loop can retry until the server is ready)."""
+    headers = {"Authorization": f"token {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
+        if strict:
+            raise
         return exc.code, exc.read()
 
 
@@ -49,6 +55,11 @@ def descendants(pid: int | None = None) -> list[psutil.Process]:
         return psutil.Process(pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
+
+
+def live_children(pid: int | None = None) -> set[int]:
+    """The pids of ``pid``'s descendants (default: this process) that are running, not zombies."""
+    return set(alive([p.pid for p in descendants(pid)]))
 
 
 def alive(pids: list[int]) -> list[int]:
@@ -61,3 +72,20 @@ def alive(pids: list[int]) -> list[int]:
         except psutil.NoSuchProcess:
             pass
     return out
+
+
+def small_net(seed: int = 0) -> Any:
+    """The 64 -> 32 -> 10 classifier the training tests use on the digits, seeded."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+@pytest.fixture(scope="session")
+def split():
+    """scikit-learn's digits as the course's train/validation split (loaded once)."""
+    from course_lib.digits import load_digits_split
+
+    return load_digits_split()

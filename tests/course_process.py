@@ -13,7 +13,8 @@ import urllib.request
 import uuid
 
 import psutil
-from conftest import ROOT
+from conftest import ROOT, alive
+from conftest import http_get as _http_get
 
 from course_lib.tools.visdom_server import free_port
 
@@ -65,13 +66,12 @@ def listening(ports) -> set[int]:
             if c.status == psutil.CONN_LISTEN and c.laddr.port in set(ports)}
 
 
-def still_alive(pids) -> list[int]:
-    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+still_alive = alive  # the names the start-command and browser tests use
 
 
 def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.read()
+    """(status, body); an HTTP error raises, as the servers' tests expect."""
+    return _http_get(url, timeout, strict=True)
 
 
 def post_json(url: str, body: dict) -> dict:

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+from conftest import http_get
 from course_process import ROOT, listening, live_plot_code, run_in_lab_kernel
 
 from course_lib.tools.visdom_server import free_port
@@ -28,9 +29,7 @@ pytest.importorskip("jupyter_server_proxy", reason="jupyter-server-proxy (the de
 
 
 def _get(url: str, token: str) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
-    with urllib.request.urlopen(request, timeout=20) as reply:
-        return reply.status, reply.read()
+    return http_get(url, 20, token=token, strict=True)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import psutil
 import pytest
+from conftest import alive, descendants
 
 from course_lib import distributed as D
 from course_lib.errors import CourseInputError
@@ -17,14 +18,13 @@ def _baseline():
     """Remember the processes that existed before the test (e.g. multiprocessing's resource
     tracker, which a spawn-based DataLoader test starts once per interpreter)."""
     _BEFORE.clear()
-    _BEFORE.update(p.pid for p in psutil.Process().children(recursive=True))
+    _BEFORE.update(p.pid for p in descendants())
     yield
 
 
 def _children() -> list[psutil.Process]:
     """Processes this test started that are still running."""
-    return [p for p in psutil.Process().children(recursive=True)
-            if p.pid not in _BEFORE and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    return [p for p in descendants() if p.pid not in _BEFORE and alive([p.pid])]
 
 
 def test_run_workers_matches_one_process_and_leaves_no_child():

@@ -7,10 +7,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import psutil
 import pytest
+from conftest import http_get
 
 from course_lib.errors import CourseInputError
 from course_lib.frameworks import import_tensorflow
@@ -19,9 +19,9 @@ from course_lib.tools.visdom_server import free_port
 
 
 def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as reply:
-        assert reply.status == 200
-        return reply.read()
+    status, body = http_get(url, strict=True)
+    assert status == 200
+    return body
 
 
 @pytest.fixture(scope="module")

@@ -4,22 +4,12 @@ import copy
 
 import pytest
 import torch
+from conftest import small_net
 from torch import nn
 
-from course_lib.digits import load_digits_split
 from course_lib.errors import CourseInputError
 from course_lib.live import LivePlot
 from course_lib.training import History, accuracy, evaluate, fit, make_loader
-
-
-@pytest.fixture(scope="module")
-def split():
-    return load_digits_split()
-
-
-def _net(seed=0):
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
 
 
 def test_make_loader_batches_and_shuffles_reproducibly(split):
@@ -62,7 +52,7 @@ def test_accuracy_refuses_what_would_give_a_wrong_fraction():
 
 
 def test_evaluate_matches_a_manual_pass_and_restores_the_mode(split):
-    model = _net()
+    model = small_net()
     model.train()
     loss, acc = evaluate(model, (split.x_val, split.y_val), batch_size=100)
     assert model.training  # put back as it was
@@ -78,11 +68,11 @@ def test_evaluate_bad_input(split):
     with pytest.raises(CourseInputError, match="model: expected a torch.nn.Module"):
         evaluate(lambda x: x, (split.x_val, split.y_val))
     with pytest.raises(CourseInputError, match="empty data set"):
-        evaluate(_net(), (torch.ones(0, 64), torch.ones(0, dtype=torch.long)))
+        evaluate(small_net(), (torch.ones(0, 64), torch.ones(0, dtype=torch.long)))
 
 
 def test_fit_learns_and_streams_to_a_live_plot(split):
-    model = _net()
+    model = small_net()
     plot = LivePlot("test", use_visdom=False, show=False)
     history = fit(model, (split.x_train, split.y_train), torch.optim.Adam(model.parameters(), 3e-3),
                   epochs=3, val=(split.x_val, split.y_val), live=plot, log_every=2, progress=False)
@@ -96,7 +86,7 @@ def test_fit_learns_and_streams_to_a_live_plot(split):
 
 def test_fit_is_the_lesson_loop(split):
     """Same start, same seed: fit's losses equal the loop written out in lesson 05."""
-    model, again = _net(1), _net(1)
+    model, again = small_net(1), small_net(1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     losses = []
     for _ in range(2):
@@ -114,7 +104,7 @@ def test_fit_is_the_lesson_loop(split):
 
 
 def test_fit_accepts_a_dataloader_and_shows_progress(split, capsys):
-    model = _net()
+    model = small_net()
     loader = make_loader(split.x_val, split.y_val, batch_size=120)
     history = fit(model, loader, torch.optim.SGD(model.parameters(), lr=0.1), epochs=2)
     assert history.steps == 6 and history.val_loss == []
@@ -138,7 +128,7 @@ def test_fit_accepts_a_dataloader_and_shows_progress(split, capsys):
     ({"model": "net"}, "model: expected a torch.nn.Module"),
 ])
 def test_fit_bad_input(split, change, match):
-    model = _net()
+    model = small_net()
     kwargs = {"model": model, "train": (split.x_val, split.y_val),
               "optimizer": torch.optim.SGD(model.parameters(), lr=0.1), "epochs": 1,
               "progress": False}
@@ -151,18 +141,18 @@ def test_fit_bad_input(split, change, match):
 
 def test_fit_refuses_an_optimizer_built_on_another_model(split):
     """It used to train nothing and say nothing: the loss stayed at 1.2310 every epoch."""
-    model, other = _net(), _net()
+    model, other = small_net(), small_net()
     with pytest.raises(CourseInputError, match="optimizer: holds none of the model's 4 trainable"):
         fit(model, (split.x_val, split.y_val), torch.optim.SGD(other.parameters(), lr=0.1), epochs=3,
             progress=False)
 
 
 def test_fit_refuses_a_model_with_nothing_to_train_and_accepts_a_partial_optimizer(split):
-    frozen = _net().requires_grad_(False)
+    frozen = small_net().requires_grad_(False)
     with pytest.raises(CourseInputError, match="model: has no trainable parameters"):
-        fit(frozen, (split.x_val, split.y_val), torch.optim.SGD(_net().parameters(), lr=0.1), epochs=1,
+        fit(frozen, (split.x_val, split.y_val), torch.optim.SGD(small_net().parameters(), lr=0.1), epochs=1,
             progress=False)
-    model = _net()  # fine-tuning only the last layer: the first stays as it was, the last learns
+    model = small_net()  # fine-tuning only the last layer: the first stays as it was, the last learns
     first, last = copy.deepcopy(model[0].state_dict()), copy.deepcopy(model[2].state_dict())
     fit(model, (split.x_val, split.y_val), torch.optim.SGD(model[2].parameters(), lr=0.1), epochs=1,
         progress=False)
@@ -171,7 +161,7 @@ def test_fit_refuses_a_model_with_nothing_to_train_and_accepts_a_partial_optimiz
 
 
 def test_a_loss_that_is_not_one_number_is_refused_before_any_step(split):
-    model = _net()
+    model = small_net()
     before = copy.deepcopy(model.state_dict())
 
     def per_example(logits, y):

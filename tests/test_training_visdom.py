@@ -9,15 +9,13 @@ import json
 import pytest
 import torch
 import visdom
-from torch import nn
+from conftest import VISDOM_WARNINGS, small_net
 
-from course_lib.digits import load_digits_split
 from course_lib.live import LivePlot
 from course_lib.tools.visdom_server import VisdomServer, free_port
 from course_lib.training import fit
 
-# visdom 0.2.4's client calls logger.warn; that is its business, not a failure of ours.
-pytestmark = pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning")
+pytestmark = VISDOM_WARNINGS
 
 
 @pytest.fixture(autouse=True)
@@ -29,14 +27,6 @@ def one_torch_thread():
     torch.set_num_threads(previous)
 
 
-@pytest.fixture(scope="module")
-def split():
-    return load_digits_split()
-
-
-def _net():
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
 
 
 def _window(server, plot):
@@ -50,7 +40,7 @@ def test_fit_streams_every_point_to_a_real_server(split):
                         env="test_training", show=False)
         assert plot.mode == "visdom"
         assert plot.url == f"http://127.0.0.1:{server.port}/env/test_training"
-        model = _net()
+        model = small_net()
         history = fit(model, (split.x_train, split.y_train),
                       torch.optim.Adam(model.parameters(), lr=3e-3), epochs=2,
                       val=(split.x_val, split.y_val), live=plot, progress=False)
@@ -99,7 +89,7 @@ def test_fit_survives_the_server_stopping_mid_run(split, capsys):
 
         plot = StopsTheServer("stopped", port=server.port, env="test_stop", show=False)
         assert plot.mode == "visdom"
-        model = _net()
+        model = small_net()
         history = fit(model, (split.x_train, split.y_train),
                       torch.optim.SGD(model.parameters(), lr=0.1), epochs=2,
                       val=(split.x_val, split.y_val), live=plot, progress=False)

@@ -13,8 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -22,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 import psutil
 import pytest
+from conftest import VISDOM_WARNINGS, alive, http_get, live_children
 
 from course_lib.errors import CourseInputError
 from course_lib.tools import visdom_assets, visdom_server
@@ -48,40 +47,13 @@ from course_lib.tools.visdom_server import (
     server_command,
 )
 
-# visdom 0.2.4's client calls logger.warn; that is its business, not a failure of ours.
-pytestmark = pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning")
+pytestmark = VISDOM_WARNINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = {"127.0.0.1", "::1"}
 
 
 # -- helpers -----------------------------------------------------------------------------
-def _our_children() -> set[int]:
-    alive = set()
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                alive.add(child.pid)
-        except psutil.NoSuchProcess:
-            pass
-    return alive
-
-
-def _gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as reply:
-            return reply.status, reply.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, b""
-
-
 class _Refs(HTMLParser):
     """Collects <script src> and <link rel=stylesheet href> (comments are skipped)."""
 
@@ -100,7 +72,7 @@ class _Refs(HTMLParser):
 
 def _check_page(page_url: str) -> list[str]:
     """Fetch the page and everything it loads; returns the resolved script/style URLs."""
-    status, body = _get(page_url)
+    status, body = http_get(page_url)
     assert status == 200, f"the Visdom page {page_url} answered {status} (tornado 6.6 answers 403)"
     refs = _Refs()
     refs.feed(body.decode())
@@ -110,7 +82,7 @@ def _check_page(page_url: str) -> list[str]:
     for ref in refs.scripts + refs.styles:
         url = urljoin(page_url, ref)  # resolves "/static/../user/style.css" as a browser does
         assert urlsplit(url).netloc == page_host, f"{ref} is loaded from another host (a CDN?)"
-        status, data = _get(url)
+        status, data = http_get(url)
         assert status == 200, f"{url} answered {status}"
         if "/static/" in url:
             assert data, f"{url} is empty"
@@ -120,12 +92,12 @@ def _check_page(page_url: str) -> list[str]:
 
 @pytest.fixture(scope="module", autouse=True)
 def no_server_outlives_the_tests():
-    before = _our_children()
+    before = live_children()
     yield
     deadline = time.monotonic() + 5
-    while _our_children() - before and time.monotonic() < deadline:
+    while live_children() - before and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = _our_children() - before
+    left = live_children() - before
     assert not left, f"processes left running: {[psutil.Process(p).cmdline() for p in left]}"
 
 
@@ -300,23 +272,23 @@ def test_base_url_and_stop_after_an_exception(client_factory):
             assert srv.url == f"http://127.0.0.1:{port}/user/test/visdom"
             urls = _check_page(srv.url + "/")
             assert all(urlsplit(u).path.startswith("/user/test/visdom/") for u in urls), urls
-            assert _get(f"http://127.0.0.1:{port}/")[0] == 404
+            assert http_get(f"http://127.0.0.1:{port}/")[0] == 404
             vis = client_factory(srv, env="binder")
             win = vis.line(X=np.arange(3.0), Y=np.array([3.0, 2.0, 1.5]))
             data = json.loads(vis.get_window_data(win, env="binder"))["content"]["data"][0]
             assert data["y"] == [3.0, 2.0, 1.5]
             raise KeyError("learner error")
-    assert not srv.running and srv.pid is None and _gone(pid)
+    assert not srv.running and srv.pid is None and not alive([pid])
     assert not port_in_use(port)
     srv.stop()  # stopping twice is harmless
 
 
 def test_startup_timeout_shows_the_log_and_stops(monkeypatch):
-    before = _our_children()
+    before = live_children()
     srv = VisdomServer(startup_timeout=0.05)
     with pytest.raises(VisdomServerError, match=r"(?s)did not answer .* within 0.05 s.*log ends with"):
         srv.start()
-    assert not srv.running and _our_children() - before == set()
+    assert not srv.running and live_children() - before == set()
 
 
 def test_port_taken_and_missing_assets(monkeypatch, capsys):
@@ -383,13 +355,13 @@ def test_run_foreground_until_ctrl_c(tmp_path, inherited_ignore):
             proc.wait()
     assert proc.returncode == 0, out
     assert f"serving http://127.0.0.1:{port}/" in out and "stopping" in out
-    assert all(_gone(c.pid) for c in children)
+    assert all(not alive([c.pid]) for c in children)
     assert not port_in_use(port)
 
 
 def _get_quiet(url: str) -> int:
     try:
-        return _get(url)[0]
+        return http_get(url)[0]
     except OSError:
         return 0
 
