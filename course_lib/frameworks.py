@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import os
+import sys
 from types import ModuleType
+from typing import Any
+
+
+class _HideJax(importlib.abc.MetaPathFinder):
+    """Makes ``import jax`` fail while TensorFlow imports. TensorFlow's TFLite helpers import JAX
+    whenever it is installed, which costs about 100 MiB in every lesson that uses TensorFlow;
+    lesson 12 imports JAX itself, in the cell that needs it."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in ("jax", "jaxlib"):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden while TensorFlow imports)")
+        return None
 
 
 def import_tensorflow() -> ModuleType:
-    """Import TensorFlow with its C++ start-up log silenced (set before the first import)."""
+    """Import TensorFlow with its C++ start-up log silenced (set before the first import), and
+    without the JAX that TensorFlow would otherwise load beside it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # oneDNN prints a notice on import and makes float results differ in the last bits
     # between runs with different thread counts; the course keeps results repeatable.
@@ -16,7 +31,14 @@ def import_tensorflow() -> ModuleType:
     import logging
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    tf = importlib.import_module("tensorflow")
+    hide = _HideJax() if "tensorflow" not in sys.modules and "jax" not in sys.modules else None
+    if hide is not None:
+        sys.meta_path.insert(0, hide)
+    try:
+        tf = importlib.import_module("tensorflow")
+    finally:
+        if hide is not None:
+            sys.meta_path.remove(hide)
     tf.get_logger().setLevel(logging.ERROR)  # in a Jupyter kernel TF resets it to INFO on import
     try:
         from absl import logging as absl_logging

@@ -2,6 +2,8 @@
 
 import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -67,3 +69,11 @@ def test_versions_reports_installed_and_missing():
 def test_versions_rejects_a_bare_string():
     with pytest.raises(CourseInputError, match="packages: expected a tuple of import names"):
         versions("torch")
+
+
+def test_tensorflow_comes_without_jax_and_jax_still_imports_after():
+    code = ("import sys; from course_lib.frameworks import import_tensorflow; import_tensorflow(); "
+            "print('jax' in sys.modules); import jax; print(jax.numpy.ones(2).sum() == 2)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                        timeout=300)
+    assert proc.stdout.split() == ["False", "True"], proc.stdout + proc.stderr[-2000:]
