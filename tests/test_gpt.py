@@ -160,3 +160,23 @@ def test_mean_loss_and_generate_put_the_model_back_in_its_mode():
 def test_generate_refuses_flags_and_numbers_that_would_be_misread(kwargs, match):
     with pytest.raises(CourseInputError, match=match):
         generate(_model(), [1, 2], 3, **kwargs)
+
+
+def test_the_gpt_exports_to_onnx_despite_its_input_checks(tmp_path):
+    """Lesson 13 exports the model; the id-range check must not break torch.export."""
+    from course_lib.onnx_tools import export_onnx
+
+    class Logits(torch.nn.Module):
+        def __init__(self, gpt):
+            super().__init__()
+            self.gpt = gpt
+
+        def forward(self, ids):
+            return self.gpt(ids)[0]
+
+    model = _model().eval()
+    ids = torch.randint(0, 11, (1, 8), generator=torch.Generator().manual_seed(0))
+    path = export_onnx(Logits(model), ids, tmp_path, name="gpt.onnx")
+    assert path.stat().st_size > 1000
+    with pytest.raises(CourseInputError, match="token ids"):
+        model(torch.full((1, 4), 11))  # eager calls still check the ids
