@@ -42,6 +42,15 @@ class _IndexInputError(CourseInputError, IndexError):
     """An index out of range: a CourseInputError that is also the IndexError Python's protocols expect."""
 
 
+def _check_index(index: object, length: int) -> int:
+    """``index`` if it is an int that can index ``length`` items (bool refused)."""
+    expect(is_int(index), "index", f"an int in [0, {length})", index)
+    assert isinstance(index, (int, np.integer))
+    if not -length <= index < length:
+        raise _IndexInputError(f"index: expected an int in [0, {length}), got {describe(index)}.")
+    return int(index)
+
+
 def _check_transform(transform: object) -> None:
     if transform is not None:
         check_callable(transform, "transform")
@@ -185,10 +194,7 @@ class ImageFolder(Dataset):
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        expect(is_int(index), "index", f"an int in [0, {len(self)})", index)
-        if not -len(self) <= index < len(self):
-            raise _IndexInputError(f"index: expected an int in [0, {len(self)}), got {describe(index)}.")
-        path, label = self.samples[index]
+        path, label = self.samples[_check_index(index, len(self))]
         image = read_rgb(path)
         x = self.transform(image) if self.transform is not None else to_tensor(image)
         return x, label
