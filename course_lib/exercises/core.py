@@ -141,6 +141,12 @@ def load_all() -> dict[str, Exercise]:
     return dict(_REGISTRY)
 
 
+def lesson_ids(lesson: str) -> list[str]:
+    """The ids of lesson ``lesson``'s registered exercises (``"03"`` -> ``["03.a", ...]``), sorted."""
+    _load_lesson(lesson + ".")
+    return sorted(i for i in _REGISTRY if i.startswith(lesson + "."))
+
+
 def get(exercise_id: str) -> Exercise:
     """The exercise with this id, e.g. ``"00.mean_squared_error"``."""
     expect(isinstance(exercise_id, str), "exercise_id", "a string such as '00.mean_squared_error'",

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.errors import is_int
 from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.frameworks import import_tensorflow
 from course_lib.solutions import lesson04 as solutions
@@ -49,7 +50,7 @@ _TRACE_HINTS = {  # what each wrong prediction misunderstands, when the lesson's
 
 
 def _check_count_traces(answer: Any) -> str:
-    require(isinstance(answer, int | np.integer) and not isinstance(answer, bool), "answer",
+    require(is_int(answer), "answer",
             "a whole number of traces", repr(answer),
             "set answer to a whole number, such as 7, not a float, string or bool.")
     truth = measured_traces()

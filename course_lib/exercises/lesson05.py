@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.errors import is_int
 from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.solutions import lesson05 as solutions
 
@@ -38,10 +39,6 @@ def _batch(seed: int, n: int = 16, features: int = 64, classes: int = 10
            ) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     return torch.rand(n, features, generator=g), torch.randint(0, classes, (n,), generator=g)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 # -- 05.count_parameters -------------------------------------------------------------------
@@ -126,7 +123,7 @@ def _check_count_parameters(fn: Callable[[nn.Module], Any]) -> str:
         expected = sum(p.numel() for p in model.parameters() if p.requires_grad)
         what = f"count_parameters({name})"
         got = fn(model)
-        require(_is_int(got), what, "an int", f"{got!r} ({type(got).__name__})",
+        require(is_int(got), what, "an int", f"{got!r} ({type(got).__name__})",
                 "sum p.numel() over the parameters: a plain int (use .item() on a tensor).")
         require(got == expected, what, expected, got, _count_hint(model, got))
     return (f"the right count of trainable numbers for {len(models)} models: a linear net, a conv net "

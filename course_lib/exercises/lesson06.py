@@ -11,12 +11,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from course_lib.errors import is_int
 from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.solutions import lesson06 as solutions
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 # -- 06.batches_per_epoch ------------------------------------------------------------------
@@ -70,7 +67,7 @@ def _check_batches(fn: Callable[[int, int, bool], int]) -> str:
         got = fn(n, bs, drop)
         expected = _loader_len(n, bs, drop)
         what = f"batches_per_epoch({n}, {bs}, drop_last={drop})"
-        require(_is_int(got), what, "an int", repr(got),
+        require(is_int(got), what, "an int", repr(got),
                 "return a whole number of batches, e.g. with // or math.ceil (np.ceil and / give "
                 "floats).")
         if got == expected:
@@ -324,7 +321,7 @@ def _as_indices(share: Any) -> list[int] | None:
     if not isinstance(share, list | tuple | range | np.ndarray | torch.Tensor):
         return None
     values = share.tolist() if isinstance(share, np.ndarray | torch.Tensor) else list(share)
-    if not all(_is_int(i) for i in values):
+    if not all(is_int(i) for i in values):
         return None
     return [int(i) for i in values]
 

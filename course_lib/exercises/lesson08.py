@@ -8,6 +8,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from course_lib.errors import is_int
 from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.solutions import lesson08 as solutions
 
@@ -104,7 +105,7 @@ def _count(fn: Callable[[np.ndarray, float], Any], mask: np.ndarray, min_area: f
     got = fn(mask, min_area)
     require(np.array_equal(mask, before), f"the mask after {what}", "unchanged", "a modified mask",
             "work on a copy if a step draws into the image or filters it in place.")
-    require(isinstance(got, (int, np.integer)) and not isinstance(got, bool), what, "an int",
+    require(is_int(got), what, "an int",
             type(got).__name__, "count the contours that pass the area test and return the number.")
     return int(got)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.errors import is_int
 from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.frameworks import import_tensorflow
 from course_lib.solutions import lesson10 as solutions
@@ -65,7 +66,7 @@ def _check_tree_depth(fn: Callable[[Any], int]) -> str:
     results = []
     for tree in trees:
         got = fn(tree)
-        require(isinstance(got, (int, np.integer)) and not isinstance(got, bool),
+        require(is_int(got),
                 f"tree_depth({tree!r})", "an int", type(got).__name__,
                 "return the depth as a whole number.")
         results.append(int(got))
