@@ -28,8 +28,18 @@ def _mps_available() -> bool:
     return bool(mps is not None and mps.is_available())
 
 
+DEVICE_ENV = "COURSE_DEVICE"  # e.g. COURSE_DEVICE=cpu: run the lessons on the CPU even beside a GPU
+
+
 def best_device() -> torch.device:
-    """The fastest device present: the first CUDA GPU, else Apple's MPS, else the CPU."""
+    """The fastest device present (the first CUDA GPU, else Apple's MPS, else the CPU), or
+    the one named by ``$COURSE_DEVICE``, which must be present."""
+    chosen = os.environ.get(DEVICE_ENV, "").strip()
+    if chosen:
+        try:
+            return as_device(chosen)
+        except CourseInputError as err:
+            raise CourseInputError(f"{DEVICE_ENV}={chosen!r}: {err} Unset it to let the course choose.") from None
     if torch.cuda.is_available():
         return torch.device("cuda:0")
     if _mps_available():

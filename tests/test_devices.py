@@ -65,3 +65,24 @@ def test_synchronize_is_safe_on_every_present_device():
 def test_as_device_names_a_malformed_index():
     with pytest.raises(CourseInputError, match="expected a name such as"):
         as_device("cuda:-1")
+
+
+def test_course_device_names_the_device(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert best_device() == torch.device("cpu")
+    assert as_device(None) == torch.device("cpu")
+    monkeypatch.setenv("COURSE_DEVICE", "  ")
+    assert best_device() == as_device(None)
+
+
+@pytest.mark.parametrize("value, match", [
+    ("gpu", "expected a name such as"),
+    ("cuda:99", "cuda"),
+])
+def test_course_device_that_cannot_be_used_is_a_clear_error(monkeypatch, value, match):
+    monkeypatch.setenv("COURSE_DEVICE", value)
+    with pytest.raises(CourseInputError, match=match) as caught:
+        best_device()
+    message = str(caught.value)
+    assert message.startswith(f"COURSE_DEVICE={value!r}") and "Unset it" in message
+    assert len(message) < 300
