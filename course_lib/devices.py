@@ -39,7 +39,8 @@ def best_device() -> torch.device:
         try:
             return as_device(chosen)
         except CourseInputError as err:
-            raise CourseInputError(f"{DEVICE_ENV}={chosen!r}: {err} Unset it to let the course choose.") from None
+            raise CourseInputError(
+                f"{DEVICE_ENV}={chosen!r}: {err} Unset it to let the course choose.") from None
     if torch.cuda.is_available():
         return torch.device("cuda:0")
     if _mps_available():

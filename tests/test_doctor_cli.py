@@ -141,3 +141,18 @@ def test_python_dash_m_doctor_reports():
                           text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0 and "the course is ready" in proc.stdout, proc.stdout + proc.stderr
     assert "files verified, in this checkout" in proc.stdout
+
+
+def test_doctor_names_the_device_course_device_chose(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    out = io.StringIO()
+    assert doctor.report(out=out) == 0, out.getvalue()
+    assert "best device: cpu (chosen by COURSE_DEVICE)" in out.getvalue()
+
+
+def test_doctor_fails_on_a_course_device_that_is_absent(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "tpu")
+    out = io.StringIO()
+    assert doctor.report(out=out) == 1
+    line = next(x for x in out.getvalue().splitlines() if "best device" in x)
+    assert line.startswith("[FAIL]") and "COURSE_DEVICE='tpu'" in line and "Unset it" in line

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 LESSONS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if 3 <= int(p.name[:2]) <= 13)
@@ -72,7 +71,8 @@ def test_pytorch_lessons_pick_and_print_the_best_device(path):
     code = _code(path)
     assert re.search(r"^device = best_device\(\)$", code, re.MULTILINE), \
         f"{path.name}: the setup needs `device = best_device()`"
-    assert f'print("{ANNOUNCE}", device)' in code, f"{path.name}: print({ANNOUNCE!r}, device) after picking it"
+    assert f'print("{ANNOUNCE}", device)' in code, \
+        f"{path.name}: print({ANNOUNCE!r}, device) after picking it"
     uses = len(re.findall(r"\bdevice\b", code))
     assert uses >= 4, f"{path.name}: `device` is picked but used only {uses - 1} times after that"
 
@@ -87,14 +87,14 @@ def test_no_cell_names_a_gpu_by_hand(path):
             assert not value.startswith(("cuda", "mps")), f"{path.name}: {text.strip()!r} names a GPU"
             if value == "cpu":
                 assert "#" in text and "CPU" in text.split("#", 1)[1], \
-                    f"{path.name}: {text.strip()!r} keeps a step on the CPU; say why in a comment on that line"
+                    f"{path.name}: {text.strip()!r} keeps a step on the CPU; say why in a comment on it"
 
 
 @pytest.mark.parametrize("path", [p for p in LESSONS if _uses_torch(p)], ids=lambda p: p.name[:2])
 def test_the_stored_output_is_the_cpu_run(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
-    printed = "".join(
-        "".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    printed = "".join("".join(o.get("text", "")) for o in outputs)
     assert f"{ANNOUNCE} cpu\n" in printed, f"{path.name}: the stored run must be the CPU's"
 
 
@@ -108,5 +108,6 @@ def test_the_device_line_is_masked_for_nbval():
 
 
 def test_device_literals_are_found():
-    code = 'a.to("cuda")\nb = f(x, device="mps")\nm = load_efficientnet_lite0("cpu")  # CPU: why\nc.to(torch.float32)\n'
+    code = ('a.to("cuda")\nb = f(x, device="mps")\n'
+            'm = load_efficientnet_lite0("cpu")  # CPU: why\nc.to(torch.float32)\n')
     assert _device_literals(code) == [(1, "cuda"), (2, "mps"), (3, "cpu")]

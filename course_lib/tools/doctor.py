@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from dataclasses import dataclass
@@ -58,9 +59,18 @@ def _device_checks() -> list[Check]:
         from course_lib.devices import best_device, list_devices
     except Exception as exc:  # torch missing or broken: already reported by the package checks
         return [Check("devices", False, f"torch could not be imported ({type(exc).__name__}: {exc})")]
-    best = best_device()
+    from course_lib.devices import DEVICE_ENV
+    from course_lib.errors import CourseInputError
+
     checks = [Check(f"device {d.name}", True, d.description, required=False) for d in list_devices()]
-    checks.append(Check("best device", True, f"{best} (used by the lessons)", required=False))
+    chosen = os.environ.get(DEVICE_ENV, "").strip()
+    try:
+        best = best_device()
+    except CourseInputError as err:  # COURSE_DEVICE names a device this machine lacks
+        checks.append(Check("best device", False, str(err)))
+        return checks
+    how = f"chosen by {DEVICE_ENV}" if chosen else "used by the lessons"
+    checks.append(Check("best device", True, f"{best} ({how})", required=False))
     return checks
 
 
