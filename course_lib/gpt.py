@@ -261,8 +261,9 @@ def mean_loss(model: GPT, data: torch.Tensor, context: int, max_windows: int = 6
     _positive_int(max_windows, "max_windows")
     n = min(max_windows, (len(data) - 1) // context)
     expect(n > 0, "data", f"more than {context + 1} tokens", data)
-    x = data[: n * context].view(n, context)
-    y = data[1: n * context + 1].view(n, context)
+    device = model.head.weight.device
+    x = data[: n * context].view(n, context).to(device)
+    y = data[1: n * context + 1].view(n, context).to(device)
     was_training = model.training
     model.eval()
     try:
@@ -277,6 +278,7 @@ def unigram_loss(train: torch.Tensor, held_out: torch.Tensor, vocab_size: int) -
     _check_ids(train, "train", vocab_size, ndim=1)
     _check_ids(held_out, "held_out", vocab_size, ndim=1)
     expect(held_out.numel() > 0, "held_out", "at least one token id", held_out)
+    train, held_out = train.cpu(), held_out.cpu()  # counted in float64 on the CPU (MPS has no float64)
     counts = torch.bincount(train, minlength=vocab_size).double() + 1
     logp = (counts / counts.sum()).log()
     return float(-logp[held_out].mean())
@@ -320,13 +322,14 @@ def generate(model: GPT, prompt: Sequence[int], steps: int, *, temperature: floa
 def _generate(model: GPT, ids: list[int], steps: int, temperature: float, top_k: int | None, greedy: bool,
               use_cache: bool, generator: torch.Generator | None) -> list[int]:
     cache: KVCache | None = None
+    device = model.head.weight.device
     for _ in range(steps):
         if use_cache:
-            new = torch.tensor([ids if cache is None else ids[-1:]])
+            new = torch.tensor([ids if cache is None else ids[-1:]], device=device)
             logits, cache = model(new, cache, start=0 if cache is None else len(ids) - 1)
         else:
-            logits, _ = model(torch.tensor([ids]))
-        last = logits[0, -1].double()
+            logits, _ = model(torch.tensor([ids], device=device))
+        last = logits[0, -1].cpu().double()  # sampled on the CPU: float64 (MPS has none), a CPU generator
         if greedy:
             ids.append(int(last.argmax()))
             continue
