@@ -1,35 +1,38 @@
 """Data-parallel training on several local processes with torch.distributed (gloo), always cleaned up.
 
-:func:`run_workers` starts ``world_size`` fresh Python processes, each of which joins one
-gloo process group and calls a worker function that lives in an importable
-module (such as :func:`ddp_worker` below). Every child is stopped when the run ends, whether
-it succeeded, raised or ran past its timeout. The ranks meet (the *rendezvous*) through a
-file in the run's private folder; gloo then connects them over the loopback interface.
-Results come back as pickle files written to that folder.
+:func:`spawn_workers` starts ``world_size`` fresh Python processes with
+``torch.multiprocessing``'s ``spawn`` start method. Each joins one gloo process group and calls
+a worker function that lives in an importable module (such as :func:`ddp_worker` below).
+Every child is stopped when the run ends, whether it succeeded, raised or ran past its
+timeout. The ranks meet (the *rendezvous*) through a file in the run's private folder; gloo
+then connects them over the loopback interface. Results come back as pickle files written to
+that folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-import importlib
 import inspect
 import json
+import multiprocessing
 import os
 import pickle
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
+import torch.multiprocessing as mp
 from torch import nn
+from torch.multiprocessing.spawn import ProcessContext, ProcessException, ProcessRaisedException
 
+from course_lib.devices import as_device
 from course_lib.errors import CourseInputError, check_callable, check_int, check_number, expect
 
 Worker = Callable[[int, int, dict], Any]
@@ -38,10 +41,10 @@ MAX_NUMBERS = 50_000_000  # make_problem: x and y together
 
 
 class WorkerError(RuntimeError):
-    """A worker process failed; the message holds the end of its error output."""
+    """A worker process failed; the message names its rank and holds the end of its error."""
 
 
-def _target_name(target: Worker) -> tuple[str, str]:
+def _check_target(target: Worker) -> None:
     check_callable(target, "target")
     try:
         inspect.signature(target).bind(0, 1, {})
@@ -57,120 +60,127 @@ def _target_name(target: Worker) -> tuple[str, str]:
             f"target: expected a function defined at the top of an importable module (the new "
             f"processes import it), got {name or target!r} from module {module!r}; move it into a "
             f".py file such as course_lib/distributed.py.")
-    return module, name
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    """Kill every child that is still running (and its process group), then reap it."""
-    for p in procs:
-        if p.poll() is None:
-            try:
-                if os.name == "posix":
-                    os.killpg(p.pid, signal.SIGKILL)
-                else:  # pragma: no cover - Windows
-                    p.kill()
-            except (ProcessLookupError, PermissionError):
-                pass
-    for p in procs:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a kill that did not land
-            p.kill()
-            p.wait()
-
-
-def _tail(path: Path, lines: int = 12) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.strip().splitlines()[-lines:])
+        pickle.dumps(target)  # spawn sends it to every process this way
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise CourseInputError(f"target: expected a function that pickle can send to the new processes, "
+                               f"got {name or target!r}: {exc}.") from None
 
 
-def run_workers(target: Worker, world_size: int = 2, config: dict | None = None,
-                timeout: float = 60.0, threads_per_worker: int = 1) -> list[Any]:
-    """Run ``target(rank, world_size, config)`` in ``world_size`` gloo-joined processes; return results.
-
-    Raises TimeoutError when the run takes longer than ``timeout`` seconds and WorkerError when
-    a worker fails; in every outcome, every process it started has been stopped on return.
-    """
-    module, name = _target_name(target)
+def _check_launch(target: Worker, world_size: int, config: dict | None, timeout: float,
+                  threads_per_worker: int) -> dict:
+    """The config to send (``{}`` for None), once every argument of spawn_workers is sound."""
+    _check_target(target)
     check_int(world_size, "world_size", low=1, high=16)
     check_number(timeout, "timeout", low=0, low_open=True)
     check_int(threads_per_worker, "threads_per_worker", low=1, high=256)
     config = {} if config is None else config
     expect(isinstance(config, dict), "config", "a dict (or None)", config)
-    expect(all(isinstance(k, str) for k in config), "config",
-           "a dict with str keys (JSON turns other keys into strings)", config)
+    expect(all(isinstance(k, str) for k in config), "config", "a dict with str keys", config)
     try:
-        config_text = json.dumps(config)
+        json.dumps(config)
     except (TypeError, ValueError) as exc:
         raise CourseInputError(f"config: expected a dict of JSON values (numbers, strings, lists), "
                                f"got one that JSON cannot hold: {exc}.") from exc
     check_config = getattr(target, "check_config", None)
     if callable(check_config):  # a worker of this module: refuse its bad settings before any process
         check_config(config)
+    return config
 
-    with tempfile.TemporaryDirectory(prefix="course_dist_") as tmp:
-        folder = Path(tmp)
-        (folder / "config.json").write_text(config_text, encoding="utf-8")
-        env = dict(os.environ)
-        env.update(WORLD_SIZE=str(world_size), OMP_NUM_THREADS=str(threads_per_worker),
-                   PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        procs: list[subprocess.Popen] = []
-        logs = []
+
+_TRACKER: Any = resource_tracker._resource_tracker  # private: no public way to ask or stop it
+
+
+def _tracker_running() -> bool:
+    return _TRACKER._fd is not None
+
+
+@contextlib.contextmanager
+def _no_process_left() -> Iterator[list[ProcessContext]]:
+    """On leaving, kill every process of the contexts put in the yielded list (or, when starting
+    failed half-way, the processes it had started), reap them and delete torch's error files.
+    Starting a process with ``spawn`` also starts multiprocessing's resource tracker, a helper
+    process that lives as long as its parent: stop it too, unless it ran before."""
+    tracker_was_running, before = _tracker_running(), set(multiprocessing.active_children())
+    started: list[ProcessContext] = []
+    try:
+        yield started
+    finally:
+        processes = [p for c in started for p in c.processes] if started \
+            else list(set(multiprocessing.active_children()) - before)
+        for p in processes:
+            if p.is_alive():
+                p.kill()
+        for p in processes:
+            p.join(timeout=10)
+        for name in (f for c in started for f in c.error_files):
+            Path(name).unlink(missing_ok=True)
+        if not tracker_was_running:
+            _TRACKER._stop()
+
+
+def _failure(exc: ProcessException, error_files: list[str], folder: str, world_size: int) -> WorkerError:
+    """The error of the rank whose worker failed first: the others often fail only because it left."""
+    marks = [(int(Path(folder, f"rank{r}.failed").read_text()), r) for r in range(world_size)
+             if Path(folder, f"rank{r}.failed").exists()]
+    rank, text = exc.error_index, exc.msg
+    if isinstance(exc, ProcessRaisedException) and marks and Path(error_files[min(marks)[1]]).exists():
+        rank = min(marks)[1]
+        with open(error_files[rank], "rb") as f:  # the traceback torch saved for that rank
+            text = pickle.load(f)
+    tail = "\n".join(text.strip().splitlines()[-12:])
+    return WorkerError(f"worker rank {rank} of {world_size} failed:\n{tail}")
+
+
+def spawn_workers(target: Worker, world_size: int = 2, config: dict | None = None,
+                  timeout: float = 60.0, threads_per_worker: int = 1) -> list[Any]:
+    """Run ``target(rank, world_size, config)`` in ``world_size`` spawned gloo processes; return results.
+
+    Raises TimeoutError when the run takes longer than ``timeout`` seconds and WorkerError when
+    a worker fails; in every outcome, every process it started has been stopped on return.
+    """
+    config = _check_launch(target, world_size, config, timeout, threads_per_worker)
+    with tempfile.TemporaryDirectory(prefix="course_dist_") as folder, _no_process_left() as started:
+        # world_size fresh interpreters; each unpickles the arguments, then calls
+        # _join_and_run(rank, *args) with its own rank
+        context = mp.start_processes(_join_and_run, nprocs=world_size, join=False, start_method="spawn",
+                                     args=(target, world_size, config, folder, threads_per_worker))
+        started.append(context)
+        deadline = time.monotonic() + timeout
         try:
-            for rank in range(world_size):
-                log = open(folder / f"rank{rank}.log", "wb")  # closed in the finally block
-                logs.append(log)
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "course_lib.distributed", module, name, str(folder)],
-                    env={**env, "RANK": str(rank)}, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=os.name == "posix"))
-            deadline = time.monotonic() + timeout
-            while True:
-                codes = [p.poll() for p in procs]
-                failed = [r for r, c in enumerate(codes) if c not in (None, 0)]
-                if failed:
-                    rank = failed[0]
-                    raise WorkerError(f"worker rank {rank} of {world_size} exited with code "
-                                      f"{codes[rank]}; its last output:\n"
-                                      f"{_tail(folder / f'rank{rank}.log')}")
-                if all(c == 0 for c in codes):
-                    break
-                if time.monotonic() > deadline:
-                    running = [r for r, c in enumerate(codes) if c is None]
+            # join returns True once every process has ended well, and raises when one failed
+            while not context.join(timeout=max(0.0, deadline - time.monotonic()), grace_period=1):
+                if time.monotonic() >= deadline:
+                    running = [r for r, p in enumerate(context.processes) if p.is_alive()]
                     raise TimeoutError(f"workers {running} of {world_size} were still running after "
                                        f"{timeout:g} s and were stopped (a collective that not every "
                                        f"rank reached, or too small a timeout).")
-                time.sleep(0.02)
-            results = []
-            for rank in range(world_size):
-                with open(folder / f"rank{rank}.pkl", "rb") as f:  # written by our own worker
-                    results.append(pickle.load(f))
-            return results
-        finally:
-            _stop(procs)
-            for log in logs:
-                log.close()
+        except ProcessException as exc:
+            raise _failure(exc, context.error_files, folder, world_size) from None
+        results = []
+        for rank in range(world_size):
+            with open(Path(folder, f"rank{rank}.pkl"), "rb") as f:  # written by _join_and_run
+                results.append(pickle.load(f))
+        return results
 
 
-def _worker_main(module: str, name: str, folder: str) -> None:
-    """Entry point of one worker process: join the gloo group, run the target, save its result."""
+def _join_and_run(rank: int, target: Worker, world_size: int, config: dict, folder: str,
+                  threads: int) -> None:
+    """What each spawned process runs: join the gloo group, call the target, save its result."""
     import torch.distributed as dist
 
-    rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    target: Any = importlib.import_module(module)
-    for part in name.split("."):
-        target = getattr(target, part)
-    config = json.loads(Path(folder, "config.json").read_text(encoding="utf-8"))
+    torch.set_num_threads(threads)
     # The ranks meet through a file in the run's private folder rather than a TCP store hosted
     # by rank 0, so no rank depends on another still being alive while it shuts down.
     dist.init_process_group("gloo", init_method=Path(folder, "store").as_uri(), rank=rank,
                             world_size=world_size, timeout=dt.timedelta(seconds=120))
     try:
-        result = target(rank, world_size, config)
+        try:
+            result = target(rank, world_size, config)
+        except Exception:
+            # when this rank failed: the first rank to fail is the cause of the others' errors
+            Path(folder, f"rank{rank}.failed").write_text(str(time.monotonic_ns()))
+            raise
         partial = Path(folder, f"rank{rank}.pkl.partial")
         with open(partial, "wb") as f:
             pickle.dump(result, f)
@@ -203,9 +213,9 @@ def _check_config(config: object) -> tuple[int, int, float, int]:
 
 
 def _as_worker(fn: _F, check_config: Callable[[Any], object] | None = None) -> _F:
-    """``fn`` that first checks its arguments and that it runs inside :func:`run_workers`.
+    """``fn`` that first checks its arguments and that it runs inside :func:`spawn_workers`.
 
-    ``inspect.getsource`` still shows ``fn`` itself, as the lesson prints it; run_workers calls
+    ``inspect.getsource`` still shows ``fn`` itself, as the lesson prints it; spawn_workers calls
     ``check_config`` before it starts any process."""
     @functools.wraps(fn)
     def worker(rank: int, world_size: int, config: dict) -> Any:
@@ -217,8 +227,8 @@ def _as_worker(fn: _F, check_config: Callable[[Any], object] | None = None) -> _
         if check_config is not None:
             check_config(config)
         if not (dist.is_available() and dist.is_initialized()):
-            raise CourseInputError(f"{fn.__name__}: runs inside run_workers, in a process that joined a "
-                                   f"process group; call run_workers({fn.__name__}, world_size=2).")
+            raise CourseInputError(f"{fn.__name__}: runs inside spawn_workers, in a process that joined a "
+                                   f"process group; call spawn_workers({fn.__name__}, world_size=2).")
         return fn(rank, world_size, config)
 
     worker.check_config = check_config  # type: ignore[attr-defined]
@@ -260,18 +270,20 @@ def shard_indices(n: int, rank: int, world_size: int) -> list[int]:
 
 
 def _gradients(model: nn.Module) -> list[np.ndarray]:
-    return [cast(torch.Tensor, p.grad).detach().numpy().copy() for p in model.parameters()]
+    return [cast(torch.Tensor, p.grad).detach().cpu().numpy().copy() for p in model.parameters()]
 
 
 def _parameters(model: nn.Module) -> list[np.ndarray]:
-    return [p.detach().numpy().copy() for p in model.parameters()]
+    return [p.detach().cpu().numpy().copy() for p in model.parameters()]
 
 
-def reference_training(config: dict) -> dict:
-    """What one process gets on the whole batch: first gradients, losses and final parameters."""
+def reference_training(config: dict, device: str | torch.device = "cpu") -> dict:
+    """What one process gets on the whole batch, trained on ``device``: first gradients, losses
+    and final parameters (NumPy arrays)."""
     seed, steps, lr, n = _check_config(config)
-    x, y = make_problem(seed, n)
-    model = make_model(seed)
+    dev = as_device(device)
+    x, y = (t.to(dev) for t in make_problem(seed, n))
+    model = make_model(seed).to(dev)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses, first_grads = [], None
     for _ in range(steps):
@@ -329,6 +341,3 @@ def mismatched_worker(rank: int, world_size: int, config: dict) -> dict:
 
 
 mismatched_worker = _as_worker(mismatched_worker)  # checks rank and world_size, and that it runs in a group
-
-if __name__ == "__main__":
-    _worker_main(*sys.argv[1:4])

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from multiprocessing import resource_tracker
+
 import numpy as np
 import psutil
 import pytest
 from conftest import alive, descendants
 
 from course_lib import distributed as D
+from course_lib.devices import best_device
 from course_lib.errors import CourseInputError
 
 _BEFORE: set[int] = set()
@@ -27,9 +33,30 @@ def _children() -> list[psutil.Process]:
     return [p for p in descendants() if p.pid not in _BEFORE and alive([p.pid])]
 
 
-def test_run_workers_matches_one_process_and_leaves_no_child():
+def _gives_up_on_rank_1(rank: int, world_size: int, config: dict) -> int:
+    """A worker for the tests (the spawned processes import it from this module)."""
+    if rank == 1:
+        raise ValueError("rank 1 gives up")
+    return rank
+
+
+def _exits_on_rank_0(rank: int, world_size: int, config: dict) -> int:
+    if rank == 0:
+        os._exit(3)  # no exception, no traceback: only an exit code
+    return rank
+
+
+class _Unpicklable:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __call__(self, rank: int, world_size: int, config: dict) -> int:
+        return rank
+
+
+def test_spawn_workers_matches_one_process_and_leaves_no_child():
     config = {"steps": 3, "seed": 1}
-    results = D.run_workers(D.ddp_worker, world_size=2, config=config, timeout=120)
+    results = D.spawn_workers(D.ddp_worker, world_size=2, config=config, timeout=120)
     assert [r["rank"] for r in results] == [0, 1]
     assert all(r["allreduce_sum"] == 3.0 for r in results)  # 1 + 2
     assert sorted(results[0]["rows"] + results[1]["rows"]) == list(range(16))
@@ -42,34 +69,57 @@ def test_run_workers_matches_one_process_and_leaves_no_child():
     # the two local losses average to the full-batch loss (equal shards)
     np.testing.assert_allclose((results[0]["local_losses"][0] + results[1]["local_losses"][0]) / 2,
                                ref["losses"][0], rtol=1e-5)
-    assert _children() == []
+    assert _children() == []  # the workers, and the resource tracker that spawn started
 
 
 def test_timeout_stops_every_worker():
-    with pytest.raises(TimeoutError, match="still running"):
-        D.run_workers(D.mismatched_worker, world_size=2, timeout=3)
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"workers \[0, 1\] of 2 were still running after 3 s"):
+        D.spawn_workers(D.mismatched_worker, world_size=2, timeout=3)
+    assert time.monotonic() - start < 30
     assert _children() == []
 
 
-def test_failing_worker_raises_with_its_output_and_leaves_no_child():
+def test_a_worker_that_raises_is_named_and_a_running_tracker_is_left_alone():
+    resource_tracker.ensure_running()  # as if a DataLoader had started it before
+    tracker = D._TRACKER._pid
+    try:
+        with pytest.raises(D.WorkerError, match="worker rank 1 of 2 failed:") as info:
+            D.spawn_workers(_gives_up_on_rank_1, world_size=2, timeout=120)
+        assert "ValueError: rank 1 gives up" in str(info.value)  # the end of its traceback
+        assert alive([tracker]) == [tracker]
+        assert [p for p in _children() if p.pid != tracker] == []
+    finally:
+        if tracker not in _BEFORE:
+            D._TRACKER._stop()
+
+
+def test_a_worker_that_exits_is_named_with_its_exit_code():
+    with pytest.raises(D.WorkerError, match="rank 0 of 2 failed:\nprocess 0 terminated with exit code 3"):
+        D.spawn_workers(_exits_on_rank_0, world_size=2, timeout=120)
+    assert _children() == []
+
+
+def test_failing_ddp_worker_raises_with_its_error_and_leaves_no_child():
     # 15 rows do not split between 2 ranks: shard_indices raises inside the workers
-    with pytest.raises(D.WorkerError, match="exited with code"):
-        D.run_workers(D.ddp_worker, world_size=2, config={"n": 15}, timeout=120)
+    with pytest.raises(D.WorkerError, match="n: expected a multiple of world_size=2, got int 15"):
+        D.spawn_workers(D.ddp_worker, world_size=2, config={"n": 15}, timeout=120)
     assert _children() == []
 
 
-
-def test_run_workers_rejects_bad_input():
+def test_spawn_workers_rejects_bad_input():
     with pytest.raises(CourseInputError, match="world_size"):
-        D.run_workers(D.ddp_worker, world_size=0)
+        D.spawn_workers(D.ddp_worker, world_size=0)
     with pytest.raises(CourseInputError, match="target"):
-        D.run_workers(lambda r, w, c: r)
+        D.spawn_workers(lambda r, w, c: r)
     with pytest.raises(CourseInputError, match="target"):
-        D.run_workers("course_lib.distributed.ddp_worker")
+        D.spawn_workers("course_lib.distributed.ddp_worker")
+    with pytest.raises(CourseInputError, match="target: expected a function that pickle can send"):
+        D.spawn_workers(_Unpicklable())
     with pytest.raises(CourseInputError, match="config"):
-        D.run_workers(D.ddp_worker, config={"x": object()})
+        D.spawn_workers(D.ddp_worker, config={"x": object()})
     with pytest.raises(CourseInputError, match="timeout"):
-        D.run_workers(D.ddp_worker, timeout=-1)
+        D.spawn_workers(D.ddp_worker, timeout=-1)
     assert _children() == []
 
 
@@ -77,21 +127,21 @@ def test_run_workers_rejects_bad_input():
     ({"config": {"step": 3}}, "config: unknown key 'step'"),  # a typo used to run the default 5 steps
     ({"config": {"steps": 0}}, "steps: expected an int"),  # used to return no losses and no gradients
     ({"config": {"lr": -1}}, "lr: expected a finite number above 0"),
-    ({"config": {1: 2}}, "config: expected a dict with str keys"),  # JSON turned 1 into "1" silently
+    ({"config": {1: 2}}, "config: expected a dict with str keys"),
     ({"timeout": float("inf")}, "timeout: expected a finite number"),  # a deadlock would never end
     ({"threads_per_worker": True}, "threads_per_worker: expected an int"),
 ])
-def test_run_workers_refuses_bad_settings_before_starting_any_process(kwargs, match):
+def test_spawn_workers_refuses_bad_settings_before_starting_any_process(kwargs, match):
     with pytest.raises(CourseInputError, match=match):
-        D.run_workers(D.ddp_worker, **kwargs)
+        D.spawn_workers(D.ddp_worker, **kwargs)
     assert _children() == []
 
 
-def test_a_worker_called_outside_run_workers_says_so():
-    with pytest.raises(CourseInputError, match="ddp_worker: runs inside run_workers"):
+def test_a_worker_called_outside_spawn_workers_says_so():
+    with pytest.raises(CourseInputError, match="ddp_worker: runs inside spawn_workers"):
         D.ddp_worker(0, 2, {})
     with pytest.raises(CourseInputError, match="target: expected a function taking"):
-        D.run_workers(D.reference_training)
+        D.spawn_workers(D.reference_training)
 
 
 def test_shard_indices_partition_the_rows():
@@ -120,7 +170,18 @@ def test_make_problem_and_model_are_deterministic():
 def test_reference_training_lowers_the_loss():
     ref = D.reference_training({"steps": 4})
     assert len(ref["losses"]) == 4 and ref["losses"][-1] < ref["losses"][0]
+    assert all(isinstance(g, np.ndarray) for g in ref["grads"] + ref["params"])
     with pytest.raises(CourseInputError, match="config"):
         D.reference_training([1, 2])
     with pytest.raises(CourseInputError, match="config: unknown key 'step'"):
         D.reference_training({"step": 4})
+
+
+def test_reference_training_runs_on_the_best_device_within_float32_rounding():
+    config = {"steps": 5}
+    on_cpu = D.reference_training(config, device="cpu")  # CPU: the ranks' device, the baseline
+    on_best = D.reference_training(config, device=best_device())  # the CPU here, a GPU elsewhere
+    for got, want in zip(on_best["params"], on_cpu["params"], strict=True):
+        assert np.abs(got - want).max() < 1e-5  # the lesson's tolerance
+    with pytest.raises(CourseInputError, match="device"):
+        D.reference_training(config, device="tpu")

@@ -670,55 +670,70 @@ TREES = [
 def _inner_worker(m):
     def worker(rank, world_size, config):
         return rank
-    return m.run_workers(worker)
+    return m.spawn_workers(worker)
+
+
+class _LockedWorker:
+    """A worker object that pickle cannot send to another process (it holds a lock)."""
+
+    def __init__(self):
+        import threading
+
+        self.lock = threading.Lock()
+
+    def __call__(self, rank, world_size, config):
+        return rank
 
 
 DISTRIBUTED = [
-    Case("distributed.run_workers", lambda m: m.run_workers(lambda r, w, c: r),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(lambda r, w, c: r),
          "target: expected a function"),
-    Case("distributed.run_workers", lambda m: m.run_workers("course_lib.distributed.ddp_worker"),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers("course_lib.distributed.ddp_worker"),
          "target: expected a function"),
-    Case("distributed.run_workers", lambda m: _inner_worker(m),
+    Case("distributed.spawn_workers", lambda m: _inner_worker(m),
          "target: expected a function defined at the top"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.reference_training),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(_LockedWorker()),
+         "target: expected a function that pickle can send"),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.reference_training),
          "target: expected a function taking (rank, world_size, config)"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, world_size=0),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, world_size=0),
          "world_size: expected an int"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, world_size=True),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, world_size=True),
          "world_size: expected an int"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, world_size=17),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, world_size=17),
          "world_size: expected an int"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, world_size=2.0),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, world_size=2.0),
          "world_size: expected an int"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, timeout=-1),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, timeout=-1),
          "timeout: expected a finite"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, timeout=True),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, timeout=True),
          "timeout: expected a finite"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, timeout=INF),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, timeout=INF),
          "timeout: expected a finite"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, threads_per_worker=True),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, threads_per_worker=True),
          "threads_per_worker: expected an int"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, threads_per_worker=0),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, threads_per_worker=0),
          "threads_per_worker: expected an int"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, threads_per_worker=1.5),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, threads_per_worker=1.5),
          "threads_per_worker: expected an int"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, config=[1]),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, config=[1]),
          "config: expected a dict"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, config={"x": object()}), "JSON"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, config={1: 2}),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, config={"x": object()}),
+         "JSON"),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, config={1: 2}),
          "config: expected a dict with str keys"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, config={"steps": 0}),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, config={"steps": 0}),
          "steps: expected an int"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, config={"step": 3}),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, config={"step": 3}),
          "config: unknown key 'step'"),
-    Case("distributed.run_workers", lambda m: m.run_workers(m.ddp_worker, config={"lr": -1}),
+    Case("distributed.spawn_workers", lambda m: m.spawn_workers(m.ddp_worker, config={"lr": -1}),
          "lr: expected a finite number"),
-    Case("distributed.ddp_worker", lambda m: m.ddp_worker(0, 2, {}), "inside run_workers"),
+    Case("distributed.ddp_worker", lambda m: m.ddp_worker(0, 2, {}), "inside spawn_workers"),
     Case("distributed.ddp_worker", lambda m: m.ddp_worker(True, 2, {}), "rank: expected an int"),
     Case("distributed.ddp_worker", lambda m: m.ddp_worker(0, 0, {}), "world_size: expected an int"),
     Case("distributed.ddp_worker", lambda m: m.ddp_worker(0, 2, [1]), "config: expected a dict"),
     Case("distributed.ddp_worker", lambda m: m.ddp_worker(0, 2, {"steps": -1}), "steps: expected an int"),
-    Case("distributed.mismatched_worker", lambda m: m.mismatched_worker(0, 2, {}), "inside run_workers"),
+    Case("distributed.mismatched_worker", lambda m: m.mismatched_worker(0, 2, {}), "inside spawn_workers"),
     Case("distributed.mismatched_worker", lambda m: m.mismatched_worker(2, 2, {}), "rank: expected an int"),
     Case("distributed.mismatched_worker", lambda m: m.mismatched_worker(0, 2, None),
          "config: expected a dict"),
@@ -753,6 +768,10 @@ DISTRIBUTED = [
     Case("distributed.reference_training", lambda m: m.reference_training({"seed": "a"}),
          "seed: expected an int"),
     Case("distributed.reference_training", lambda m: m.reference_training({"n": True}), "n: expected an int"),
+    Case("distributed.reference_training", lambda m: m.reference_training({}, device="tpu"),
+         "device: expected a name"),
+    Case("distributed.reference_training", lambda m: m.reference_training({}, device=0),
+         "device: expected a torch.device"),
 ]
 
 # -- gpt ----------------------------------------------------------------------------------------
@@ -890,7 +909,7 @@ CASES = TRAINING + TWOLAYER + TIMING + BENCHMARKS + LOAD + MEMORY + RECORDS + LI
 
 COVERED_ELSEWHERE = {
     "benchmarks.machine_info": "no arguments; tested in test_benchmarks.py",
-    "distributed.WorkerError": "the exception run_workers raises; tested in test_distributed.py",
+    "distributed.WorkerError": "the exception spawn_workers raises; tested in test_distributed.py",
     "memory.release_freed_memory": "no arguments; tested in test_memory.py",
     "records.cpu_name": "no arguments; tested through records.machine_info in test_records.py",
 }
