@@ -12,7 +12,8 @@ What the lessons import (module: what it holds; lessons that use it):
 - ``data``: shipped files under ``data/``, checked against their SHA-256 manifest; 13 (and the
   modules that read shipped data).
 - ``datasets``: image datasets, transforms, collate functions, loader timing; 06.
-- ``devices``: the devices torch can use, ``best_device()``, ``synchronize``; 00-02.
+- ``devices``: the devices torch can use, ``best_device()`` (or ``$COURSE_DEVICE``), ``device_of``,
+  ``synchronize``; every PyTorch lesson.
 - ``digits``: scikit-learn's 8x8 digits as a train/validation split; 04, 05.
 - ``distributed``: data-parallel training on local processes (gloo), always cleaned up; 11.
 - ``errors``: ``CourseInputError`` and the argument checks every module uses; all, indirectly.

@@ -96,6 +96,15 @@ def as_device(device: str | torch.device | None) -> torch.device:
     return dev
 
 
+def device_of(model: torch.nn.Module) -> torch.device:
+    """The device of ``model``'s first parameter (or buffer); the CPU for a model that holds none."""
+    expect(isinstance(model, torch.nn.Module), "model", "a torch.nn.Module", model)
+    first: torch.Tensor | None = next(model.parameters(), None)
+    if first is None:
+        first = next(model.buffers(), None)
+    return torch.device("cpu") if first is None else first.device
+
+
 def synchronize(device: str | torch.device) -> None:
     """Wait until all work queued on ``device`` has finished (a no-op on the CPU)."""
     dev = as_device(device)

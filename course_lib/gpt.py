@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from course_lib.devices import device_of
 from course_lib.errors import (
     CourseInputError,
     check_bool,
@@ -261,7 +262,7 @@ def mean_loss(model: GPT, data: torch.Tensor, context: int, max_windows: int = 6
     _positive_int(max_windows, "max_windows")
     n = min(max_windows, (len(data) - 1) // context)
     expect(n > 0, "data", f"more than {context + 1} tokens", data)
-    device = model.head.weight.device
+    device = device_of(model)
     x = data[: n * context].view(n, context).to(device)
     y = data[1: n * context + 1].view(n, context).to(device)
     was_training = model.training
@@ -322,7 +323,7 @@ def generate(model: GPT, prompt: Sequence[int], steps: int, *, temperature: floa
 def _generate(model: GPT, ids: list[int], steps: int, temperature: float, top_k: int | None, greedy: bool,
               use_cache: bool, generator: torch.Generator | None) -> list[int]:
     cache: KVCache | None = None
-    device = model.head.weight.device
+    device = device_of(model)
     for _ in range(steps):
         if use_cache:
             new = torch.tensor([ids if cache is None else ids[-1:]], device=device)

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from course_lib.devices import device_of
 from course_lib.errors import (
     CourseInputError,
     check_bool,
@@ -96,11 +97,6 @@ def _as_batches(data: Any, name: str, batch_size: int, shuffle: bool, seed: int)
     return make_loader(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    first = next(model.parameters(), None)
-    return torch.device("cpu") if first is None else first.device
-
-
 def _scalar_loss(loss: Any) -> torch.Tensor:
     """``loss`` if it is what a loss function must return: a tensor holding one number."""
     expect(isinstance(loss, torch.Tensor) and loss.numel() == 1, "loss_fn",
@@ -136,7 +132,7 @@ def evaluate(model: nn.Module, data: Batches, loss_fn: LossFn | None = None,
     loss_fn = nn.functional.cross_entropy if loss_fn is None else check_callable(loss_fn, "loss_fn")
     check_int(batch_size, "batch_size", low=1)
     batches = _as_batches(data, "data", batch_size, shuffle=False, seed=0)
-    device = _device_of(model)
+    device = device_of(model)
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
@@ -195,7 +191,7 @@ def fit(model: nn.Module, train: Batches, optimizer: torch.optim.Optimizer, epoc
     train_batches = _as_batches(train, "train", batch_size, shuffle=True, seed=seed)
     if val is not None:
         val = _as_batches(val, "val", 512, shuffle=False, seed=seed)
-    device = _device_of(model)
+    device = device_of(model)
     history = History()
     epoch_range: Iterable[int] = range(epochs)
     if progress:

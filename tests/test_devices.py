@@ -86,3 +86,13 @@ def test_course_device_that_cannot_be_used_is_a_clear_error(monkeypatch, value, 
     message = str(caught.value)
     assert message.startswith(f"COURSE_DEVICE={value!r}") and "Unset it" in message
     assert len(message) < 300
+
+
+def test_device_of_reads_the_first_parameter_or_buffer():
+    from course_lib.devices import device_of
+
+    assert device_of(torch.nn.Linear(2, 3)) == torch.device("cpu")
+    assert device_of(torch.nn.ReLU()) == torch.device("cpu")  # nothing held: the CPU
+    assert device_of(torch.nn.BatchNorm1d(3, affine=False)) == torch.device("cpu")  # buffers only
+    with pytest.raises(CourseInputError, match="torch.nn.Module"):
+        device_of("cpu")

@@ -391,6 +391,7 @@ CASES = [
     Case("seed.seed_everything", lambda m: m.seed_everything(1.5), "seed: expected an int"),
     Case("seed.seed_everything", lambda m: m.seed_everything("0"), "seed: expected an int"),
     # -- devices --------------------------------------------------------------------------------
+    Case("devices.device_of", lambda m: m.device_of("cpu"), "torch.nn.Module"),
     Case("devices.as_device", lambda m: m.as_device(3), "torch.device"),
     Case("devices.as_device", lambda m: m.as_device(["cpu"]), "torch.device"),
     Case("devices.as_device", lambda m: m.as_device("gpu"), "a name such as"),
