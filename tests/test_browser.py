@@ -1,11 +1,11 @@
 """The learner's journey in a real browser: Debian's Chromium, driven by Playwright for Python.
 
 The start command runs on free ports. Lesson 00 opens in Lab, trusted, unmodified, with an idle
-kernel and no news pop-up. Lessons 04 and 05 run through Lab's own menu; TensorBoard then
-shows lesson 04's scalars, and the Visdom page the start command printed draws lesson 05's
-loss with every point, read from the plot in the page. Stopping the command leaves nothing
-listening. With COURSE_SCREENSHOTS=<folder> (scripts/screenshots.py) it also saves the
-README's two pictures.
+kernel and no news pop-up. Lessons 04 and 05 run through Lab's own menu. TensorBoard's page,
+opened before lesson 04 ran, shows its scalars once its reload button is pressed, and the Visdom
+page the start command printed draws lesson 05's loss with every point, read from the plot in
+the page. Stopping the command leaves nothing listening. With COURSE_SCREENSHOTS=<folder>
+(scripts/screenshots.py) it also saves the README's two pictures.
 
 Without Chromium these tests skip with one line; under CI=true a missing browser fails.
 """
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import http_get
 from course_process import ROOT, launcher_of, listening, start_course, still_alive, stop_group
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -150,6 +151,40 @@ def _shot(page, name: str, always: bool = False) -> None:
         page.screenshot(path=str(folder / name))
 
 
+def _wait_for_run(board_url: str, run: str, timeout_s: float = 90) -> None:
+    """Wait until TensorBoard's server lists ``run`` (it rescans its folder every 2 s)."""
+    deadline, runs = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        try:
+            runs = json.loads(http_get(board_url + "data/runs", strict=True)[1])
+            if run in runs:
+                return
+        except OSError as exc:
+            runs = f"no answer ({exc})"
+        time.sleep(1)
+    log = (ROOT / ".venv" / "logs" / "tensorboard.log").read_text()[-2000:]
+    raise AssertionError(f"TensorBoard did not list {run} within {timeout_s:g} s; runs: {runs}; log:\n{log}")
+
+
+def _reload_board(page, texts: list[str], tries: int = 3) -> None:
+    """Press TensorBoard's reload button and wait until ``texts`` show. Its page does not ask for
+    new runs by itself ("Reload data" is off by default), so a learner presses it, again if need be."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        page.locator("button.reload-button").click()
+        try:
+            for text in texts:
+                page.get_by_text(text).filter(visible=True).first.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                _shot(page, "tensorboard-timeout.png", always=True)
+                body = page.locator("body").inner_text()[:1500]
+                raise AssertionError(f"TensorBoard's page did not show {texts} after {tries} presses of its "
+                                     f"reload button; it showed: {body!r}") from None
+
+
 def test_lab_opens_lesson_00_trusted_unmodified_idle_and_without_a_news_toast(lab, course):
     nb = _notebook(lab)
     nb.locator("h1", has_text="00 · Welcome").wait_for()
@@ -165,6 +200,9 @@ def test_lab_opens_lesson_00_trusted_unmodified_idle_and_without_a_news_toast(la
 
 
 def test_lesson_04_runs_in_lab_and_tensorboard_shows_its_scalars(lab, browser, course):
+    board = browser.new_page()  # opened first, from the address the start command printed
+    board.goto(course["urls"]["tensorboard"] + "#timeseries")
+    board.locator("button.reload-button").wait_for()
     _open(lab, course, "04_tensorflow_graphs.ipynb")
     assert lab.locator(".lm-TabBar-tab.jp-mod-dirty").count() == 0
     report = _run_all(lab)
@@ -173,10 +211,9 @@ def test_lesson_04_runs_in_lab_and_tensorboard_shows_its_scalars(lab, browser, c
     assert "1 event file in runs/04_keras/" in printed
     assert f"TensorBoard: {course['urls']['tensorboard']}" in printed
 
-    board = browser.new_page()
-    board.goto(course["urls"]["tensorboard"] + "#timeseries")
-    board.get_by_text("04_keras").first.wait_for()
-    board.get_by_text("train/loss").first.wait_for()
+    _wait_for_run(course["urls"]["tensorboard"], "04_keras")
+    assert board.get_by_text("04_keras").count() == 0, "TensorBoard finds new runs by itself: fix lesson 04"
+    _reload_board(board, ["04_keras", "train/loss"])  # the button the lesson tells the learner to press
     # The points themselves, from the same server the page reads them from.
     points = board.evaluate("""async () => (await (await fetch(
         'data/plugin/scalars/scalars?run=04_keras&tag=train%2Floss')).json()).map(p => p[1])""")
