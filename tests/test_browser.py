@@ -105,6 +105,7 @@ def _open(page, course, name: str) -> None:
     """Open notebooks/<name> in this Lab with the file browser's double click, as a learner does."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    page.bring_to_front()  # Lab's browser tab in front: a tab in the background renders too few cells
     tab = page.locator(".lm-TabBar-tab.lm-mod-current", has_text=name)
     for attempt in range(3):  # the listing refreshes itself now and then and can eat a double click
         page.locator(".jp-DirListing-item", has_text=name).dblclick()
@@ -116,6 +117,14 @@ def _open(page, course, name: str) -> None:
                 _shot(page, f"open-{name}.png", always=True)
                 raise AssertionError(f"double-clicking {name} in the file browser opened no tab") from None
     _notebook(page).locator(".jp-Cell").first.wait_for()
+    # Lab adds the cells in batches while the browser is idle; Run All and the checks need them all.
+    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+    want = sum(c["cell_type"] == "code" for c in cells)
+    count = "() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell').length"
+    try:
+        page.wait_for_function(f"() => ({count})() === {want}", timeout=60_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"Lab showed {page.evaluate(count)} of {name}'s {want} code cells") from None
     _wait_idle(page)
 
 
@@ -213,6 +222,7 @@ def test_lesson_04_runs_in_lab_and_tensorboard_shows_its_scalars(lab, browser, c
 
     _wait_for_run(course["urls"]["tensorboard"], "04_keras")
     assert board.get_by_text("04_keras").count() == 0, "TensorBoard finds new runs by itself: fix lesson 04"
+    board.bring_to_front()
     _reload_board(board, ["04_keras", "train/loss"])  # the button the lesson tells the learner to press
     # The points themselves, from the same server the page reads them from.
     points = board.evaluate("""async () => (await (await fetch(
