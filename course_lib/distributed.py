@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import faulthandler
 import functools
 import inspect
 import json
@@ -120,7 +121,10 @@ def _no_process_left() -> Iterator[list[ProcessContext]]:
 
 
 def _failure(exc: ProcessException, error_files: list[str], folder: str, world_size: int) -> WorkerError:
-    """The error of the rank whose worker failed first: the others often fail only because it left."""
+    """The error of the rank whose worker failed first: the others often fail only because it left.
+
+    A rank that died without a Python traceback (a signal such as SIGABRT from C++ code, or
+    ``os._exit``) is shown with the end of what it wrote to its error output."""
     marks = [(int(Path(folder, f"rank{r}.failed").read_text()), r) for r in range(world_size)
              if Path(folder, f"rank{r}.failed").exists()]
     rank, text = exc.error_index, exc.msg
@@ -129,7 +133,21 @@ def _failure(exc: ProcessException, error_files: list[str], folder: str, world_s
         with open(error_files[rank], "rb") as f:  # the traceback torch saved for that rank
             text = pickle.load(f)
     tail = "\n".join(text.strip().splitlines()[-12:])
+    if not isinstance(exc, ProcessRaisedException):
+        said = _error_output(folder, rank)
+        tail += f"\nits last error output:\n{said}" if said else "\n(it wrote no error output)"
     return WorkerError(f"worker rank {rank} of {world_size} failed:\n{tail}")
+
+
+def _error_output(folder: str, rank: int, lines: int = 16) -> str:
+    """The last lines a rank wrote to its error output (see _join_and_run), or '' if none;
+    blank lines and faulthandler's list of extension modules are left out."""
+    path = Path(folder, f"rank{rank}.stderr")
+    if not path.exists():
+        return ""
+    kept = [line for line in path.read_text(errors="replace").splitlines()
+            if line.strip() and not line.startswith("Extension modules:")]
+    return "\n".join(kept[-lines:])
 
 
 def spawn_workers(target: Worker, world_size: int = 2, config: dict | None = None,
@@ -169,11 +187,18 @@ def _join_and_run(rank: int, target: Worker, world_size: int, config: dict, fold
     """What each spawned process runs: join the gloo group, call the target, save its result."""
     import torch.distributed as dist
 
+    # C++ code (gloo, or torch itself) reports a fatal error on file descriptor 2 just before it
+    # aborts: keep that output in the run's folder so that the error raised in the parent shows it
+    error_output = os.open(Path(folder, f"rank{rank}.stderr"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(error_output, 2)
+    os.close(error_output)
+    faulthandler.enable()  # on a fatal signal, Python's own stack goes there too
     torch.set_num_threads(threads)
     # The ranks meet through a file in the run's private folder rather than a TCP store hosted
     # by rank 0, so no rank depends on another still being alive while it shuts down.
-    dist.init_process_group("gloo", init_method=Path(folder, "store").as_uri(), rank=rank,
-                            world_size=world_size, timeout=dt.timedelta(seconds=120))
+    store = dist.FileStore(str(Path(folder, "store")), world_size)
+    dist.init_process_group("gloo", store=store, rank=rank, world_size=world_size,
+                            timeout=dt.timedelta(seconds=120))
     try:
         try:
             result = target(rank, world_size, config)
@@ -185,7 +210,11 @@ def _join_and_run(rank: int, target: Worker, world_size: int, config: dict, fold
         with open(partial, "wb") as f:
             pickle.dump(result, f)
         os.replace(partial, Path(folder, f"rank{rank}.pkl"))
-        dist.barrier()  # every rank has finished its collectives before any tears down
+        # Every rank has finished its collectives before any closes its connections. The ranks
+        # say so through the store, not with a gloo barrier: a rank that closed its sockets while
+        # another was still finishing the barrier could make that one abort (gloo issue 155).
+        store.set(f"finished/{rank}", "1")
+        store.wait([f"finished/{r}" for r in range(world_size)], dt.timedelta(seconds=120))
     finally:
         dist.destroy_process_group()
 

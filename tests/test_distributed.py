@@ -46,6 +46,13 @@ def _exits_on_rank_0(rank: int, world_size: int, config: dict) -> int:
     return rank
 
 
+def _aborts_on_rank_1(rank: int, world_size: int, config: dict) -> int:
+    if rank == 1:
+        os.write(2, b"fatal: the C++ side gave up\n")  # as a C++ library writes before it aborts
+        os.abort()
+    return rank
+
+
 class _Unpicklable:
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -98,6 +105,22 @@ def test_a_worker_that_exits_is_named_with_its_exit_code():
     with pytest.raises(D.WorkerError, match="rank 0 of 2 failed:\nprocess 0 terminated with exit code 3"):
         D.spawn_workers(_exits_on_rank_0, world_size=2, timeout=120)
     assert _children() == []
+
+
+def test_a_worker_killed_by_a_signal_is_shown_with_its_last_error_output():
+    with pytest.raises(D.WorkerError, match="rank 1 of 2 failed:\nprocess 1 terminated with signal SIGABRT") \
+            as info:
+        D.spawn_workers(_aborts_on_rank_1, world_size=2, timeout=120)
+    message = str(info.value)
+    assert "its last error output:\nfatal: the C++ side gave up" in message
+    assert "Fatal Python error: Aborted" in message  # faulthandler's report, with the Python stack
+    assert "_aborts_on_rank_1" in message
+    assert _children() == []
+
+
+def test_a_worker_that_exits_quietly_says_it_wrote_nothing():
+    with pytest.raises(D.WorkerError, match="exit code 3\n\\(it wrote no error output\\)"):
+        D.spawn_workers(_exits_on_rank_0, world_size=2, timeout=120)
 
 
 def test_failing_ddp_worker_raises_with_its_error_and_leaves_no_child():
