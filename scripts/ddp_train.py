@@ -79,11 +79,18 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    # env://: the address, port, rank and world size come from the variables torchrun set
-    dist.init_process_group("gloo", init_method="env://", timeout=dt.timedelta(seconds=120))
+    # env://: the address, port, rank and world size come from the variables torchrun set; under
+    # torchrun the store is the launcher's own, so it outlives every rank
+    store, _, _ = next(dist.rendezvous("env://", rank, world_size, timeout=dt.timedelta(seconds=120)))
+    dist.init_process_group("gloo", store=store, rank=rank, world_size=world_size,
+                            timeout=dt.timedelta(seconds=120))
     try:
         losses, identical = train(args, rank, world_size)
-        dist.barrier()  # every rank is done with its collectives before any tears down
+        # Every rank is done with its collectives before any tears down. They say so through the
+        # store, not with a gloo barrier: a rank that closes its sockets while another is still
+        # finishing the barrier can make that one abort (as spawn_workers does, gloo issue 155).
+        store.set(f"ddp_train/finished/{rank}", "1")
+        store.wait([f"ddp_train/finished/{r}" for r in range(world_size)], dt.timedelta(seconds=120))
     finally:
         dist.destroy_process_group()
     if rank == 0:
