@@ -11,6 +11,8 @@ inherit the start command's environment), by ``LivePlot`` and by ``course doctor
 ``COURSE_VISDOM_PUBLIC_URL``   Visdom's address as the learner's browser sees it
 ``COURSE_TENSORBOARD_PUBLIC_URL``  the same for TensorBoard
 ``COURSE_RUNS_DIR``            where lessons write TensorBoard logs (default ``runs/``)
+``COURSE_REPOSITORY_URL``      the course's GitHub address, for launch links (``REPOSITORY_URL``)
+``COURSE_JUPYTERHUB_URL``      a class's JupyterHub, for nbgitpuller links (``JUPYTERHUB_URL``)
 =============================  ==========================================================
 """
 
@@ -27,6 +29,12 @@ DEFAULT_VISDOM_PORT = 8097
 DEFAULT_TENSORBOARD_PORT = 6006
 VISDOM_ENV = "course"  # the Visdom environment every LivePlot posts to
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Where the course lives: the website's launch buttons (Binder, JupyterHub with nbgitpuller) are
+# built from these. A fork changes these lines (or sets the variables) and nothing else.
+REPOSITORY_URL = "https://github.com/OWNER/REPO"
+REPOSITORY_BRANCH = "main"
+JUPYTERHUB_URL = "https://hub.example.org"
+BINDERHUB_URL = "https://mybinder.org"
 
 PORT_VARIABLES = {"lab": "COURSE_LAB_PORT", "visdom": "COURSE_VISDOM_PORT",
                   "tensorboard": "COURSE_TENSORBOARD_PORT"}
@@ -103,3 +111,13 @@ def runs_dir() -> Path:
     """The folder TensorBoard serves and lessons log to: ``$COURSE_RUNS_DIR`` or ``runs/``."""
     raw = os.environ.get("COURSE_RUNS_DIR", "").strip()
     return Path(raw).expanduser().resolve() if raw else REPO_ROOT / "runs"
+
+
+def repository_url() -> str:
+    """The course's repository address: ``$COURSE_REPOSITORY_URL`` or ``REPOSITORY_URL``."""
+    return (os.environ.get("COURSE_REPOSITORY_URL", "").strip() or REPOSITORY_URL).rstrip("/")
+
+
+def jupyterhub_url() -> str:
+    """The JupyterHub that launch links open: ``$COURSE_JUPYTERHUB_URL`` or ``JUPYTERHUB_URL``."""
+    return (os.environ.get("COURSE_JUPYTERHUB_URL", "").strip() or JUPYTERHUB_URL).rstrip("/")

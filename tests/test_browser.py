@@ -15,39 +15,21 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, need_browser
 from course_process import ROOT, http_get, launcher_of, listening, start_course, still_alive, stop_group
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-dev-shm-usage"]
 SHOTS = os.environ.get("COURSE_SCREENSHOTS")
-
-
-def _need_browser() -> None:
-    missing = []
-    if not Path(CHROMIUM).exists():
-        missing.append("Chromium (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("Playwright for Python (the dev extra; scripts/setup.sh installs it)")
-    if missing:
-        message = "browser tests need " + " and ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; under CI=true they must run (.ci/run installs Chromium)")
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """The start command on free ports, with Lab's autosave off so no lesson file is rewritten."""
-    _need_browser()
+    need_browser()
     tmp = tmp_path_factory.mktemp("journey")
     settings = tmp / "lab-user-settings" / "@jupyterlab" / "docmanager-extension"
     settings.mkdir(parents=True)

@@ -8,4 +8,6 @@
 - ``notebook_runner``: executes a notebook in a fresh kernel (shared by ``progress`` and
   ``scripts/run_notebooks.py``), sampling its memory.
 - ``progress``: ``course progress``, the exercise report for learners and instructors.
+- ``site``: ``scripts/site.sh``, the course website built from the stored outputs (offline).
+- ``verified``: the pytest plugin that records which lessons passed nbval strict, and when.
 """

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -232,16 +232,18 @@ def _npm_pack(specs: Sequence[str], cache: Path) -> None:
         pass
 
 
-def fetch_tarballs(specs: Sequence[str], cache: str | os.PathLike[str] | None = None) -> dict[str, Path]:
-    """Tarballs for the npm ``specs`` (``name@version``), from the cache or ``npm pack``, verified."""
-    if isinstance(specs, str) or not all(isinstance(s, str) and s in INTEGRITY for s in specs):
+def fetch_tarballs(specs: Sequence[str], cache: str | os.PathLike[str] | None = None,
+                   integrity: Mapping[str, str] = INTEGRITY) -> dict[str, Path]:
+    """Tarballs for the npm ``specs`` (``name@version``), from the cache or ``npm pack``, checked
+    against ``integrity`` (spec -> npm's sha512; Visdom's pins by default)."""
+    if isinstance(specs, str) or not all(isinstance(s, str) and s in integrity for s in specs):
         raise CourseInputError(
             f"specs: expected a list of pinned npm specs such as 'jquery@3.1.1' (one of "
-            f"{len(INTEGRITY)} in INTEGRITY), got {specs!r}.")
+            f"{len(integrity)} in INTEGRITY), got {specs!r}.")
     folder = default_cache_dir() if cache is None else _as_dir(cache, "cache")
     folder.mkdir(parents=True, exist_ok=True)
     paths = {spec: folder / _tarball_name(spec) for spec in specs}
-    stale = [s for s, p in paths.items() if not (p.is_file() and _integrity(p) == INTEGRITY[s])]
+    stale = [s for s, p in paths.items() if not (p.is_file() and _integrity(p) == integrity[s])]
     if stale:
         _npm_pack(stale, folder)
         for spec in stale:
@@ -249,15 +251,15 @@ def fetch_tarballs(specs: Sequence[str], cache: str | os.PathLike[str] | None = 
             if not path.is_file():
                 raise VisdomAssetsError(f"`npm pack {spec}` reported success but wrote no {path.name}.")
             got = _integrity(path)
-            if got != INTEGRITY[spec]:
+            if got != integrity[spec]:
                 path.unlink()
                 raise VisdomAssetsError(
-                    f"{spec}: the tarball's sha512 is {got}, expected {INTEGRITY[spec]} "
+                    f"{spec}: the tarball's sha512 is {got}, expected {integrity[spec]} "
                     "(the registry served different bytes; refusing to use them).")
     return paths
 
 
-def _extract(tarball: Path, members: dict[str, list[Path]]) -> None:
+def extract(tarball: Path, members: dict[str, list[Path]]) -> None:
     """Copy the wanted members (path after the top folder -> destinations) out of a tarball."""
     left = dict(members)
     with tarfile.open(tarball, "r:gz") as tar:
@@ -295,7 +297,7 @@ def provision(static: str | os.PathLike[str] | None = None,
         by_spec.setdefault(asset.spec, {}).setdefault(asset.member, []).append(root / asset.target)
     tarballs = fetch_tarballs(sorted(by_spec), cache)
     for spec, members in by_spec.items():
-        _extract(tarballs[spec], members)
+        extract(tarballs[spec], members)
     (root / VERSION_FILE).write_text(visdom_version())
     return [a.target for a in todo] + [VERSION_FILE]
 

@@ -1,0 +1,30 @@
+"""Debian's Chromium for the browser tests, driven by Playwright for Python (its own browser
+download is not used): where it is, how it starts, and skipping (or failing under CI) without it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def need_browser() -> None:
+    """Skip the calling test (fail it under CI=true) when Chromium or Playwright is missing."""
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append("Chromium (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("Playwright for Python (the dev extra; scripts/setup.sh installs it)")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; under CI=true they must run (.ci/run installs Chromium)")
+        pytest.skip(message)
