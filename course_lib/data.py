@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.errors import CourseInputError, check_bool, check_path, expect, wrapped
+from course_lib.hosted import CourseSetupError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -15,6 +16,21 @@ DATA_DIR = REPO_ROOT / "data"
 
 class DataIntegrityError(RuntimeError):
     """A shipped file is missing or its SHA-256 differs from the manifest."""
+
+
+class MissingDataError(DataIntegrityError, CourseSetupError):
+    """The whole data/ folder is absent (course_lib installed without its clone); shown as one line."""
+
+
+def check_data_dir(data_dir: Path | None = None) -> Path:
+    """``data_dir`` (default: the shipped data/) if it exists, else a :class:`MissingDataError` saying why."""
+    data_dir = DATA_DIR if data_dir is None else data_dir
+    if not data_dir.is_dir():
+        raise MissingDataError(
+            f"data/ is missing beside course_lib ({data_dir.parent.name}/): on a hosted runtime delete "
+            "the folder 'course' and run the lesson's first cell again, which clones the course with its "
+            "data; in a clone, restore it with `git checkout -- data/`.")
+    return data_dir
 
 
 def sha256(path: str | Path) -> str:
@@ -31,7 +47,7 @@ def read_manifest(manifest: str | Path | None = None) -> dict[str, str]:
     """The manifest as {path relative to data/: sha256}; lines look like ``<sha256>  <path>``.
 
     ``manifest`` (a str or Path; None: data/MANIFEST.sha256) that does not exist gives ``{}``."""
-    manifest = DATA_DIR / "MANIFEST.sha256" if manifest is None else check_path(manifest, "manifest")
+    manifest = check_data_dir() / "MANIFEST.sha256" if manifest is None else check_path(manifest, "manifest")
     entries: dict[str, str] = {}
     if manifest.is_dir():
         raise CourseInputError(f"manifest: expected the manifest file (such as data/MANIFEST.sha256), got a "
