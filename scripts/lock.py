@@ -6,6 +6,11 @@ ones included) and binder/requirements.txt, generated from it.
     .venv/bin/python scripts/lock.py --binder   # regenerate binder/requirements.txt from the lock
     .venv/bin/python scripts/lock.py --check    # exit 1 if binder/requirements.txt has drifted
 
+One lock serves Python 3.11, 3.12 and 3.13: it is frozen on 3.11 (CI's first leg), and every
+version in it installs unchanged on 3.12 and 3.13. There an environment may lack packages only
+older Pythons need (``overrides``) and adds the CUDA libraries PyTorch's default Linux wheel
+pins itself (``nvidia-*``, ``cuda-*``, ``triton``); ``environment_problems`` allows exactly that.
+
 scripts/setup.sh installs with ``-c requirements.lock``, so set-up, CI and Binder get the same
 versions. Binder gets the packages the lessons need at run time (course_lib's dependencies and
 everything they pull in) plus what Binder itself needs (jupyter-server-proxy, notebook), with
@@ -32,6 +37,7 @@ BINDER = ROOT / "binder" / "requirements.txt"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 BINDER_EXTRAS = ("jupyter-server-proxy", "notebook")  # Binder needs them; a laptop does not
 POSTBUILD = {"visdom"}  # its sdist needs setuptools<81, which only PIP_CONSTRAINT can impose
+LOCK_PYTHON = (3, 11)  # the Python the lock is frozen on (and Binder's, binder/runtime.txt)
 LOCK_HEADER = """\
 # Every package of the tested environment, pinned. Made by `scripts/lock.py` (pip freeze of
 # .venv/); scripts/setup.sh installs with `-c requirements.lock`. Do not edit by hand.
@@ -71,6 +77,30 @@ def freeze() -> str:
     return LOCK_HEADER + "".join(f"{name}=={pins[name]}\n" for name in sorted(pins))
 
 
+def _cuda_build_part(name: str) -> bool:
+    """Whether ``name`` is one of the CUDA libraries the default (non-CPU) torch wheel pulls in."""
+    return name.startswith(("nvidia-", "cuda-")) or name == "triton"
+
+
+def environment_problems(lock_text: str, frozen_text: str, python: tuple[int, int]) -> list[str]:
+    """How an environment (``freeze()``'s text, made on ``python``) differs from the lock ([]: not at all).
+
+    On the lock's own Python they must be equal line for line. On another, each locked package it
+    has must be at the locked version, it may add only torch's CUDA libraries, and it may lack
+    only packages that no installed package requires on this Python."""
+    if python == LOCK_PYTHON:
+        return [] if frozen_text == lock_text else ["pip freeze differs from requirements.lock"]
+    lock, frozen = read_lock(lock_text), read_lock(frozen_text)
+    problems = [f"{n}=={v} (locked: {lock[n]})" for n, v in sorted(frozen.items())
+                if n in lock and lock[n] != v]
+    problems += [f"{n}=={v} (not in the lock)" for n, v in sorted(frozen.items())
+                 if n not in lock and not _cuda_build_part(n)]
+    needed = _closure(list(frozen), default_environment())
+    problems += [f"{n} (locked, needed here, not installed)" for n in sorted(set(lock) - set(frozen))
+                 if n in needed]
+    return problems
+
+
 def _closure(roots: list[str], env: dict[str, str]) -> set[str]:
     """``roots`` and every package they require on the platform ``env``, from installed metadata."""
     seen: set[str] = set()
@@ -80,8 +110,14 @@ def _closure(roots: list[str], env: dict[str, str]) -> set[str]:
         if name in seen:
             continue
         seen.add(name)
-        for raw in metadata.requires(name) or []:
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:  # needed on Binder's Python only (overrides): no requirements
+            requires = []
+        for raw in requires:
             req = Requirement(raw)
+            if name == "torch" and _cuda_build_part(canonicalize_name(req.name)):
+                continue  # the CPU build (Binder's, this machine's 3.11) has none of them
             if req.marker is None or req.marker.evaluate({**env, "extra": ""}):
                 todo.append(req.name)
     return seen
@@ -89,7 +125,9 @@ def _closure(roots: list[str], env: dict[str, str]) -> set[str]:
 
 def binder_requirements(lock_text: str) -> str:
     """binder/requirements.txt's text for a lock file's text."""
-    env = dict(default_environment(), sys_platform="linux", platform_system="Linux")
+    version = ".".join(map(str, LOCK_PYTHON))
+    env = dict(default_environment(), sys_platform="linux", platform_system="Linux", python_version=version,
+               python_full_version=version + ".0")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     roots = [Requirement(d).name for d in project
              if Requirement(d).marker is None or Requirement(d).marker.evaluate(env)]
