@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Make the README's two screenshots from a real run, and store them under docs/.
+"""Make the README's screenshots from a real run, and store them under docs/.
 
-    .venv/bin/python scripts/screenshots.py
+    .venv/bin/python scripts/screenshots.py [NAME ...]
 
 It runs the browser tests (tests/test_browser.py: the start command, JupyterLab running lesson
-05 through its menu, the Visdom page the start command printed) with COURSE_SCREENSHOTS set,
-so the pictures are taken at the moments those tests check. Each is then reduced to a palette
-PNG of at most 150 kB: docs/lab-lesson-05.png and docs/visdom-lesson-05.png.
+05 through its menu, the Visdom page the start command printed; tests/test_site.py: lesson 05 on
+the course website) with COURSE_SCREENSHOTS set, so the pictures are taken at the moments those
+tests check. Each is then reduced to a palette PNG of at most 150 kB: docs/lab-lesson-05.png,
+docs/visdom-lesson-05.png and docs/site-lesson-05.png. Given NAMEs (such as site-lesson-05.png),
+it runs only the tests that make those and stores only them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-NAMES = ("lab-lesson-05.png", "visdom-lesson-05.png")
+MAKERS = {"lab-lesson-05.png": "tests/test_browser.py", "visdom-lesson-05.png": "tests/test_browser.py",
+          "site-lesson-05.png": "tests/test_site.py"}  # picture -> the test file that takes it
 LIMIT = 150_000
 
 
@@ -37,20 +40,25 @@ def shrink(source: Path, target: Path, limit: int = LIMIT) -> int:
     raise SystemExit(f"{target.name} is still {target.stat().st_size} bytes, over {limit}")
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    names = names or list(MAKERS)
+    if unknown := sorted(set(names) - set(MAKERS)):
+        print(f"unknown screenshots {unknown}; known: {sorted(MAKERS)}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, COURSE_SCREENSHOTS=tmp)
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
-                               "tests/test_browser.py"], cwd=ROOT, env=env)
+        tests = sorted({MAKERS[name] for name in names})
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *tests],
+                              cwd=ROOT, env=env)
         if done.returncode != 0:
             print("the browser tests failed; no screenshots were stored", file=sys.stderr)
             return done.returncode
         DOCS.mkdir(exist_ok=True)
-        for name in NAMES:
+        for name in names:
             size = shrink(Path(tmp) / name, DOCS / name)
             print(f"docs/{name}: {size / 1000:.0f} kB")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

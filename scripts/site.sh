@@ -4,4 +4,4 @@
 # Open it with: python -m http.server -d build/site -b 127.0.0.1 8000
 set -euo pipefail
 cd "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-exec .venv/bin/python -m course_lib.tools.site "$@"
+exec "${COURSE_VENV:-.venv}/bin/python" -m course_lib.tools.site "$@"

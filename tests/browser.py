@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +31,16 @@ def need_browser() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; under CI=true they must run (.ci/run installs Chromium)")
         pytest.skip(message)
+
+
+@contextmanager
+def chromium_context(timeout_ms: float) -> Iterator[Any]:
+    """A Playwright browser context in Chromium (1100 x 700), closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 1100, "height": 700})
+        context.set_default_timeout(timeout_ms)
+        yield context
+        chromium.close()

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, need_browser
+from browser import chromium_context, need_browser
 from course_process import ROOT, http_get, launcher_of, listening, start_course, still_alive, stop_group
 
 SHOTS = os.environ.get("COURSE_SCREENSHOTS")
@@ -56,14 +56,8 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(course):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1100, "height": 700})
-        context.set_default_timeout(60_000)
+    with chromium_context(60_000) as context:
         yield context
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

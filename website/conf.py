@@ -26,6 +26,7 @@ myst_heading_anchors = 3
 mathjax_path = "mathjax/tex-chtml.js"  # vendored from npm (course_lib/tools/site.py), never a CDN
 html_theme = "sphinx_book_theme"
 html_title = project
+templates_path = ["_templates"]  # one theme component adjusted for accessibility
 html_static_path = ["_static", str(VENDOR)]  # VENDOR holds mathjax/, from npm
 html_css_files = ["course.css"]
 html_copy_source = True  # the .ipynb download button serves _sources/notebooks/*.ipynb
@@ -44,3 +45,5 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "home_page_in_toc": True,
 }
+# Light or dark as the reader's system prefers, until they pick one with the theme switch.
+html_context = {"default_mode": "auto"}
