@@ -13,7 +13,7 @@ What the lessons import (module: what it holds; lessons that use it):
   modules that read shipped data).
 - ``datasets``: image datasets, transforms, collate functions, loader timing; 06.
 - ``devices``: the devices torch can use, ``best_device()`` (or ``$COURSE_DEVICE``), ``device_of``,
-  ``synchronize``; every PyTorch lesson.
+  ``synchronize``; 00-03, 05-07, 09-13 (every lesson that uses PyTorch).
 - ``digits``: scikit-learn's 8x8 digits as a train/validation split; 04, 05.
 - ``distributed``: data-parallel training on local processes (gloo), always cleaned up; 11.
 - ``errors``: ``CourseInputError`` and the argument checks every module uses; all, indirectly.
@@ -25,15 +25,15 @@ What the lessons import (module: what it holds; lessons that use it):
 - ``memory``: a process's PSS, and handing freed memory back; 06, 07.
 - ``onnx_tools``: export to ONNX and describe the file; 09, 13.
 - ``opencv_apps``: known truths for panoramas, camera motion and stereo point clouds; 08.
-- ``pretrained`` / ``pretrained_keras``: EfficientNet-Lite0 with offline ImageNet weights, in
-  PyTorch and in Keras; 07, 09.
+- ``pretrained``: EfficientNet-Lite0 with offline ImageNet weights, in PyTorch; 07, 09.
+- ``pretrained_keras``: the same network and weights in Keras; 07.
 - ``records``: recorded measurements the prose relies on, and their claims; 02, 04, 06, 07, 09-13.
 - ``seed``: ``seed_everything``; 00-13.
 - ``settings``: the servers' ports and addresses, from the environment; 04 (and ``live``).
 - ``tensor_pictures``: pictures of broadcasting; 01.
 - ``tfevents``: TensorBoard run folders and the scalars read back; 04.
 - ``timing``: ``benchmark`` (warm-up, synchronisation, repeats, median); 00, 02, 04, 06-10, 12, 13.
-- ``training``: ``fit``, the training loop of lesson 05 as one call; 05.
+- ``training``: ``fit``, the training loop of lesson 05 as one call, and ``evaluate``; 05, 07.
 - ``trees``: binary trees as nested tuples and a recursive network; 10.
 - ``twolayer``: the lecture's two-layer ReLU network problem; 03, 12.
 - ``vision``: OpenCV images and torch tensors, and measuring helpers; 08, 09.

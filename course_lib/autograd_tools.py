@@ -68,7 +68,8 @@ def _tensor_kind(v: torch.Tensor) -> str:
 
 
 def graph_nodes(tensor: torch.Tensor) -> list[str]:
-    """The distinct node types of ``tensor``'s backward graph, in the order a walk first meets them."""
+    """The type of each node of ``tensor``'s backward graph, in the order a walk first meets the node
+    (each node once; a type repeats when several nodes have it, as two matmuls do)."""
     root = _root(tensor)
     seen: set[int] = set()
     order: list[str] = []

@@ -89,3 +89,25 @@ def split():
     from course_lib.digits import load_digits_split
 
     return load_digits_split()
+
+
+# The slow kinds of test, by file, so that `bash scripts/test.sh --fast` (`-m fast`... see
+# CONTRIBUTING, "Changing the code") can leave them out. A lesson run by nbval is a "notebook".
+SLOW_KINDS = {
+    "browser": {"test_browser.py", "test_site.py"},
+    "server": {"test_start_command.py", "test_visdom.py", "test_training_visdom.py", "test_doctor_cli.py",
+               "test_tensorboard_server.py", "test_binder_launch.py", "test_hub.py"},
+    "multiprocess": {"test_torchrun.py", "test_distributed.py"},
+    "notebook": {"test_progress.py"},
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its slow kind (see SLOW_KINDS); every nbval cell is a "notebook"."""
+    for item in items:
+        name = item.path.name
+        if item.path.suffix == ".ipynb":
+            item.add_marker("notebook")
+        for kind, files in SLOW_KINDS.items():
+            if name in files:
+                item.add_marker(kind)

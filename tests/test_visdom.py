@@ -1,7 +1,8 @@
 """Visdom offline: provisioned front-end files, a real server, its real client, loopback only.
 
-Every test here runs with the network unplugged (``unshare -n``): the files come from the
-tarballs cached at set-up, and the server is asked for nothing it would fetch from a CDN.
+The server listens on 127.0.0.1 and is asked for nothing it would fetch from a CDN: its files come
+from the tarballs cached at set-up. (That the whole course works with the network cut is shown by
+running the test command under ``unshare -n``, not by a test here.)
 """
 
 from __future__ import annotations
