@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The drift run (not part of CI): what next month's releases do to the course, and whether the
+# lessons run on a hosted notebook runtime. Writes benchmarks/drift.md. Needs the network.
+#   1. A throwaway venv on the newest Python here (or PYTHON=...) with the newest release of every
+#      direct dependency (no lock, no pins): the unit tests, then every lesson in a fresh kernel
+#      (outputs not compared, as nbval --nbval-lax), each DeprecationWarning, FutureWarning and
+#      error collected per lesson.
+#   2. A simulated hosted runtime (like Colab): a venv on the same Python with only the newest
+#      torch, TensorFlow, NumPy, matplotlib, OpenCV and a Jupyter kernel, no course; each lesson's
+#      first cell installs the course from a clone of this checkout's HEAD (standing in for the
+#      repository address), and the lesson runs. Between lessons the course is uninstalled again.
+# DRIFT_PARTS="drift hosted" (the default) picks the parts; benchmarks/drift_notes.md is appended.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+parts="${DRIFT_PARTS:-drift hosted}"
+
+python_bin="${PYTHON:-}"
+if [ -z "$python_bin" ]; then
+  for candidate in python3.13 python3.12 python3.11; do
+    if command -v "$candidate" >/dev/null 2>&1; then python_bin="$candidate"; break; fi
+  done
+fi
+if [ -z "$python_bin" ] || ! "$python_bin" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' 2>/dev/null; then
+  echo "The drift run needs Python 3.11 or newer: set PYTHON=/path/to/python3.13 and run again." >&2
+  exit 1
+fi
+work="$(mktemp -d "${TMPDIR:-/tmp}/course-drift.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+echo "[drift] $("$python_bin" --version), working in $work"
+
+# The runner: the newest direct dependencies, and the course (editable, without dependencies).
+"$python_bin" -m venv "$work/drift"
+py="$work/drift/bin/python"
+mapfile -t direct < <("$python_bin" - <<'PY'
+import re, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+for dep in project["dependencies"]:
+    name, _, marker = dep.partition(";")
+    print(re.split(r"[=<>!~ ]", name.strip())[0] + (";" + marker if marker else ""))
+PY
+)
+echo "[drift] installing the newest release of ${#direct[@]} direct dependencies"
+PIP_CONSTRAINT="$root/scripts/build-constraints.txt" "$py" -m pip install -q --disable-pip-version-check \
+  --upgrade pip setuptools wheel "${direct[@]}" 2>&1 | grep -v "^WARNING: Location" || true
+"$py" -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+export JUPYTER_PATH="$work/kernels"  # the kernels below, before any of the user's own
+
+python_of() {  # a kernelspec named $1 that runs the Python $2
+  mkdir -p "$work/kernels/kernels/$1"
+  printf '{"argv": ["%s", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "%s", "language": "python"}\n' \
+    "$2" "$1" > "$work/kernels/kernels/$1/kernel.json"
+}
+python_of python3 "$py"
+
+"$py" - "$work/collected.json" <<'PY'
+import json, sys, datetime, re, tomllib
+from importlib import metadata
+from packaging.utils import canonicalize_name
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+names = [canonicalize_name(re.split(r"[=<>!~ ;]", d)[0]) for d in project["dependencies"]]
+locked = {canonicalize_name(l.split("==")[0]): l.split("==")[1].strip()
+          for l in open("requirements.lock") if "==" in l and not l.startswith("#")}
+got = {}
+for n in names:
+    try:
+        got[n] = metadata.version(n)
+    except metadata.PackageNotFoundError:
+        pass
+json.dump({"date": datetime.date.today().isoformat(), "python": sys.version.split()[0], "versions": got,
+           "locked": {n: locked[n] for n in got if n in locked}}, open(sys.argv[1], "w"))
+PY
+
+if [[ " $parts " == *" drift "* ]]; then
+  echo "[drift] unit tests (the browser, server, hub, website and lock tests are left out)"
+  ignore=()
+  for glob in test_browser test_start_command test_tensorboard_server test_visdom test_training_visdom \
+              test_binder test_hub test_class test_site; do
+    ignore+=("--ignore-glob=tests/$glob*")
+  done
+  "$py" -m pytest tests -q -p no:cacheprovider "${ignore[@]}" --junitxml="$work/unit.xml" \
+    > "$work/unit.log" 2>&1 || true
+  tail -n 3 "$work/unit.log"
+  echo "[drift] every lesson on the newest releases"
+  "$py" -m course_lib.tools.drift lessons "$work/drift-lessons.json" --cwd "$root/notebooks"
+fi
+
+if [[ " $parts " == *" hosted "* ]]; then
+  echo "[drift] the simulated hosted runtime: newest torch, TensorFlow, NumPy, matplotlib, OpenCV"
+  "$python_bin" -m venv "$work/hosted"
+  hpy="$work/hosted/bin/python"
+  "$hpy" -m pip install -q --disable-pip-version-check torch tensorflow numpy matplotlib opencv-python \
+    ipykernel 2>&1 | grep -v "^WARNING: Location" || true
+  "$hpy" -m pip list --format=freeze 2>/dev/null | grep -iE '^(torch|tensorflow|numpy|matplotlib|opencv-python|ipykernel)==' \
+    | tr '\n' ' ' > "$work/hosted-packages.txt"
+  python_of hosted "$hpy"
+  git clone -q --bare "$root" "$work/repository.git"  # the committed course, as the repository address gives it
+  mkdir -p "$work/content"
+  COURSE_REPOSITORY_URL="$work/repository.git" "$py" -m course_lib.tools.drift lessons "$work/hosted-lessons.json" \
+    --cwd "$work/content" --kernel hosted \
+    --before-each "'$hpy' -m pip uninstall -q -y course_lib >/dev/null 2>&1 || true; rm -rf '$work/content/course'"
+fi
+
+"$py" - "$work" <<'PY'
+import json, sys
+from pathlib import Path
+work = Path(sys.argv[1])
+data = json.loads((work / "collected.json").read_text())
+if (work / "drift-lessons.json").exists():
+    data["drift"] = json.loads((work / "drift-lessons.json").read_text())
+if (work / "unit.xml").exists():
+    from course_lib.tools.drift import unit_summary
+    data["unit"] = unit_summary(work / "unit.xml")
+if (work / "hosted-lessons.json").exists():
+    data["hosted"] = json.loads((work / "hosted-lessons.json").read_text())
+    packages = (work / "hosted-packages.txt").read_text().split()
+    data["hosted_about"] = (
+        "A venv on the same Python with only " + ", ".join(packages) + " installed, and no course. Each "
+        "lesson ran in a fresh kernel in an empty folder; its first cell cloned the course (a bare clone "
+        "of this checkout's HEAD standing in for the repository address) and installed it with --no-deps, "
+        "plus what the runtime lacked (the first lesson installed those; the course itself was "
+        "uninstalled again before each lesson). Outputs are not compared.")
+notes = Path("benchmarks/drift_notes.md")
+if notes.exists():
+    data["notes"] = notes.read_text()
+(work / "report.json").write_text(json.dumps(data))
+PY
+"$py" -m course_lib.tools.drift report --json "$work/report.json"
