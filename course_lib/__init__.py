@@ -19,6 +19,7 @@ What the lessons import (module: what it holds; lessons that use it):
 - ``errors``: ``CourseInputError`` and the argument checks every module uses; all, indirectly.
 - ``exercises`` / ``solutions``: ``check``, ``solution`` and the hidden reference answers; 00-13.
 - ``frameworks``: quiet imports of TensorFlow, and versions; 00, 01, 04, 06, 10-12.
+- ``hosted``: every lesson's first cell; on Colab and similar runtimes it installs the course; 00-13.
 - ``gpt``: a tiny decoder-only transformer with a KV cache, its training and sampling; 13.
 - ``live``: ``LivePlot``, a loss plot streamed to Visdom or drawn inline; 00, 05, 13.
 - ``load``: how busy the machine was while something was measured; 02 (and ``timing``).

@@ -10,4 +10,5 @@
 - ``progress``: ``course progress``, the exercise report for learners and instructors.
 - ``site``: ``scripts/site.sh``, the course website built from the stored outputs (offline).
 - ``verified``: the pytest plugin that records which lessons passed nbval strict, and when.
+- ``drift``: ``scripts/drift.sh``'s lesson runner (warnings per lesson line) and its report.
 """
