@@ -90,6 +90,9 @@ def as_device(device: str | torch.device | None) -> torch.device:
     if dev.type not in present:
         raise CourseInputError(
             f"device: {device!r} is not present on this machine; present: {sorted(present)}.")
+    if dev.type != "cuda" and dev.index not in (None, 0):
+        raise CourseInputError(f"device: {device!r} does not exist; the {dev.type} device has no index "
+                               f"but 0 (write {dev.type!r}).")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise CourseInputError(f"device: {device!r} does not exist; this machine has "
                                f"{torch.cuda.device_count()} CUDA device(s).")

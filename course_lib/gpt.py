@@ -50,6 +50,9 @@ def _check_ids(ids: object, name: str, vocab_size: int, ndim: int) -> torch.Tens
             and not ids.is_complex() and ids.dtype != torch.bool):
         check_tensor(ids, name, ndim=ndim, dtype="int")
     assert isinstance(ids, torch.Tensor)
+    if ids.dtype not in (torch.int64, torch.int32):  # what nn.Embedding takes
+        raise CourseInputError(f"{name}: expected token ids as a torch.long (or int32) tensor, got "
+                               f"{describe(ids)}; convert it with .long().")
     if ids.numel() and not torch.compiler.is_compiling():  # values are unknown while exporting
         low, high = (int(v) for v in torch.aminmax(ids))
         if low < 0 or high >= vocab_size:
@@ -334,7 +337,7 @@ def _generate(model: GPT, ids: list[int], steps: int, temperature: float, top_k:
         if greedy:
             ids.append(int(last.argmax()))
             continue
-        last = last / temperature
+        last = (last - last.max()) / temperature  # <= 0, so a tiny temperature gives -inf, never nan
         if top_k is not None:
             kth = torch.topk(last, min(top_k, last.numel())).values[-1]
             last = last.masked_fill(last < kth, -math.inf)

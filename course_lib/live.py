@@ -176,6 +176,9 @@ class LivePlot:
                     f"{name}: expected a number (use loss.item() for a torch tensor), "
                     f"got {type(value).__name__}.") from exc
         for name, value in clean.items():
+            if not math.isfinite(value) and all(math.isfinite(v) for _, v in self.history.get(name, [])):
+                self._say(f"{name} is {value} at step {step:g}: training has diverged (a learning rate "
+                          "too large, or a bad batch); the plot keeps the point.")
             self.history.setdefault(name, []).append((float(step), value))
             if self.mode == "visdom":
                 try:
@@ -190,8 +193,11 @@ class LivePlot:
 
     def _fall_back(self, step: float, exc: Exception) -> None:
         self.mode, self._vis = "inline", None
-        msg = (f"Visdom stopped answering at step {step:g} ({type(exc).__name__}); "
-               "the plot continues inline and keeps the whole history.")
+        self._say(f"Visdom stopped answering at step {step:g} ({type(exc).__name__}); "
+                  "the plot continues inline and keeps the whole history.")
+
+    def _say(self, msg: str) -> None:
+        """Tell the learner something about the plot, once, and keep it in ``messages``."""
         self.messages.append(msg)
         print(msg)
 
@@ -234,9 +240,10 @@ class LivePlot:
             values = [v for pts in self.history.values() for _, v in pts]
             if min(values) > 0 and max(values) / min(values) > 100 and all(map(math.isfinite, values)):
                 ax.set_yscale("log")
-        ax.set_title(self.title)
-        ax.set_xlabel(self.xlabel)
-        ax.set_ylabel(self.ylabel)
+        # plain text: a "$" in a label would start matplotlib's mathtext and break every redraw
+        ax.set_title(self.title.replace("$", r"\$"))
+        ax.set_xlabel(self.xlabel.replace("$", r"\$"))
+        ax.set_ylabel(self.ylabel.replace("$", r"\$"))
         ax.grid(alpha=0.3)
         fig.tight_layout()
         return fig

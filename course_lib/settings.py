@@ -81,7 +81,7 @@ def visdom_port() -> int:
 
 def visdom_base_url() -> str:
     """The path prefix Visdom serves under: ``$COURSE_VISDOM_BASE_URL`` (set on Binder) or ``""``."""
-    return os.environ.get("COURSE_VISDOM_BASE_URL", "").strip().rstrip("/")
+    return url_path(os.environ.get("COURSE_VISDOM_BASE_URL", "").strip(), "COURSE_VISDOM_BASE_URL")
 
 
 def visdom_public_url(port: int | None = None) -> str:

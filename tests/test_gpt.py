@@ -70,6 +70,13 @@ def test_top_k_one_is_greedy():
         generate(model, [4], 10, greedy=True)
 
 
+@pytest.mark.parametrize("temperature", [1e-30, 1e-300, 5e-324])
+def test_a_vanishing_temperature_is_greedy_not_nan(temperature):
+    model = _model()  # dividing raw logits by 5e-324 overflows to inf, and softmax then gives nan
+    assert generate(model, [4], 10, temperature=temperature, generator=torch.Generator().manual_seed(1)) \
+        == generate(model, [4], 10, greedy=True)
+
+
 @pytest.mark.parametrize("kwargs, match", [({"steps": 40}, "context"), ({"steps": 0}, "steps"),
                                            ({"steps": 3, "temperature": 0}, "temperature"),
                                            ({"steps": 3, "top_k": 0}, "top_k")])

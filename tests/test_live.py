@@ -116,3 +116,20 @@ def test_context_manager_and_close_without_a_display(capsys):
         plot.log(0, train=1.0)
     plot.close()  # closing twice is harmless
     assert capsys.readouterr().out == ""
+
+
+def test_a_dollar_in_a_label_is_text_not_mathtext():
+    plot = LivePlot("cost in $ (a $x_ typo)", ylabel="$", use_visdom=False, show=False)
+    plot.log(0, train=1.0)
+    plot.log(1, train=0.5)
+    assert plot._image().data[:8] == b"\x89PNG\r\n\x1a\n"  # mathtext would raise on "$x_ typo)"
+
+
+def test_a_loss_that_diverges_is_said_once_and_kept(capsys):
+    plot = LivePlot(use_visdom=False, show=False)
+    for step, value in enumerate([1.0, float("nan"), float("nan"), float("inf")]):
+        plot.log(step, train=value)
+    [message] = plot.messages
+    assert message.startswith("train is nan at step 1: training has diverged")
+    assert capsys.readouterr().out.strip() == message
+    assert len(plot.history["train"]) == 4

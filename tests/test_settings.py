@@ -58,3 +58,11 @@ def test_bad_arguments():
     for env in ("", "a/b", " course", 3):
         with pytest.raises(CourseInputError, match="env: expected a Visdom environment name"):
             settings.visdom_env_url(env)
+
+
+def test_a_bad_visdom_base_url_is_named(monkeypatch):
+    monkeypatch.setenv("COURSE_VISDOM_BASE_URL", "visdom?x")
+    with pytest.raises(CourseInputError, match="COURSE_VISDOM_BASE_URL: expected '' or a path"):
+        settings.visdom_base_url()
+    monkeypatch.setenv("COURSE_VISDOM_BASE_URL", "/user/ann/visdom/")
+    assert settings.visdom_base_url() == "/user/ann/visdom"

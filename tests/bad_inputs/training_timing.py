@@ -828,6 +828,7 @@ GPT = [
     Case("gpt.GPT", lambda m: m.GPT(_cfg(m, vocab_size=1_000_000, d_model=1_000_000, n_heads=1)),
          "parameters"),
     Case("gpt.GPT", lambda m: _gpt(m)(_ids(1, 4).float()), "ids: expected"),
+    Case("gpt.GPT", lambda m: _gpt(m)(_ids(1, 4).to(torch.uint8)), "torch.long"),  # nn.Embedding refuses it
     Case("gpt.GPT", lambda m: _gpt(m)(_ids(4)), "ids: expected"),
     Case("gpt.GPT", lambda m: _gpt(m)(_ids(1, 4, high=20) + 11), "ids: expected values from 0 to 10"),
     Case("gpt.GPT", lambda m: _gpt(m)(_ids(1, 4), start=-1), "start: expected an int"),

@@ -396,6 +396,7 @@ CASES = [
     Case("devices.as_device", lambda m: m.as_device(["cpu"]), "torch.device"),
     Case("devices.as_device", lambda m: m.as_device("gpu"), "a name such as"),
     Case("devices.as_device", lambda m: m.as_device(""), "a name such as"),
+    Case("devices.as_device", lambda m: m.as_device("cpu:7"), "no index but 0"),  # torch accepts it
     Case("devices.as_device", lambda m: m.as_device("cuda:-1"), "a name such as"),
     Case("devices.as_device", lambda m: m.as_device("meta"), "not present"),
     Case("devices.as_device", lambda m: m.as_device("cuda:99"), "cuda:99"),
