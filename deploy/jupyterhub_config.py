@@ -19,6 +19,7 @@ from traitlets.utils.importstring import import_item
 
 from course_lib.errors import CourseInputError
 from course_lib.tools.hub import DEFAULT_PORTS, LAUNCHER, PORTS_VARIABLE, LearnerServers, PortPool
+from course_lib.tools.hub_proxy import proxy_path
 
 c = get_config()  # noqa: F821 - JupyterHub defines get_config() when it loads this file
 
@@ -51,6 +52,10 @@ c.Spawner.cmd = [python, *LAUNCHER[1:], singleuser]
 if os.geteuid() == 0:
     c.Spawner.args = ["--allow-root"]  # a spawner that runs servers as root (JupyterHub answers 500 without)
 c.Spawner.default_url = "/lab"
+
+# The proxy provisioned from npm by set-up (python -m course_lib.tools.hub_proxy), if it is there.
+if proxy_path().is_file():
+    c.ConfigurableHTTPProxy.command = [str(proxy_path())]
 
 # Limits per learner (benchmarks/notebooks.md: the heaviest lesson peaks at 1.1 GiB of PSS).
 c.Spawner.mem_limit = os.environ.get("COURSE_HUB_MEM_LIMIT", "2G")

@@ -27,7 +27,7 @@ import pytest
 from course_process import ROOT, listening, live_plot_code, run_code, stop_group
 from course_process import still_alive as alive
 
-from course_lib.tools.hub_proxy import SETUP_COMMAND, VERSION, installed_version, proxy_path
+from course_lib.tools.hub_proxy import SETUP_COMMAND, VERSION, installed_version
 from course_lib.tools.visdom_server import free_port, port_in_use
 
 pytest.importorskip("jupyterhub", reason="jupyterhub (the dev extra) is not installed")
@@ -99,7 +99,6 @@ def hub(tmp_path_factory):
            "--ip=127.0.0.1", f"--port={ports['public']}", "--JupyterHub.hub_ip=127.0.0.1",
            f"--JupyterHub.hub_port={ports['hub']}",
            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{ports['api']}",
-           f"--ConfigurableHTTPProxy.command={proxy_path()}",
            f"--JupyterHub.db_url=sqlite:///{tmp / 'hub.sqlite'}",
            f"--JupyterHub.cookie_secret_file={tmp / 'cookie_secret'}"]
     log_path = tmp / "hub.log"

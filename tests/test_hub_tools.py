@@ -199,3 +199,4 @@ def test_the_hub_config_extends_the_chosen_spawner(monkeypatch):
     assert config.Spawner.cmd[1:3] == ["-m", "course_lib.tools.learner_servers"]
     assert config.Spawner.cmd[-1].endswith("jupyterhub-singleuser")
     assert config.Spawner.mem_limit == "3G" and config.Spawner.cpu_limit == 1.0
+    assert config.ConfigurableHTTPProxy.command == [str(hub_proxy.proxy_path())]  # provisioned by set-up

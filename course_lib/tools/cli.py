@@ -1,4 +1,5 @@
-"""The ``course`` command: ``doctor``, ``start``, ``visdom``, ``tensorboard``, ``solution``, ``progress``."""
+"""The ``course`` command: ``doctor``, ``start``, ``visdom``, ``tensorboard``, ``solution``, ``progress``,
+``class``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from course_lib.tools.progress import main as progress_main
 
         return progress_main(argv[1:])
+    if argv[:1] == ["class"]:  # its own parser: see course_lib.tools.class_report
+        from course_lib.tools.class_report import main as class_main
+
+        return class_main(argv[1:])
     parser = OneLineParser(prog="course", description="Deep Learning Software, hands-on")
     sub = parser.add_subparsers(dest="command", required=True)
     doc = sub.add_parser("doctor", help="check versions, devices, Visdom and the shipped data")
@@ -38,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     sol.add_argument("exercise_id", help="e.g. 00.mean_squared_error")
     sub.add_parser("progress", help="run lessons in fresh kernels and report every exercise "
                                     "(course progress --help)")
+    sub.add_parser("class", help="a class's results from the learners' `course progress --json` "
+                                 "reports (course class --help)")
     args = parser.parse_args(argv)
 
     from course_lib.errors import CourseInputError

@@ -96,7 +96,6 @@ class LearnerServers:
     pool: PortPool  # the config sets one pool for the hub
     environment: dict[str, Any]
     user: Any
-    pid: int
 
     def get_env(self) -> dict[str, str]:
         """The spawner's environment plus this learner's two ports."""
@@ -106,7 +105,7 @@ class LearnerServers:
 
     async def stop(self, now: bool = False) -> None:
         """Stop the server as the base spawner does, then its process group; release the ports."""
-        pid = self.pid
+        pid = getattr(self, "pid", 0)  # a local process spawner's; SystemdSpawner ends its unit itself
         await super().stop(now)  # type: ignore[misc]
         end_process_group(pid)
         self.pool.release(self.user.name)

@@ -188,6 +188,16 @@ def format_table(reports: list[LessonReport]) -> str:
     return "\n".join(lines)
 
 
+def learner_name() -> str:
+    """Who runs the report: ``$JUPYTERHUB_USER`` on a hub, else the login name."""
+    import getpass
+
+    try:
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+    except (KeyError, OSError):  # a user id with no name (some containers)
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     from course_lib.tools.cli import OneLineParser
 
@@ -198,6 +208,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    parser.add_argument("--learner", default=None,
+                        help="the name the JSON report carries for `course class` "
+                             "(default: $JUPYTERHUB_USER, else the login name)")
     return parser
 
 
@@ -212,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.timeout <= 0:
             raise UsageError(f"--timeout: expected a positive number of seconds, got {args.timeout}")
+        learner = args.learner if args.learner is not None else learner_name()
+        if not learner.strip():
+            raise UsageError("--learner: expected a name, got ''")
         paths = [p.resolve() for p in args.notebooks] or default_notebooks()
         if not paths:
             raise UsageError("no lessons found: run it inside the course's folder, or name notebooks")
@@ -224,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         if _can_cut_network():
             child = [shutil.which("unshare") or "unshare", "-rn", sys.executable, "-m",
                      "course_lib.tools.progress",
-                     *map(str, paths), *(["--json"] if args.json else []), "--timeout", str(args.timeout)]
+                     *map(str, paths), *(["--json"] if args.json else []), "--timeout", str(args.timeout),
+                     "--learner", learner]
             return subprocess.run(child, env={**os.environ, OFFLINE_ENV: "cut"}).returncode
         os.environ[OFFLINE_ENV] = "not cut"
     if os.environ[OFFLINE_ENV] == "cut":
@@ -237,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {rep.notebook}: {rep.seconds:.0f} s", file=sys.stderr)
         reports.append(rep)
     if args.json:
-        print(json.dumps({"network": os.environ[OFFLINE_ENV],
+        print(json.dumps({"learner": learner, "network": os.environ[OFFLINE_ENV],
                           "lessons": [asdict(r) for r in reports]}, indent=1, ensure_ascii=False))
     else:
         print(format_table(reports))
