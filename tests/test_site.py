@@ -10,6 +10,7 @@ With COURSE_SCREENSHOTS=<folder> (scripts/screenshots.py) it saves the README's 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ import urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import nbformat
 import pytest
 from browser import chromium_context, need_browser
 from conftest import ROOT, http_get
@@ -34,6 +36,63 @@ AXE_PAGES = {"index": ("light", "dark"), "notebooks/08_opencv_pipelines": ("ligh
              "notebooks/05_pytorch_modules": ("light", "dark"),
              "notebooks/12_choosing_a_framework": ("light", "dark"), "notebooks/06_data_loaders": ("light",)}
 SHOTS = os.environ.get("COURSE_SCREENSHOTS")
+
+
+def _course_site():
+    """website/course_site.py, the Sphinx extension, imported as Sphinx imports it."""
+    spec = importlib.util.spec_from_file_location("course_site", ROOT / "website" / "course_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_figure_is_described_by_its_titles_and_axes():
+    alt = _course_site().figure_alt(
+        'fig, axes = plt.subplots(1, 2)\naxes[0].set_title("hue")\naxes[1].set_title(f"{n} coins")\n'
+        'axes[0].set_xlabel("x (pixels)")\nfig.suptitle("Thresholding in HSV")\n')
+    assert alt == "Thresholding in HSV. Panels: hue. Axes: x (pixels)."
+    assert _course_site().figure_alt('plot = LivePlot("05 · loss", ylabel="loss")') == \
+        "Live plot: 05 · loss. Axes: loss."
+    assert _course_site().figure_alt('ax.set_title(f"{n} faces")') is None
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_figure_has_a_text_alternative_and_no_widget_needs_javascript(lesson):
+    nb = _course_site().read_lesson((ROOT / "notebooks" / f"{lesson}.ipynb").read_text())
+    assert "widgets" not in nb.metadata
+    for cell in nb.cells:
+        outputs = [o.get("data", {}) for o in cell.get("outputs", [])]
+        assert not [d for d in outputs if "application/vnd.jupyter.widget-view+json" in d]
+        if any("image/png" in d or "image/jpeg" in d for d in outputs):
+            assert len(cell.metadata["mystnb"]["image"]["alt"]) > 15, cell.source[:200]
+    if lesson == "05_pytorch_modules":  # tqdm's bar, drawn from the stored widget state
+        html = [d["text/html"] for c in nb.cells for d in (o.get("data", {}) for o in c.get("outputs", []))
+                if "course-widget" in d.get("text/html", "")]
+        assert html and '<progress value="15" max="15" aria-label="epochs: 100%">' in html[0]
+
+
+def test_readme_links_that_only_work_in_the_repository_point_at_it():
+    text = ("see [below](#your-python), [Binder](binder/README.md), [00](notebooks/00_welcome.ipynb), "
+            "![shot](docs/a.png), [web](https://example.org/a)")
+    assert site.readme_for_site(text, "https://github.com/o/r", "main") == (
+        "see [below](https://github.com/o/r/blob/main/README.md#your-python), "
+        "[Binder](https://github.com/o/r/blob/main/binder/README.md), [00](notebooks/00_welcome.ipynb), "
+        "![shot](docs/a.png), [web](https://example.org/a)")
+
+
+def test_a_broken_link_or_a_figure_without_text_alternative_fails_the_build(tmp_path, capfd):
+    site.provision()
+    src = tmp_path / "src"
+    (src / "notebooks").mkdir(parents=True)
+    (src / "index.md").write_text("# Home\n\n[gone](missing.md)\n\n```{toctree}\nnotebooks/00_x\n```\n")
+    dot = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    cell = nbformat.v4.new_code_cell("show(dot)", execution_count=1, outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": dot, "text/plain": "<Figure>"})])
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 00 · X"), cell]),
+                   src / "notebooks" / "00_x.ipynb")
+    assert site.build(tmp_path / "out", src) != 0
+    err = capfd.readouterr().err
+    assert "missing.md" in err and "a figure has no text alternative" in err, err
 
 
 class _Quiet(SimpleHTTPRequestHandler):

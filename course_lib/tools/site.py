@@ -10,6 +10,7 @@ after that the build works offline. ``--provision`` fetches them and builds noth
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from course_lib import settings
 from course_lib.settings import REPO_ROOT
 from course_lib.tools.visdom_assets import VisdomAssetsError, extract, fetch_tarballs
 
@@ -62,12 +64,31 @@ def provision(cache: Path | None = None) -> list[str]:
     return todo
 
 
+def readme_for_site(text: str, repo: str, branch: str) -> str:
+    """The README with the links that only work on the repository (to a README section or to a
+    file that is not a lesson or a picture) pointing at the repository's copy."""
+    def point(match: re.Match[str]) -> str:
+        bang, label, target = match.groups()
+        if bang or re.match(r"[a-z]+:|notebooks/|docs/", target):
+            return match.group(0)
+        file = "README.md" + target if target.startswith("#") else target
+        return f"[{label}]({repo}/blob/{branch}/{file})"
+
+    return re.sub(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)", point, text)
+
+
 def stage(target: Path) -> None:
-    """Copy the site's sources into ``target``: index.md, README.md and the lessons."""
+    """Copy the site's sources into ``target``: index.md, README.md (see ``readme_for_site``),
+    its pictures and the lessons."""
     shutil.rmtree(target, ignore_errors=True)
     (target / "notebooks").mkdir(parents=True)
     shutil.copy2(REPO_ROOT / "website" / "index.md", target / "index.md")
-    shutil.copy2(REPO_ROOT / "README.md", target / "README.md")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    (target / "README.md").write_text(
+        readme_for_site(readme, settings.repository_url(), settings.REPOSITORY_BRANCH), encoding="utf-8")
+    pictures = (".png", ".jpg", ".jpeg", ".svg", ".gif")
+    shutil.copytree(REPO_ROOT / "docs", target / "docs",
+                    ignore=lambda _, names: [n for n in names if not n.lower().endswith(pictures)])
     for lesson in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         shutil.copy2(lesson, target / "notebooks" / lesson.name)
 
@@ -77,13 +98,16 @@ def size_of(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def build(out: Path = SITE) -> int:
-    """Stage, run Sphinx (warnings are errors) into ``out``; returns Sphinx's exit status."""
-    source = BUILD / "site-src"
-    stage(source)
+def build(out: Path = SITE, source: Path | None = None) -> int:
+    """Run Sphinx (warnings are errors) on ``source`` (default: the staged course) into ``out``;
+    returns Sphinx's exit status."""
+    if source is None:
+        source = BUILD / "site-src"
+        stage(source)
     shutil.rmtree(out, ignore_errors=True)
+    doctrees = out.with_name(out.name + "-doctrees")
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-E",
-           "-c", str(REPO_ROOT / "website"), "-d", str(BUILD / "site-doctrees"), str(source), str(out)]
+           "-c", str(REPO_ROOT / "website"), "-d", str(doctrees), str(source), str(out)]
     return subprocess.run(cmd, cwd=REPO_ROOT).returncode
 
 
