@@ -10,10 +10,10 @@ With COURSE_SCREENSHOTS=<folder> (scripts/screenshots.py) it saves the README's 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -39,11 +39,12 @@ SHOTS = os.environ.get("COURSE_SCREENSHOTS")
 
 
 def _course_site():
-    """website/course_site.py, the Sphinx extension, imported as Sphinx imports it."""
-    spec = importlib.util.spec_from_file_location("course_site", ROOT / "website" / "course_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """website/course_site.py, the Sphinx extension, imported as website/conf.py imports it."""
+    if str(ROOT / "website") not in sys.path:
+        sys.path.insert(0, str(ROOT / "website"))
+    import course_site
+
+    return course_site
 
 
 def test_a_figure_is_described_by_its_titles_and_axes():
