@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-import torch.utils.benchmark as tb
 
 from course_lib.devices import as_device, synchronize
 from course_lib.errors import CourseInputError, check_callable, check_int, check_number, expect
 from course_lib.load import LoadMonitor, LoadReport
+
+# torch.utils.benchmark imports torch.utils.cpp_extension, which in PyTorch's CUDA build (the
+# default wheel on Python 3.12 and 3.13) logs "No CUDA runtime is found, using CUDA_HOME=..." on a
+# machine that has nvcc but no GPU. The course builds no C++ extension, so that line is noise.
+_CPP_EXTENSION_LOG = logging.getLogger("torch.utils.cpp_extension")
+_level = _CPP_EXTENSION_LOG.level
+_CPP_EXTENSION_LOG.setLevel(logging.ERROR)
+try:
+    import torch.utils.benchmark as tb
+finally:
+    _CPP_EXTENSION_LOG.setLevel(_level)
 
 MAX_THREADS = 1024
 MAX_RUN_TIME = 600.0  # seconds: min_run_time above this is surely a mistake (e.g. milliseconds)

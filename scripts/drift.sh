@@ -17,8 +17,8 @@ parts="${DRIFT_PARTS:-drift hosted}"
 
 python_bin="${PYTHON:-}"
 if [ -z "$python_bin" ]; then
-  for candidate in python3.13 python3.12 python3.11; do
-    if command -v "$candidate" >/dev/null 2>&1; then python_bin="$candidate"; break; fi
+  for candidate in python3.13 python3.12 python3.11; do  # the first that runs (a pyenv shim may not)
+    if "$candidate" -c '' >/dev/null 2>&1; then python_bin="$candidate"; break; fi
   done
 fi
 if [ -z "$python_bin" ] || ! "$python_bin" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' 2>/dev/null; then

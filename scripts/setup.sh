@@ -2,8 +2,8 @@
 # Set up the course on this machine: a virtual environment (.venv/, or COURSE_VENV) with every
 # pinned package, course_lib installed in editable mode, and Visdom's front-end files
 # provisioned for offline use. Python 3.11, 3.12 or 3.13: PYTHON=/path/to/python picks one,
-# otherwise the environment's own Python, else the first of python3, python3.11, python3.12,
-# python3.13 that is supported. Safe to re-run: it redoes nothing when nothing it installs changed.
+# otherwise the environment's own Python, else the first of python3.11, python3.12, python3.13,
+# python3 that runs and is supported. Safe to re-run: it redoes nothing when nothing it installs changed.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -18,7 +18,7 @@ if [ -z "$python_bin" ] && [ -x "$venv/bin/python" ]; then
   python_bin="$venv/bin/python"
 fi
 if [ -z "$python_bin" ]; then
-  for candidate in python3 python3.11 python3.12 python3.13; do
+  for candidate in python3.11 python3.12 python3.13 python3; do
     if command -v "$candidate" >/dev/null 2>&1 && is_supported "$(minor_of "$candidate")"; then
       python_bin="$candidate"; break
     fi

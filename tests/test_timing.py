@@ -107,3 +107,20 @@ def test_benchmark_says_when_another_program_shared_the_cpu():
         busy = benchmark(lambda: time.sleep(0.002), min_run_time=0.5)
     assert busy.quiet is False and busy.load.other_cores > 0.5 * len(pids), busy.load
     assert "BUSY MACHINE" in str(busy)
+
+
+def test_importing_timing_prints_nothing_beside_an_nvcc_without_a_gpu(tmp_path):
+    """PyTorch's CUDA build (3.12, 3.13) logs "No CUDA runtime is found" when nvcc is on PATH."""
+    import os
+    import subprocess
+    import sys
+
+    nvcc = tmp_path / "bin" / "nvcc"
+    nvcc.parent.mkdir()
+    nvcc.write_text("#!/bin/sh\nexit 1\n")
+    nvcc.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("CUDA_HOME", "CUDA_PATH")}
+    env.update(PATH=f"{nvcc.parent}{os.pathsep}{env.get('PATH', '')}", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, "-c", "import course_lib.timing"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
