@@ -200,3 +200,21 @@ def test_the_hub_config_extends_the_chosen_spawner(monkeypatch):
     assert config.Spawner.cmd[-1].endswith("jupyterhub-singleuser")
     assert config.Spawner.mem_limit == "3G" and config.Spawner.cpu_limit == 1.0
     assert config.ConfigurableHTTPProxy.command == [str(hub_proxy.proxy_path())]  # provisioned by set-up
+
+
+def test_the_sizing_in_deploy_is_computed_from_the_lesson_peaks():
+    import yaml
+
+    from course_lib.tools.sizing import lesson_peaks, sizing, sizing_table
+
+    peaks = lesson_peaks((ROOT / "benchmarks" / "notebooks.md").read_text())
+    assert len(peaks) >= 14 and max(peaks.values()) <= 1.2 * 1024  # the course's budget per lesson
+    assert sizing_table(peaks) in (ROOT / "deploy" / "README.md").read_text()
+    size = sizing(peaks)
+    values = yaml.safe_load((ROOT / "deploy" / "z2jh-values.yaml").read_text())
+    assert values["singleuser"]["memory"] == {"guarantee": f"{size.guarantee_mib / 1024:g}G",
+                                              "limit": f"{size.limit_mib / 1024:g}G"}
+    config = (ROOT / "deploy" / "jupyterhub_config.py").read_text()
+    assert f'"COURSE_HUB_MEM_LIMIT", "{size.limit_mib / 1024:g}G"' in config
+    with pytest.raises(CourseInputError, match="expected its table of lessons"):
+        lesson_peaks("# no table")

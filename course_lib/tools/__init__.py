@@ -1,6 +1,6 @@
 """Course tooling, not imported by the lessons: the ``course`` command and what it runs.
 
-- ``cli``: the ``course`` command (doctor, start, visdom, tensorboard, solution, progress).
+- ``cli``: the ``course`` command (doctor, start, visdom, tensorboard, solution, progress, class).
 - ``doctor``: checks versions, devices, Visdom and the shipped data of this checkout.
 - ``launcher``: ``scripts/start.sh``: Visdom, TensorBoard and JupyterLab together.
 - ``visdom_assets``, ``visdom_server``: Visdom's front-end files from npm, and the offline server.
@@ -8,6 +8,10 @@
 - ``notebook_runner``: executes a notebook in a fresh kernel (shared by ``progress`` and
   ``scripts/run_notebooks.py``), sampling its memory.
 - ``progress``: ``course progress``, the exercise report for learners and instructors.
+- ``class_report``: ``course class``, a class's results from the learners' progress reports.
+- ``hub``, ``learner_servers``, ``hub_proxy``, ``sizing``: a class on JupyterHub
+  (deploy/README.md): each learner's ports, their Visdom and TensorBoard tied to their server,
+  the proxy from npm, and the memory and cores a class needs.
 - ``site``: ``scripts/site.sh``, the course website built from the stored outputs (offline).
 - ``verified``: the pytest plugin that records which lessons passed nbval strict, and when.
 - ``drift``: ``scripts/drift.sh``'s lesson runner (warnings per lesson line) and its report.
