@@ -113,6 +113,7 @@ def test_the_launcher_refuses_in_one_line(tmp_path):
     assert len(proc.stderr.splitlines()) == 1
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_side_servers_die_with_the_server_even_on_sigkill(tmp_path):
     """A stand-in server (python) starts a child through die_with, then is SIGKILLed: the child goes."""
     script = ("import subprocess, sys\n"
@@ -218,3 +219,44 @@ def test_the_sizing_in_deploy_is_computed_from_the_lesson_peaks():
     assert f'"COURSE_HUB_MEM_LIMIT", "{size.limit_mib / 1024:g}G"' in config
     with pytest.raises(CourseInputError, match="expected its table of lessons"):
         lesson_peaks("# no table")
+
+
+def test_the_spawner_mixin_claims_keeps_and_releases_a_learners_ports():
+    import asyncio
+    from types import SimpleNamespace
+
+    from course_lib.tools.hub import LearnerServers
+
+    class Base:
+        def __init__(self, user: str, name: str = "") -> None:
+            self.user, self.name, self.pid, self.state = SimpleNamespace(name=user), name, 0, {}
+
+        def get_env(self):
+            return {"JUPYTERHUB_USER": self.user.name}
+
+        async def stop(self, now=False):
+            self.stopped = True
+
+        def get_state(self):
+            return {"pid": self.pid}
+
+        def load_state(self, state):
+            self.state = state
+
+    class Spawner(LearnerServers, Base):
+        pass
+
+    first = _busy_range()
+    Spawner.pool = PortPool(f"{first}-{first + 5}")
+    ann, ann_lab2 = Spawner("ann"), Spawner("ann", "second")
+    env = ann.get_env()
+    assert env == {"JUPYTERHUB_USER": "ann", "COURSE_VISDOM_PORT": str(first),
+                   "COURSE_TENSORBOARD_PORT": str(first + 1)}
+    assert ann_lab2.get_env()["COURSE_VISDOM_PORT"] == str(first + 2)  # a named server: ports of its own
+    state = ann.get_state()
+    assert state == {"pid": 0, "course_ports": [first, first + 1]}
+    asyncio.run(ann.stop())
+    assert ann.stopped and "ann" not in Spawner.pool.held
+    restarted = Spawner("ann")  # a restarted hub reads the state of a server still running
+    restarted.load_state(state)
+    assert Spawner.pool.held["ann"] == (first, first + 1) and restarted.state == state

@@ -97,10 +97,15 @@ class LearnerServers:
     environment: dict[str, Any]
     user: Any
 
+    def _learner(self) -> str:
+        """Whose ports: the user's name, with the server's name for a named server."""
+        name = getattr(self, "name", "")
+        return f"{self.user.name}/{name}" if name else str(self.user.name)
+
     def get_env(self) -> dict[str, str]:
         """The spawner's environment plus this learner's two ports."""
         env: dict[str, str] = super().get_env()  # type: ignore[misc]
-        visdom, tensorboard = self.pool.claim(self.user.name)
+        visdom, tensorboard = self.pool.claim(self._learner())
         return {**env, "COURSE_VISDOM_PORT": str(visdom), "COURSE_TENSORBOARD_PORT": str(tensorboard)}
 
     async def stop(self, now: bool = False) -> None:
@@ -108,13 +113,13 @@ class LearnerServers:
         pid = getattr(self, "pid", 0)  # a local process spawner's; SystemdSpawner ends its unit itself
         await super().stop(now)  # type: ignore[misc]
         end_process_group(pid)
-        self.pool.release(self.user.name)
+        self.pool.release(self._learner())
 
     def get_state(self) -> dict[str, Any]:
         """The base state plus the learner's ports, so a restarted hub keeps them reserved."""
         state: dict[str, Any] = super().get_state()  # type: ignore[misc]
-        if self.user.name in self.pool.held:
-            state["course_ports"] = list(self.pool.held[self.user.name])
+        if self._learner() in self.pool.held:
+            state["course_ports"] = list(self.pool.held[self._learner()])
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -122,4 +127,4 @@ class LearnerServers:
         super().load_state(state)  # type: ignore[misc]
         if "course_ports" in state:
             visdom, tensorboard = state["course_ports"]
-            self.pool.hold(self.user.name, (visdom, tensorboard))
+            self.pool.hold(self._learner(), (visdom, tensorboard))
