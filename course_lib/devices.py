@@ -48,9 +48,19 @@ def best_device() -> torch.device:
     return torch.device("cpu")
 
 
-def _cpu_description() -> str:
-    from course_lib.records import cpu_name  # the one place that reads the processor's name
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux), or the platform's best guess."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
+
+def _cpu_description() -> str:
     name = cpu_name()
     cores = os.cpu_count() or 1
     return f"{name}, {cores} logical cores, torch uses {torch.get_num_threads()} threads"

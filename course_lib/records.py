@@ -29,22 +29,12 @@ MACHINE_FIELDS = ("cpu", "logical_cores", "memory_gib", "os", "python", "librari
 LIBRARIES = ("torch", "numpy", "tensorflow-cpu", "keras", "opencv-python-headless", "onnxruntime")
 
 
-def cpu_name() -> str:
-    """The processor's model name (from /proc/cpuinfo on Linux), or the platform's best guess."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine_info(device: str = "cpu") -> dict[str, Any]:
     """The fields a record needs to name its machine: CPU, cores, memory, OS, Python, libraries."""
     expect(isinstance(device, str) and device.strip() != "", "device", "a device name such as 'cpu'",
            device)
+    from course_lib.devices import cpu_name  # here, not at the top: reading a record needs no torch
+
     versions = {}
     for name in LIBRARIES:
         try:

@@ -912,5 +912,5 @@ COVERED_ELSEWHERE = {
     "benchmarks.machine_info": "no arguments; tested in test_benchmarks.py",
     "distributed.WorkerError": "the exception spawn_workers raises; tested in test_distributed.py",
     "memory.release_freed_memory": "no arguments; tested in test_memory.py",
-    "records.cpu_name": "no arguments; tested through records.machine_info in test_records.py",
+    "devices.cpu_name": "no arguments; tested through records.machine_info in test_records.py",
 }
