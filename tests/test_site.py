@@ -268,10 +268,12 @@ def test_axe_finds_no_serious_or_critical_violation(browser, server, path):
     page.close()
 
 
-def test_a_phone_reads_a_lesson_without_scrolling_sideways(browser, server):
+@pytest.mark.parametrize("path", ["index", "notebooks/08_opencv_pipelines",
+                                  "notebooks/12_choosing_a_framework"])  # prose, figures, wide tables
+def test_a_phone_reads_a_page_without_scrolling_sideways(browser, server, path):
     page = browser.new_page()
     page.set_viewport_size({"width": 375, "height": 740})
-    page.goto(server + "notebooks/08_opencv_pipelines.html")
+    page.goto(server + f"{path}.html")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width} px wide at a 375 px viewport"
     overflowing = page.evaluate("""() => [...document.querySelectorAll('article p, article li, article h1')]
