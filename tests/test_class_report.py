@@ -104,7 +104,8 @@ def test_nothing_to_report_exits_2_in_one_line(tmp_path, make, message):
 
 
 @pytest.mark.parametrize("args, message", [([], "the following arguments are required: reports"),
-                                           (["--html", "/no/such/folder/x.html", "."], "--html: no folder")])
+                                           (["--html", "/no/such/folder/x.html", "."], "--html: no folder"),
+                                           (["--html", "tests", "."], "--html: cannot write tests")])
 def test_bad_arguments_exit_2_in_one_line(args, message):
     proc = _course("class", *[REPORTS if a == "." else a for a in args])
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1

@@ -238,7 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = class_rows(learners)
     print(format_table(rows, len(learners)))
     if args.html is not None:
-        args.html.write_text(format_html(rows, list(learners), skipped), encoding="utf-8")
+        try:
+            args.html.write_text(format_html(rows, list(learners), skipped), encoding="utf-8")
+        except OSError as exc:
+            print(f"course class: --html: cannot write {args.html} ({exc.strerror})", file=sys.stderr)
+            return 2
         print(f"\nwrote {args.html}")
     return 1 if skipped else 0
 
