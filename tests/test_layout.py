@@ -4,6 +4,8 @@ import json
 import pkgutil
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 from conftest import ROOT
 
@@ -75,3 +77,16 @@ def test_the_checkout_is_read_without_anything_beside_it():
                              check=True).stdout.split()
     outside = [name for name in tracked if "../shared" in (ROOT / name).read_text(encoding="utf-8")]
     assert not outside, outside
+
+
+def test_import_contracts_hold_and_cover_every_lesson_module():
+    """import-linter's contracts in pyproject.toml hold, and name every module a lesson may import."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    [lessons] = [c for c in config["contracts"] if c["name"].startswith("the lessons' modules")]
+    assert sorted(m.removeprefix("course_lib.") for m in lessons["source_modules"]) == \
+        sorted(m for m in LESSON_FACING if m not in ("exercises", "solutions"))
+    lint = Path(sys.executable).with_name("lint-imports")
+    run = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
