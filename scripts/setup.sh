@@ -57,6 +57,10 @@ fi
 # Visdom's JavaScript and CSS come from the npm registry, never from a CDN at start.
 "$venv/bin/python" -m course_lib.tools.visdom_assets
 
+# JupyterHub's proxy for a class's hub (deploy/, tests/test_hub.py): configurable-http-proxy 5.3.0
+# from npm (npm ci against its pinned lock) into the venv; nothing to do once it is there.
+"$venv/bin/python" -m course_lib.tools.hub_proxy
+
 # The lessons' kernel. MALLOC_ARENA_MAX=2 stops glibc from giving each of TensorFlow's many
 # threads a memory arena of its own that keeps what it frees (about 200 MiB in lesson 06).
 "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 \
