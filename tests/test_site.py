@@ -276,8 +276,10 @@ def test_a_phone_reads_a_page_without_scrolling_sideways(browser, server, path):
     page.goto(server + f"{path}.html")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width} px wide at a 375 px viewport"
-    overflowing = page.evaluate("""() => [...document.querySelectorAll('article p, article li, article h1')]
-        .filter(e => e.getBoundingClientRect().right > 376).map(e => e.textContent.slice(0, 40))""")
+    # prose; a table too wide for a phone scrolls inside its own box (the page stays put)
+    overflowing = page.evaluate("""() => [...document.querySelectorAll('article :is(p, li, h1, h2)')]
+        .filter(e => !e.closest('table') && e.getBoundingClientRect().right > 376)
+        .map(e => e.textContent.slice(0, 40))""")
     assert not overflowing
     page.close()
 
