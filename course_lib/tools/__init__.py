@@ -1,6 +1,7 @@
 """Course tooling, not imported by the lessons: the ``course`` command and what it runs.
 
 - ``cli``: the ``course`` command (doctor, start, visdom, tensorboard, solution, progress, class).
+- ``parsing``: the one-line argument parser every command uses (a leaf: it imports no tool).
 - ``doctor``: checks versions, devices, Visdom and the shipped data of this checkout.
 - ``launcher``: ``scripts/start.sh``: Visdom, TensorBoard and JupyterLab together.
 - ``visdom_assets``, ``visdom_server``: Visdom's front-end files from npm, and the offline server.

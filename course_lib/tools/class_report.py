@@ -213,7 +213,7 @@ lesson counts as not attempted there.</p>
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``course class``; returns the exit status."""
-    from course_lib.tools.cli import OneLineParser
+    from course_lib.tools.parsing import OneLineParser
 
     parser = OneLineParser(prog="course class", description="A class's exercise results from the learners' "
                                                             "`course progress --json` reports.")

@@ -3,16 +3,9 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import NoReturn
 
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2, never a traceback."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+from course_lib.tools.parsing import OneLineParser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,12 +19,14 @@ def main(argv: list[str] | None = None) -> int:
         from course_lib.tools.class_report import main as class_main
 
         return class_main(argv[1:])
+    if argv[:1] == ["doctor"]:  # its own parser: see course_lib.tools.doctor
+        from course_lib.tools.doctor import main as doctor_main
+
+        return doctor_main(argv[1:])
     parser = OneLineParser(prog="course", description="Deep Learning Software, hands-on")
     sub = parser.add_subparsers(dest="command", required=True)
-    doc = sub.add_parser("doctor", help="check versions, devices, Visdom and the shipped data")
-    doc.add_argument("--port", type=int, default=None,
-                     help="where to look for Visdom (default: $COURSE_VISDOM_PORT, else 8097)")
-    doc.add_argument("-v", "--verbose", action="store_true", help="list every pinned package")
+    sub.add_parser("doctor", help="check versions, devices, Visdom and the shipped data "
+                                  "(course doctor --help)")
     vis = sub.add_parser("visdom", help="run a Visdom server on 127.0.0.1 in the foreground")
     vis.add_argument("--port", type=int, default=None, help="default: $COURSE_VISDOM_PORT, else 8097")
     vis.add_argument("--base-url", default="", help="path prefix, e.g. /visdom (default: none)")
@@ -54,10 +49,6 @@ def main(argv: list[str] | None = None) -> int:
         port = getattr(args, "port", None)
         if port is not None:
             check_port(port, "--port")
-        if args.command == "doctor":
-            from course_lib.tools.doctor import report
-
-            return report(port=visdom_port() if port is None else port, verbose=args.verbose)
         if args.command == "visdom":
             from course_lib.tools.visdom_server import run_foreground
 

@@ -203,7 +203,25 @@ def report(port: int | None = None, out=None, verbose: bool = False) -> int:
     return 0 if not failed else 1
 
 
-if __name__ == "__main__":  # python -m course_lib.tools.doctor is `course doctor`
-    from course_lib.tools.cli import main
+def main(argv: list[str] | None = None) -> int:
+    """``course doctor [--port N] [-v]`` (also ``python -m course_lib.tools.doctor``)."""
+    from course_lib.errors import CourseInputError
+    from course_lib.tools.parsing import OneLineParser
 
-    sys.exit(main(["doctor", *sys.argv[1:]]))
+    parser = OneLineParser(prog="course doctor",
+                           description="Check versions, devices, Visdom and the shipped data.")
+    parser.add_argument("--port", type=int, default=None,
+                        help="where to look for Visdom (default: $COURSE_VISDOM_PORT, else 8097)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every pinned package")
+    args = parser.parse_args(argv)
+    try:
+        from course_lib.settings import check_port
+
+        return report(port=None if args.port is None else check_port(args.port, "--port"),
+                      verbose=args.verbose)
+    except CourseInputError as exc:
+        parser.error(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

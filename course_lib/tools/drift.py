@@ -10,7 +10,6 @@ FutureWarning once and tags it with the lesson's cell and line that triggered it
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.errors import CourseInputError
+from course_lib.tools.parsing import OneLineParser
 
 ROOT = Path(__file__).resolve().parents[2]
 MARK = "@@drift-warning@@ "
@@ -188,7 +188,8 @@ def _lesson(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="The drift run's lessons and report.")
+    parser = OneLineParser(prog="python -m course_lib.tools.drift",
+                           description="The drift run's lessons and report.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("lessons", help="run lessons, write their results as JSON")
     run.add_argument("out", type=Path)

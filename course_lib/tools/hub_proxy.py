@@ -9,7 +9,6 @@ without the network, that the pinned version is in place.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from course_lib.settings import REPO_ROOT
+from course_lib.tools.parsing import OneLineParser
 
 VERSION = "5.3.0"
 PINS = REPO_ROOT / "deploy" / "configurable-http-proxy"  # package.json and package-lock.json
@@ -78,7 +78,7 @@ def provision(root: Path | None = None) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: provision the proxy (default) or ``--check`` it; returns the exit status."""
-    parser = argparse.ArgumentParser(prog=SETUP_COMMAND, description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog=SETUP_COMMAND, description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only verify it is installed (no network)")
     args = parser.parse_args(argv)
     if args.check:

@@ -30,6 +30,7 @@ from course_lib.settings import (
     tensorboard_public_url,
     visdom_env_url,
 )
+from course_lib.tools.parsing import OneLineParser
 
 FIRST_LESSON = "notebooks/00_welcome.ipynb"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -282,9 +283,8 @@ def _say(text: str, err: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Start the course and run until stopped; the exit status says how it ended."""
-    import argparse
 
-    parser = argparse.ArgumentParser(prog="course start", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="course start", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(REPO_ROOT), help="the course folder Lab opens")
     args = parser.parse_args(argv)
     try:

@@ -199,7 +199,7 @@ def learner_name() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from course_lib.tools.cli import OneLineParser
+    from course_lib.tools.parsing import OneLineParser
 
     parser = OneLineParser(prog="course progress",
                                      description="Run lessons in fresh kernels and report each "

@@ -9,7 +9,6 @@ after that the build works offline. ``--provision`` fetches them and builds noth
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from course_lib import settings
 from course_lib.settings import REPO_ROOT
+from course_lib.tools.parsing import OneLineParser
 from course_lib.tools.visdom_assets import VisdomAssetsError, extract, fetch_tarballs
 
 BUILD = REPO_ROOT / "build"
@@ -113,7 +113,7 @@ def build(out: Path = SITE, source: Path | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build the site (default) or only ``--provision`` its npm files."""
-    parser = argparse.ArgumentParser(prog="bash scripts/site.sh", description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog="bash scripts/site.sh", description=__doc__.split("\n")[0])
     parser.add_argument("--provision", action="store_true", help="fetch MathJax and axe-core only")
     args = parser.parse_args(argv)
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from course_lib.errors import CourseInputError, describe
 from course_lib.settings import HOST, check_port, runs_dir, server_port, url_path
+from course_lib.tools.parsing import OneLineParser
 
 
 def tensorboard_args(logdir: str | os.PathLike[str], port: int, path_prefix: str = "") -> list[str]:
@@ -46,9 +47,8 @@ def serve(logdir: str | os.PathLike[str], port: int, path_prefix: str = "") -> i
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_lib.tools.tensorboard_server [--port N] [--logdir DIR] [--path-prefix /p]``."""
-    import argparse
 
-    parser = argparse.ArgumentParser(prog="course tensorboard",
+    parser = OneLineParser(prog="course tensorboard",
                                      description="Run TensorBoard on 127.0.0.1 over the lessons' logs.")
     parser.add_argument("--port", type=int, default=None, help="default: $COURSE_TENSORBOARD_PORT, else 6006")
     parser.add_argument("--logdir", default=None, help="default: $COURSE_RUNS_DIR, else runs/")

@@ -12,7 +12,6 @@ Run it as ``python -m course_lib.tools.visdom_assets`` (``scripts/setup.sh`` doe
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import importlib.util
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.errors import CourseInputError, check_bool, describe
+from course_lib.tools.parsing import OneLineParser
 
 MATHJAX = "js/mathjax/2.7.5/"
 
@@ -308,7 +308,7 @@ def _size(root: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: provision the files (default) or ``--check`` them; returns the exit status."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m course_lib.tools.visdom_assets",
         description="Provision Visdom's front-end files from the npm registry (offline afterwards).")
     parser.add_argument("--check", action="store_true",

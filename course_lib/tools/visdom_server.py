@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from course_lib.errors import CourseInputError, describe
 from course_lib.settings import HOST, check_port, url_path, visdom_port
+from course_lib.tools.parsing import OneLineParser
 from course_lib.tools.visdom_assets import SETUP_COMMAND, missing_assets
 
 _RUNNING: set[VisdomServer] = set()
@@ -271,9 +272,8 @@ def run_foreground(port: int, base_url: str = "", *, env_path: str | None = None
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_lib.tools.visdom_server [--port N] [--base-url /path]`` (used by binder/start)."""
-    import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m course_lib.tools.visdom_server",
+    parser = OneLineParser(prog="python -m course_lib.tools.visdom_server",
                                      description="Run Visdom on 127.0.0.1 until Ctrl-C.")
     parser.add_argument("--port", type=int, default=None,
                         help="default: $COURSE_VISDOM_PORT, else 8097")
