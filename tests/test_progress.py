@@ -101,3 +101,18 @@ def test_the_table_reads_per_lesson():
     text = format_table([rep])
     assert "03_x.ipynb  (12 s, 400 MiB)" in text and "❌ failed          03.b: expected 1, got 2." in text
     assert text.endswith("1 passed, 1 failed, 1 not attempted, of 3 exercises in 1 lesson(s).")
+
+
+def test_a_notebook_with_nothing_to_check_or_a_cell_past_its_time_is_said_and_fails(tmp_path):
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    empty = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})
+    nbformat.write(empty, tmp_path / "98_empty.ipynb")
+    slow = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=[
+        nbformat.v4.new_code_cell("print('first')"), nbformat.v4.new_code_cell("import time\ntime.sleep(60)")])
+    nbformat.write(slow, tmp_path / "97_slow.ipynb")
+    proc = _course("98_empty.ipynb", "97_slow.ipynb", "--timeout", "3", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # was 0: nothing failed, nothing was checked
+    assert proc.stdout.count("nothing to check: this notebook has no exercises") == 2, proc.stdout
+    # was reported as a KeyboardInterrupt, or not at all
+    assert "stopped early: code cell 2 ran past the time-out of 3 s per cell" in proc.stdout, proc.stdout
+    assert "97_slow.ipynb: running..." in proc.stderr, proc.stderr  # a sign of life before each lesson

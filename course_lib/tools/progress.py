@@ -22,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,18 @@ def _first_error(nb: Any) -> str:
     return ""
 
 
-def run_lesson(path: Path, timeout: int = 300) -> LessonReport:
+DEFAULT_TIMEOUT = 120  # seconds per cell: the longest whole lesson takes under a minute here
+
+
+def _show_cell(name: str) -> Callable[[int, int], None]:
+    """Progress on a terminal: the lesson and the code cell now running, on one line."""
+    def show(k: int, n: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r  {name}: code cell {k}/{n}", end="", file=sys.stderr, flush=True)
+    return show
+
+
+def run_lesson(path: Path, timeout: int = DEFAULT_TIMEOUT) -> LessonReport:
     """Execute one notebook in a fresh kernel (in memory) and collect its checks' outcomes."""
     from course_lib.exercises import PROGRESS_LOG_ENV, core
     from course_lib.tools.notebook_runner import execute
@@ -124,7 +136,8 @@ def run_lesson(path: Path, timeout: int = 300) -> LessonReport:
         log = Path(tmp) / "results.jsonl"
         env = {**os.environ, PROGRESS_LOG_ENV: str(log), "HF_HUB_OFFLINE": "1",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MPLBACKEND": "agg"}
-        run = execute(nb, path.parent, timeout=timeout, allow_errors=True, env=env)
+        run = execute(nb, path.parent, timeout=timeout, allow_errors=True, env=env,
+                      on_cell=_show_cell(path.name))
         note = f"{run.stopped}; the checks after it did not run" if run.stopped else ""
         results: dict[str, Outcome] = {}
         if log.exists():
@@ -177,6 +190,10 @@ def format_table(reports: list[LessonReport]) -> str:
     counts = {"passed": 0, "failed": 0, "not_attempted": 0}
     for rep in reports:
         lines.append(f"{rep.notebook}  ({rep.seconds:.0f} s, {rep.peak_mib:.0f} MiB)")
+        if rep.note:
+            lines.append(f"  stopped early: {rep.note}")
+        if not rep.exercises:
+            lines.append("  nothing to check: this notebook has no exercises")
         for o in rep.exercises:
             counts[o.status] += 1
             text = "" if o.status == "passed" else f": {o.message}"
@@ -207,7 +224,8 @@ def _parser() -> argparse.ArgumentParser:
                                                  "attempted. Never modifies the notebooks.")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
+                        help=f"seconds per cell (default {DEFAULT_TIMEOUT})")
     parser.add_argument("--learner", default=None,
                         help="the name the JSON report carries for `course class` "
                              "(default: $JUPYTERHUB_USER, else the login name)")
@@ -250,15 +268,18 @@ def main(argv: list[str] | None = None) -> int:
           file=sys.stderr)
     reports = []
     for p in paths:
+        print(f"  {p.name}: running...", file=sys.stderr, flush=True)
         rep = run_lesson(p, timeout=args.timeout)
-        print(f"  {rep.notebook}: {rep.seconds:.0f} s", file=sys.stderr)
+        end = f"stopped early ({rep.note})" if rep.note else "done"
+        print(f"\r  {rep.notebook}: {end} in {rep.seconds:.0f} s", file=sys.stderr)
         reports.append(rep)
     if args.json:
         print(json.dumps({"learner": learner, "network": os.environ[OFFLINE_ENV],
                           "lessons": [asdict(r) for r in reports]}, indent=1, ensure_ascii=False))
     else:
         print(format_table(reports))
-    return 0 if all(o.status == "passed" for r in reports for o in r.exercises) else 1
+    checked = all(r.exercises for r in reports)  # a notebook with nothing to check is no pass
+    return 0 if checked and all(o.status == "passed" for r in reports for o in r.exercises) else 1
 
 
 if __name__ == "__main__":
