@@ -3,8 +3,8 @@
 - ``read_lesson`` (myst-nb's reader for .ipynb): widget outputs become static HTML drawn from the
   stored widget state (no require.js, no widget manager from a CDN), and every figure gets a text
   alternative: the cell's ``mystnb.image.alt`` metadata, else the figure's titles from its code.
-- ``add_verified_line``: under each lesson's title, "Last verified: …" from benchmarks/verified.json
-  (course_lib.tools.verified), or "Not verified".
+- ``check_and_mark``: fails the build on a figure without one, and puts under each lesson's title
+  "Last verified: …" from benchmarks/verified.json (course_lib.tools.verified), or "Not verified".
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # --- widgets as static HTML -------------------------------------------------------------------
 
 def _text(value: object) -> str:
-    """The visible text of an HTML widget's value (tags dropped, entities kept escaped)."""
+    """The visible text of an HTML widget's value: tags dropped, entities decoded."""
     return html.unescape(re.sub(r"<[^>]+>", "", str(value or ""))).replace("\u2007", " ").strip()
 
 
@@ -73,7 +73,7 @@ _TITLE_CALLS = {"set_title", "suptitle", "title"}
 
 
 def _literal(node: ast.expr) -> str | None:
-    """A string literal's value; an f-string only if it has no placeholders."""
+    """A plain string literal's value (an f-string names no fixed title: None)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value.replace("\n", " ")
     return None
@@ -105,8 +105,7 @@ def figure_alt(source: str) -> str | None:
                 main.append(value)
             elif kw.arg in ("xlabel", "ylabel") and value:
                 axes.append(value)
-    parts = main[:1] + panels if main else panels
-    if not parts:
+    if not main and not panels:
         return None
     alt = main[0] + "." if main else ""
     if panels:
@@ -141,26 +140,25 @@ def read_lesson(text: str) -> nbformat.NotebookNode:
 
 # --- the checks and the "Last verified" line ---------------------------------------------------
 
-def add_verified_line(app: Sphinx, doctree: nodes.document) -> None:
-    """Put the lesson's "Last verified" (or "Not verified") line right under its title."""
-    docname = app.env.docname
-    if not docname.startswith("notebooks/"):
-        return
-    path = Path(app.env.doc2path(docname))
-    text = verified.line(path, verified.load())
-    para = nodes.paragraph(text, text, classes=["course-verified"])
-    section = next(iter(doctree.findall(nodes.section)), None)
-    if section is None:
-        logger.warning("%s has no title", docname, location=docname)
-        return
-    section.insert(1, para)
+def check_and_mark(app: Sphinx, doctree: nodes.document) -> None:
+    """Warn (so the build fails) on a figure without a text alternative; put a lesson's "Last
+    verified" (or "Not verified") line right under its title."""
     for image in doctree.findall(nodes.image):
         if not image.get("alt"):
             logger.warning("a figure has no text alternative: give its cell mystnb.image.alt "
                            "metadata or a title", location=image)
+    docname = app.env.docname
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if not docname.startswith("notebooks/"):
+        return
+    if section is None:
+        logger.warning("%s has no title", docname, location=docname)
+        return
+    text = verified.line(Path(app.env.doc2path(docname)), verified.load())
+    section.insert(1, nodes.paragraph(text, text, classes=["course-verified"]))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the hooks."""
-    app.connect("doctree-read", add_verified_line)
+    app.connect("doctree-read", check_and_mark)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
