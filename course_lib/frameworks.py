@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.util
 import os
 import sys
 from types import ModuleType
@@ -21,6 +22,20 @@ class _HideJax(importlib.abc.MetaPathFinder):
         return None
 
 
+def load_triton_first() -> bool:
+    """Import Triton (PyTorch's CUDA build ships it: the default wheel on Python 3.12 and 3.13) before
+    TensorFlow; loaded after it, its LLVM clashes with TensorFlow's and the process dies. True if loaded."""
+    if "triton" in sys.modules:
+        return True
+    if "tensorflow" in sys.modules or importlib.util.find_spec("triton") is None:
+        return False
+    try:
+        importlib.import_module("triton")
+    except ImportError:  # a broken Triton is PyTorch's business; TensorFlow does not need it
+        return False
+    return True
+
+
 def import_tensorflow() -> ModuleType:
     """Import TensorFlow with its C++ start-up log silenced (set before the first import), and
     without the JAX that TensorFlow would otherwise load beside it."""
@@ -31,6 +46,7 @@ def import_tensorflow() -> ModuleType:
     import logging
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    load_triton_first()
     hide = _HideJax() if "tensorflow" not in sys.modules and "jax" not in sys.modules else None
     if hide is not None:
         sys.meta_path.insert(0, hide)

@@ -77,3 +77,15 @@ def test_tensorflow_comes_without_jax_and_jax_still_imports_after():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                         timeout=300)
     assert proc.stdout.split() == ["False", "True"], proc.stdout + proc.stderr[-2000:]
+
+
+def test_triton_is_loaded_before_tensorflow(tmp_path):
+    """On 3.12/3.13 PyTorch's default wheel brings Triton; loaded after TensorFlow, the process dies."""
+    fake = tmp_path / "triton"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("import sys\nAFTER_TENSORFLOW = 'tensorflow' in sys.modules\n")
+    code = ("from course_lib.frameworks import import_tensorflow, load_triton_first\n"
+            "import_tensorflow()\nimport triton\nprint(triton.AFTER_TENSORFLOW, load_triton_first())")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.stdout.split() == ["False", "True"], proc.stderr[-2000:]
