@@ -66,7 +66,8 @@ def test_missing_packages_skips_the_runtime_s_own_and_the_tools():
 def _fake_clone(tmp_path: Path, *, data: bool = True) -> Path:
     root = tmp_path / "course"
     (root / "course_lib").mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[project]\ndependencies = [\n    "numpy==1",\n    "zz-missing==1",\n]\n')
+    deps = '[project]\ndependencies = [\n    "numpy==1",\n    "zz-missing==1",\n]\n'
+    (root / "pyproject.toml").write_text(deps)
     if data:
         (root / "data").mkdir()
         (root / "data" / "MANIFEST.sha256").write_text("")
@@ -115,7 +116,7 @@ def test_the_cell_without_the_course_and_without_its_repository_says_so_in_one_l
     script = textwrap.dedent(f"""
         import importlib.util, sys
         find_spec = importlib.util.find_spec  # a runtime without the course: course_lib is not found
-        importlib.util.find_spec = lambda name, package=None: None if name == "course_lib" else find_spec(name)
+        importlib.util.find_spec = lambda name, pkg=None: None if name == "course_lib" else find_spec(name)
         from IPython.core.interactiveshell import InteractiveShell
         result = InteractiveShell.instance().run_cell({first_cell(REPOSITORY_URL)!r})
         sys.exit(0 if result.success else 3)
