@@ -59,6 +59,10 @@ def test_records_are_written_read_and_void_once_the_lesson_changes(tmp_path):
     assert verified.line(nb, records) == ("Last verified: 2026-12-07 · Python 3.11.7 · torch 2.13.0 · "
                                           "TensorFlow 2.21.0")
     assert verified.line(other, {}) == verified.NOT_VERIFIED
+    lesson = json.loads(nb.read_text())
+    lesson["cells"].insert(0, nbformat.v4.new_markdown_cell("# A prose edit keeps the record"))
+    nb.write_text(json.dumps(lesson, indent=2))
+    assert verified.line(nb, records).startswith("Last verified: 2026-12-07")
     _notebook(nb, ("print(2)", "2\n"))
     assert verified.line(nb, records) == verified.NOT_VERIFIED
 

@@ -4,7 +4,8 @@ The root ``conftest.py`` loads this module as a pytest plugin. At the end of a s
 nbval strictly (``--nbval``, not ``--nbval-lax``), every lesson under a ``notebooks/`` folder
 whose cells were all selected and all passed gets a record in ``benchmarks/verified.json``
 (or ``$COURSE_VERIFIED_FILE``): the date (UTC), Python, torch and TensorFlow versions, and a
-hash of the notebook, so a lesson changed since counts as not verified. The website shows it.
+hash of its code and stored outputs, so a lesson whose code or outputs changed since counts as not
+verified (a prose edit does not). The website shows it.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ def record_path() -> Path:
 
 
 def notebook_hash(path: Path) -> str:
-    """SHA-256 of the notebook's JSON content (key order and line endings do not count)."""
-    content = json.loads(path.read_text(encoding="utf-8"))
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """SHA-256 of what nbval checks: every code cell's source and stored outputs (prose, metadata,
+    key order and line endings do not count)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    checked = [["".join(c["source"]), c.get("outputs", [])] for c in cells if c["cell_type"] == "code"]
+    canonical = json.dumps(checked, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -63,7 +66,7 @@ def load(path: Path | None = None) -> dict[str, dict[str, str]]:
 
 def line(notebook: Path, records: dict[str, dict[str, str]]) -> str:
     """What a lesson's page says: ``Last verified: <date> · Python x · torch y · TensorFlow z``,
-    or ``Not verified`` when there is no record or the notebook changed since."""
+    or ``Not verified`` when there is no record or the lesson's code or outputs changed since."""
     rec = records.get(notebook.stem)
     if not rec or rec.get("sha256") != notebook_hash(notebook):
         return NOT_VERIFIED
