@@ -65,6 +65,22 @@ def train(args: argparse.Namespace, rank: int, world_size: int) -> tuple[list[fl
     return losses, all(torch.equal(g, gathered[0]) for g in gathered)
 
 
+def _launch_problem(env: os._Environ[str] | dict[str, str]) -> str:
+    """What is wrong with torchrun's variables when someone set them by hand, or "" if nothing."""
+    numbers = {}
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT"):
+        raw = env[name].strip()
+        if not raw.isdigit():
+            return f"{name}={env[name]!r} is not a whole number"
+        numbers[name] = int(raw)
+    if numbers["WORLD_SIZE"] < 1 or numbers["RANK"] >= numbers["WORLD_SIZE"]:
+        return (f"RANK={numbers['RANK']} must be below WORLD_SIZE={numbers['WORLD_SIZE']} "
+                "(ranks count from 0)")
+    if not 1 <= numbers["MASTER_PORT"] <= 65535:
+        return f"MASTER_PORT={numbers['MASTER_PORT']} is not a port between 1 and 65535"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Join the process group torchrun set up, train, print rank 0's summary, leave the group."""
     args = parse_args(argv)
@@ -72,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"ddp_train.py: {', '.join(missing)} not set; start this script with torchrun, e.g. "
               f"torchrun --nproc-per-node 2 scripts/ddp_train.py", file=sys.stderr)
+        return 2
+    problem = _launch_problem(os.environ)
+    if problem:
+        print(f"ddp_train.py: {problem}; torchrun sets these variables, so start the script with it",
+              file=sys.stderr)
         return 2
     rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     if args.n % world_size:

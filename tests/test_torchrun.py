@@ -141,6 +141,21 @@ def test_script_refuses_to_run_without_torchrun():
     assert done.returncode == 2 and "start this script with torchrun" in done.stderr
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"RANK": "abc"}, "RANK='abc' is not a whole number"),
+    ({"RANK": "2"}, "RANK=2 must be below WORLD_SIZE=2"),  # used to wait 120 s for a rank that never comes
+    ({"WORLD_SIZE": "0", "RANK": "0"}, "must be below WORLD_SIZE=0"),
+    ({"MASTER_PORT": "70000"}, "MASTER_PORT=70000 is not a port"),
+])
+def test_torchruns_variables_set_by_hand_are_checked_first(change, message):
+    env = {**os.environ, "RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+           "MASTER_PORT": "29500", **change}
+    done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True,
+                          timeout=TIMEOUT, cwd=ROOT)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr
+
+
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30, check=check)
 
