@@ -156,3 +156,15 @@ def test_doctor_fails_on_a_course_device_that_is_absent(monkeypatch):
     assert doctor.report(out=out) == 1
     line = next(x for x in out.getvalue().splitlines() if "best device" in x)
     assert line.startswith("[FAIL]") and "COURSE_DEVICE='tpu'" in line and "Unset it" in line
+
+
+def test_a_runtime_without_visdom_gets_a_report_not_an_error(monkeypatch):
+    """A hosted runtime (Colab) has no Visdom: lesson 00's report says so instead of raising."""
+    from course_lib.tools import visdom_assets
+
+    def not_installed():
+        raise visdom_assets.VisdomAssetsError("visdom is not installed in this environment")
+
+    monkeypatch.setattr(visdom_assets, "_package_dir", not_installed)
+    checks = {c.name: c for c in doctor.run_checks()}
+    assert not checks["visdom assets"].ok and "visdom is not installed" in checks["visdom assets"].detail

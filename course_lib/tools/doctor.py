@@ -76,14 +76,14 @@ def _device_checks() -> list[Check]:
 
 def _visdom_checks(port: int) -> list[Check]:
     checks = []
-    try:
-        from course_lib.tools.visdom_assets import missing_assets
+    from course_lib.tools.visdom_assets import VisdomAssetsError, missing_assets
 
+    try:
         missing = missing_assets()
         detail = "front-end files provisioned" if not missing else (
             f"{len(missing)} front-end files missing (first: {missing[0]}); run the set-up command")
         checks.append(Check("visdom assets", not missing, detail))
-    except ImportError as exc:
+    except (ImportError, VisdomAssetsError) as exc:  # e.g. a hosted runtime, which has no Visdom
         checks.append(Check("visdom assets", False, f"cannot check ({exc})"))
     from course_lib.live import visdom_answers
 
