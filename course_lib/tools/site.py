@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[site] {exc}", file=sys.stderr)
         return 1
     if fetched:
-        print(f"[site] provisioned {', '.join(fetched)} from npm")
+        print(f"[site] unpacked {', '.join(fetched)} from npm tarballs (fetched once, kept in the venv)")
     if args.provision:
         return 0
     start = time.perf_counter()
