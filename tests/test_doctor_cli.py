@@ -168,3 +168,14 @@ def test_a_runtime_without_visdom_gets_a_report_not_an_error(monkeypatch):
     monkeypatch.setattr(visdom_assets, "_package_dir", not_installed)
     checks = {c.name: c for c in doctor.run_checks()}
     assert not checks["visdom assets"].ok and "visdom is not installed" in checks["visdom assets"].detail
+
+
+def test_the_python_check_names_what_requires_python_allows():
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    allowed = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    assert [f"3.{m}" for m in range(8, 16) if f"3.{m}.0" in allowed] == list(doctor.TESTED_PYTHONS)
+    checks = {c.name: c for c in doctor.run_checks()}
+    assert checks["python"].ok and "tested on Python 3.11, 3.12, 3.13" in checks["python"].detail
