@@ -61,6 +61,9 @@ fi
 # from npm (npm ci against its pinned lock) into the venv; nothing to do once it is there.
 "$venv/bin/python" -m course_lib.tools.hub_proxy
 
+# The website's MathJax and the accessibility tests' axe-core come from npm too (pinned, sha512-checked).
+"$venv/bin/python" -m course_lib.tools.site --provision
+
 # The lessons' kernel. MALLOC_ARENA_MAX=2 stops glibc from giving each of TensorFlow's many
 # threads a memory arena of its own that keeps what it frees (about 200 MiB in lesson 06).
 "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 \

@@ -11,7 +11,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${COURSE_VENV:-.venv}"
 bash scripts/setup.sh
-"$venv/bin/ruff" check course_lib tests scripts benchmarks notebooks  # ruff reads the notebooks too
+"$venv/bin/ruff" check course_lib tests scripts benchmarks notebooks website  # the notebooks too
 "$venv/bin/mypy"  # course_lib, as configured in pyproject.toml
 only_311=()
 if [ "$("$venv/bin/python" -c 'import sys; print(sys.version_info[:2] == (3, 11))')" != True ]; then

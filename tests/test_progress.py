@@ -108,7 +108,8 @@ def test_a_notebook_with_nothing_to_check_or_a_cell_past_its_time_is_said_and_fa
     empty = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})
     nbformat.write(empty, tmp_path / "98_empty.ipynb")
     slow = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=[
-        nbformat.v4.new_code_cell("print('first')"), nbformat.v4.new_code_cell("import time\ntime.sleep(60)")])
+        nbformat.v4.new_code_cell("print('first')"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(60)")])
     nbformat.write(slow, tmp_path / "97_slow.ipynb")
     proc = _course("98_empty.ipynb", "97_slow.ipynb", "--timeout", "3", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # was 0: nothing failed, nothing was checked

@@ -1,7 +1,8 @@
 """Which lessons last passed nbval in strict mode, when, and with which versions.
 
-The root ``conftest.py`` loads this module as a pytest plugin. At the end of a session that ran
-nbval strictly (``--nbval``, not ``--nbval-lax``), every lesson under a ``notebooks/`` folder
+pyproject.toml's pytest options load this module as a plugin (``-p course_lib.tools.verified``).
+At the end of a session that ran nbval strictly (``--nbval``, not ``--nbval-lax``), every lesson
+under a ``notebooks/`` folder
 whose cells were all selected and all passed gets a record in ``benchmarks/verified.json``
 (or ``$COURSE_VERIFIED_FILE``): the date (UTC), Python, torch and TensorFlow versions, and a
 hash of its code and stored outputs, so a lesson whose code or outputs changed since counts as not
@@ -113,7 +114,7 @@ def update(tally: Tally, today: datetime.date, env: dict[str, str], path: Path) 
     return [nb.stem for nb in done]
 
 
-# --- the pytest plugin (the root conftest.py loads this module) -------------------------------
+# --- the pytest plugin (pyproject.toml's addopts load this module) -------------------------------
 
 
 def pytest_configure(config: Any) -> None:
