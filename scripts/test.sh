@@ -10,6 +10,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${COURSE_VENV:-.venv}"
+# --fast: the unit tests only (no browser, server, multi-process or notebook test; see CONTRIBUTING,
+# "Changing the code"), for the loop while you work. Run the whole command before a commit.
+fast=()
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  fast=(tests -m "not (browser or server or multiprocess or notebook)")
+fi
 bash scripts/setup.sh
 "$venv/bin/ruff" check course_lib tests scripts benchmarks notebooks website  # the notebooks too
 "$venv/bin/mypy"  # course_lib, as configured in pyproject.toml
@@ -21,4 +28,5 @@ if [ "$("$venv/bin/python" -c 'import sys; print(sys.version_info[:2] == (3, 11)
     only_311+=("--ignore-glob=tests/$glob*")
   done
 fi
-exec "$venv/bin/python" -m pytest "${only_311[@]}" "$@"
+# ${a[@]+"${a[@]}"}: an empty array under `set -u` is an error in macOS's bash 3.2
+exec "$venv/bin/python" -m pytest ${only_311[@]+"${only_311[@]}"} ${fast[@]+"${fast[@]}"} "$@"
