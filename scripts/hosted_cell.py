@@ -32,7 +32,20 @@ def with_cell(nb: dict, source: str) -> bool:
         return True
     nb["cells"].insert(codes[0], {"cell_type": "code", "execution_count": None, "id": "hosted-runtime",
                                   "metadata": {}, "outputs": [], "source": lines})
+    renumber(nb)
     return True
+
+
+def renumber(nb: dict) -> None:
+    """Number the code cells 1, 2, ... (results included) as a run from the top in a fresh kernel does."""
+    count = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "".join(cell["source"]).strip():
+            count += 1
+            cell["execution_count"] = count
+            for out in cell["outputs"]:
+                if "execution_count" in out:
+                    out["execution_count"] = count
 
 
 def main(argv: list[str] | None = None) -> int:
