@@ -9,7 +9,8 @@
 #      torch, TensorFlow, NumPy, matplotlib, OpenCV and a Jupyter kernel, no course; each lesson's
 #      first cell installs the course from a clone of this checkout's HEAD (standing in for the
 #      repository address), and the lesson runs. Between lessons the course is uninstalled again.
-# DRIFT_PARTS="drift hosted" (the default) picks the parts; benchmarks/drift_notes.md is appended.
+# Both use a clone of this checkout's HEAD. DRIFT_PARTS="drift hosted" (the default) picks the
+# parts; benchmarks/drift_notes.md (what was concluded and done) is appended to the report.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -28,6 +29,8 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/course-drift.XXXXXX")"
 trap '[ -n "${DRIFT_KEEP:-}" ] || rm -rf "$work"' EXIT  # DRIFT_KEEP=1 keeps the logs
 echo "[drift] $("$python_bin" --version), working in $work"
+git clone -q "$root" "$work/course"  # the committed course (HEAD), whatever the working tree holds
+cd "$work/course"
 
 # The runner: the newest direct dependencies, and the course (editable, without dependencies).
 "$python_bin" -m venv "$work/drift"
@@ -92,7 +95,7 @@ if [[ " $parts " == *" drift "* ]]; then
     echo "[drift]   $name: exit status $status"
   done
   echo "[drift] every lesson on the newest releases"
-  "$py" -m course_lib.tools.drift lessons "$work/drift-lessons.json" --cwd "$root/notebooks"
+  "$py" -m course_lib.tools.drift lessons "$work/drift-lessons.json" --cwd "$work/course/notebooks"
 fi
 
 if [[ " $parts " == *" hosted "* ]]; then
@@ -104,14 +107,14 @@ if [[ " $parts " == *" hosted "* ]]; then
   "$hpy" -m pip list --format=freeze 2>/dev/null | grep -iE '^(torch|tensorflow|numpy|matplotlib|opencv-python|ipykernel)==' \
     | tr '\n' ' ' > "$work/hosted-packages.txt"
   python_of hosted "$hpy"
-  git clone -q --bare "$root" "$work/repository.git"  # the committed course, as the repository address gives it
+  git clone -q --bare "$work/course" "$work/repository.git"  # what the repository address gives
   mkdir -p "$work/content"
   COURSE_REPOSITORY_URL="$work/repository.git" "$py" -m course_lib.tools.drift lessons "$work/hosted-lessons.json" \
-    --cwd "$work/content" --kernel hosted \
+    --cwd "$work/content" --kernel hosted "$work"/course/notebooks/[0-9][0-9]_*.ipynb \
     --before-each "'$hpy' -m pip uninstall -q -y course_lib >/dev/null 2>&1 || true; rm -rf '$work/content/course'"
 fi
 
-"$py" - "$work" <<'PY'
+"$py" - "$work" "$root" <<'PY'
 import json, sys
 from pathlib import Path
 work = Path(sys.argv[1])
@@ -134,9 +137,9 @@ if (work / "hosted-lessons.json").exists():
         "of this checkout's HEAD standing in for the repository address) and installed it with --no-deps, "
         "plus what the runtime lacked (the first lesson installed those; the course itself was "
         "uninstalled again before each lesson). Outputs are not compared.")
-notes = Path("benchmarks/drift_notes.md")
+notes = Path(sys.argv[2]) / "benchmarks" / "drift_notes.md"
 if notes.exists():
     data["notes"] = notes.read_text()
 (work / "report.json").write_text(json.dumps(data))
 PY
-"$py" -m course_lib.tools.drift report --json "$work/report.json"
+"$py" -m course_lib.tools.drift report --json "$work/report.json" --out "$root/benchmarks/drift.md"

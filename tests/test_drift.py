@@ -32,11 +32,13 @@ def test_a_lesson_s_warnings_are_listed_once_with_the_line_that_triggered_them()
         _cell("import numpy as np\nx = np.old()\n",
               _stderr(_warning("DeprecationWarning", "old is deprecated", 2), "other text")),
         _cell("y = np.old()", _stderr(_warning("DeprecationWarning", "old is deprecated", 1),
-                                      _warning("FutureWarning", "will change", None, "torch/x.py:9"))),
+                                      _warning("FutureWarning", "will change", None, "torch/x.py:9"),
+                                      _warning("DeprecationWarning", "older is deprecated", 1),
+                                      _warning("DeprecationWarning", "older is deprecated", 1))),
     ]}
     result = lesson_result("01_x.ipynb", nb, 3.14159)
     assert result == LessonResult("01_x.ipynb", "ran", "", 3.1, [
-        Warned("DeprecationWarning", "old is deprecated", "code cell 1, line 2: `x = np.old()`"),
+        Warned("DeprecationWarning", "old is deprecated", "code cell 1, line 2: `x = np.old()`", similar=1),
         Warned("FutureWarning", "will change", "outside the lesson's code: torch/x.py:9")])
 
 
@@ -84,7 +86,7 @@ def test_unit_summary_reads_pytest_s_junit_file(tmp_path):
 
 def test_render_lists_versions_lessons_and_warnings():
     lesson = asdict(LessonResult("00_welcome.ipynb", "ran", "", 9.5,
-                                 [Warned("FutureWarning", "will change", "code cell 2, line 1: `f()`")]))
+                                 [Warned("FutureWarning", "will change", "code cell 2, line 1: `f()`", 2)]))
     failed = asdict(LessonResult("01_tensors.ipynb", "failed", "code cell 3: ValueError: bad", 4.0))
     text = render({"date": "2026-12-07", "python": "3.13.0",
                    "versions": {"numpy": "2.5.0", "torch": "2.13.0"},
@@ -94,6 +96,7 @@ def test_render_lists_versions_lessons_and_warnings():
     assert "on 2026-12-07 (Python 3.13.0)" in text
     assert "| numpy | 2.5.0 (differs) | 2.4.6 |" in text and "| torch | 2.13.0 | 2.13.0 |" in text
     assert "| 01_tensors.ipynb | failed: code cell 3: ValueError: bad | 4.0 |" in text
-    assert "- FutureWarning: will change — code cell 2, line 1: `f()`" in text
+    assert ("- FutureWarning: will change (and 2 more like it from the same place) — "
+            "code cell 2, line 1: `f()`") in text
     assert "Unit tests: 5 run, 1 failed, 0 skipped." in text and "- t::x: boom" in text
     assert "## A simulated hosted runtime" in text and text.endswith("Fixed X.\n")

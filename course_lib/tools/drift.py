@@ -50,11 +50,13 @@ _warnings.showwarning = _drift_show
 
 @dataclass
 class Warned:
-    """One warning, once per lesson: its kind, first line, and the lesson's line that triggered it."""
+    """One warning, once per lesson and place that raised it: its kind, first line, the lesson's line
+    that triggered it, and how many other messages the same place raised (AutoGraph: one per AST node)."""
 
     category: str
     message: str
     where: str
+    similar: int = 0
 
 
 @dataclass
@@ -83,7 +85,8 @@ def lesson_result(name: str, nb: dict[str, Any], seconds: float = 0.0, crash: st
         raise CourseInputError(f"nb: expected an executed notebook (a dict with 'cells'), got "
                                f"{type(nb).__name__}.")
     codes = [c for c in nb["cells"] if c.get("cell_type") == "code"][1:]  # the hook cell is not the lesson's
-    error, seen, warned = crash, set(), []
+    error = crash
+    warned: dict[tuple[str, str], tuple[Warned, set[str]]] = {}
     for number, cell in enumerate(codes, 1):
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         for out in cell.get("outputs", []):
@@ -96,17 +99,21 @@ def lesson_result(name: str, nb: dict[str, Any], seconds: float = 0.0, crash: st
             if not line.startswith(MARK):
                 continue
             record = json.loads(line[len(MARK):])
-            key = (record["category"], record["message"])
-            if key in seen:
+            key = (record["category"], record["origin"])
+            if key in warned:
+                first, messages = warned[key]
+                if record["message"] not in messages:
+                    messages.add(record["message"])
+                    first.similar += 1
                 continue
-            seen.add(key)
             at = record.get("cell_line")
             lines = source.splitlines()
             where = (f"code cell {number}, line {at}: `{lines[at - 1].strip()}`"
                      if isinstance(at, int) and 0 < at <= len(lines)
                      else f"outside the lesson's code: {record['origin']}")
-            warned.append(Warned(record["category"], record["message"], where))
-    return LessonResult(name, "failed" if error else "ran", error, round(seconds, 1), warned)
+            warned[key] = (Warned(record["category"], record["message"], where), {record["message"]})
+    return LessonResult(name, "failed" if error else "ran", error, round(seconds, 1),
+                        [w for w, _ in warned.values()])
 
 
 def run_lesson(path: Path, cwd: Path, timeout: int = 900, kernel: str = "python3") -> LessonResult:
@@ -158,7 +165,9 @@ def _lessons_table(results: list[LessonResult]) -> list[str]:
     for r in results:
         if r.warnings:
             rows += ["", f"**{r.lesson}** warnings:"]
-            rows += [f"- {w.category}: {w.message} — {w.where}" for w in r.warnings]
+            for w in r.warnings:
+                more = f" (and {w.similar} more like it from the same place)" if w.similar else ""
+                rows.append(f"- {w.category}: {w.message}{more} — {w.where}")
     return rows
 
 
