@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -187,3 +189,55 @@ def test_the_gpt_exports_to_onnx_despite_its_input_checks(tmp_path):
     assert path.stat().st_size > 1000
     with pytest.raises(CourseInputError, match="token ids"):
         model(torch.full((1, 4), 11))  # eager calls still check the ids
+
+
+def test_grouped_query_attention_shrinks_the_cache_and_equals_the_plain_model_with_groups_of_one():
+    from course_lib.gpt import cache_bytes
+
+    plain = _model().eval()
+    ids = torch.randint(0, 11, (2, 9), generator=torch.Generator().manual_seed(3))
+    same = GPT(GPTConfig(vocab_size=11, context=32, d_model=16, n_heads=2, n_layers=2, n_kv_heads=2)).eval()
+    same.load_state_dict(plain.state_dict())
+    assert torch.equal(same(ids)[0], plain(ids)[0])
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=11, context=32, d_model=16, n_heads=4, n_layers=2, n_kv_heads=1)
+    gqa = GPT(cfg).eval()
+    full, cache = gqa(ids)
+    assert cache[0][0].shape == (2, 1, 9, 4)
+    assert cache_bytes(cache) * 4 == cache_bytes(GPT(GPTConfig(vocab_size=11, context=32, d_model=16,
+                                                                n_heads=4, n_layers=2)).eval()(ids)[1])
+    first, cache = gqa(ids[:, :6])
+    step, _ = gqa(ids[:, 6:], cache, start=6)  # three new tokens after a cache: causal among themselves
+    assert torch.allclose(full[:, 6:], step, atol=1e-5)
+    a = generate(gqa, [1, 2], 12, greedy=True, use_cache=True)
+    assert a == generate(gqa, [1, 2], 12, greedy=True, use_cache=False)
+    with pytest.raises(CourseInputError, match="n_kv_heads: must divide n_heads=4"):
+        GPTConfig(vocab_size=5, d_model=16, n_heads=4, n_kv_heads=3)
+
+
+def test_sampling_probs_applies_temperature_then_top_k():
+    from course_lib.gpt import sampling_probs
+
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0], [0.0, 3.0, 1.0, 2.0]])
+    p = sampling_probs(logits, temperature=0.5, top_k=2)
+    assert torch.allclose(p.sum(-1), torch.ones(2))
+    assert torch.allclose(p[0], torch.softmax(torch.tensor([4.0, 2.0, -math.inf, -math.inf]), 0))
+    assert torch.allclose(sampling_probs(logits[0]), torch.softmax(logits[0], 0))
+    with pytest.raises(CourseInputError, match="temperature"):
+        sampling_probs(logits, temperature=0)
+    with pytest.raises(CourseInputError, match="logits"):
+        sampling_probs(torch.tensor([1, 2]))
+
+
+def test_the_shipped_checkpoint_loads_and_beats_the_unigram_baseline():
+    from course_lib.data import data_path
+    from course_lib.gpt import load_pretrained
+
+    model, chars, info = load_pretrained()
+    assert model.cfg.context == 128 and chars.vocab_size == model.cfg.vocab_size == 89
+    assert data_path("gpt/char_gpt.pt").stat().st_size < 8e6 and info["made_by"] == "scripts/train_gpt.py"
+    text = data_path("corpus/lessons.txt").read_text(encoding="ascii")
+    data = torch.tensor(chars.encode(text))
+    split = int(0.9 * len(data))
+    held_out = mean_loss(model, data[split:], 128, max_windows=20)
+    assert held_out < unigram_loss(data[:split], data[split:], 89) - 1.0

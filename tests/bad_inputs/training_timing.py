@@ -903,6 +903,18 @@ GPT = [
     Case("gpt.forward_flops", lambda m: m.forward_flops(_cfg(m), True), "tokens: expected an int"),
     Case("gpt.forward_flops", lambda m: m.forward_flops(_cfg(m), 0), "tokens: expected an int"),
     Case("gpt.forward_flops", lambda m: m.forward_flops(_cfg(m), 33), "tokens: expected an int from 1 to 32"),
+    Case("gpt.GPTConfig", lambda m: _cfg(m, n_kv_heads=0), "n_kv_heads: expected an int"),
+    Case("gpt.GPTConfig", lambda m: _cfg(m, n_kv_heads=3), "n_kv_heads: must divide n_heads=2"),
+    Case("gpt.sampling_probs", lambda m: m.sampling_probs([1.0, 2.0]), "logits: expected a float tensor"),
+    Case("gpt.sampling_probs", lambda m: m.sampling_probs(torch.tensor([1, 2])), "logits: expected a float"),
+    Case("gpt.sampling_probs", lambda m: m.sampling_probs(torch.zeros(3), temperature=0),
+         "temperature: expected a finite"),
+    Case("gpt.sampling_probs", lambda m: m.sampling_probs(torch.zeros(3), top_k=0),
+         "top_k: expected None or an int of at least 1"),
+    Case("gpt.cache_bytes", lambda m: m.cache_bytes("x"), "cache: expected the list of (keys, values)"),
+    Case("gpt.cache_bytes", lambda m: m.cache_bytes([(torch.zeros(1),)]),
+         "cache: expected the list of (keys, values)"),
+    Case("gpt.load_pretrained", lambda m: m.load_pretrained(device=3), "device: expected None, a str"),
 ]
 
 CASES = TRAINING + TWOLAYER + TIMING + BENCHMARKS + LOAD + MEMORY + RECORDS + LIVE + TFEVENTS + TREES \
