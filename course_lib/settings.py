@@ -113,11 +113,20 @@ def runs_dir() -> Path:
     return Path(raw).expanduser().resolve() if raw else REPO_ROOT / "runs"
 
 
+def _web_address(variable: str, default: str) -> str:
+    """``$variable`` (or ``default``) if it is an http(s) address, without a trailing slash."""
+    value = os.environ.get(variable, "").strip() or default
+    if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value) or "?" in value:
+        raise CourseInputError(f"{variable}: expected a web address such as 'https://github.com/you/course', "
+                               f"got {value!r}.")
+    return value.rstrip("/")
+
+
 def repository_url() -> str:
     """The course's repository address: ``$COURSE_REPOSITORY_URL`` or ``REPOSITORY_URL``."""
-    return (os.environ.get("COURSE_REPOSITORY_URL", "").strip() or REPOSITORY_URL).rstrip("/")
+    return _web_address("COURSE_REPOSITORY_URL", REPOSITORY_URL)
 
 
 def jupyterhub_url() -> str:
     """The JupyterHub that launch links open: ``$COURSE_JUPYTERHUB_URL`` or ``JUPYTERHUB_URL``."""
-    return (os.environ.get("COURSE_JUPYTERHUB_URL", "").strip() or JUPYTERHUB_URL).rstrip("/")
+    return _web_address("COURSE_JUPYTERHUB_URL", JUPYTERHUB_URL)

@@ -10,12 +10,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${COURSE_VENV:-.venv}"
-# --fast: the unit tests only (no browser, server, multi-process or notebook test; see CONTRIBUTING,
-# "Changing the code"), for the loop while you work. Run the whole command before a commit.
+# --fast: the quick unit tests only (no browser, server, multi-process, notebook or slow test; see
+# CONTRIBUTING, "Changing the code"), for the loop while you work. Run the whole command before a commit.
 fast=()
 if [ "${1:-}" = "--fast" ]; then
   shift
-  fast=(tests -m "not (browser or server or multiprocess or notebook)")
+  fast=(tests -m "not (browser or server or multiprocess or notebook or slow)")
 fi
 bash scripts/setup.sh
 "$venv/bin/ruff" check course_lib tests scripts benchmarks notebooks website  # the notebooks too

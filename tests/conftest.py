@@ -91,14 +91,28 @@ def split():
     return load_digits_split()
 
 
-# The slow kinds of test, by file, so that `bash scripts/test.sh --fast` (`-m fast`... see
-# CONTRIBUTING, "Changing the code") can leave them out. A lesson run by nbval is a "notebook".
+# The slow kinds of test, by file, so that `bash scripts/test.sh --fast` (see CONTRIBUTING,
+# "Changing the code") can leave them out. A lesson run by nbval is a "notebook".
 SLOW_KINDS = {
     "browser": {"test_browser.py", "test_site.py"},
     "server": {"test_start_command.py", "test_visdom.py", "test_training_visdom.py", "test_doctor_cli.py",
-               "test_tensorboard_server.py", "test_binder_launch.py", "test_hub.py"},
+               "test_tensorboard_server.py", "test_binder_launch.py", "test_hub.py", "test_hub_tools.py"},
     "multiprocess": {"test_torchrun.py", "test_distributed.py"},
     "notebook": {"test_progress.py"},
+}
+# Single tests of otherwise quick files, by node id: each runs a kernel, a subprocess that imports
+# TensorFlow, or trains for seconds.
+SLOW_TESTS = {
+    "notebook": {"test_class_report.py::test_a_fresh_progress_report_joins_the_class",
+                 "test_verified.py::test_a_real_nbval_run_records_the_passing_lesson_only"},
+    "slow": {"test_gpt.py::test_training_beats_the_unigram_baseline_on_a_repetitive_text",
+             "test_gpt.py::test_the_gpt_exports_to_onnx_despite_its_input_checks",
+             "test_errors_seed_frameworks.py::test_tensorflow_comes_without_jax_and_jax_still_imports_after",
+             "test_errors_seed_frameworks.py::test_triton_is_loaded_before_tensorflow",
+             "test_benchmarks.py::test_gpu_matmul_script_refuses_without_a_gpu",
+             "test_benchmarks.py::test_gpu_matmul_script_records_a_run",
+             "test_training.py::test_fit_learns_and_streams_to_a_live_plot",
+             "test_timing.py::test_importing_timing_prints_nothing_beside_an_nvcc_without_a_gpu"},
 }
 
 
@@ -110,4 +124,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker("notebook")
         for kind, files in SLOW_KINDS.items():
             if name in files:
+                item.add_marker(kind)
+        for kind, tests in SLOW_TESTS.items():
+            if f"{name}::{item.name.split('[')[0]}" in tests:
                 item.add_marker(kind)

@@ -66,3 +66,14 @@ def test_a_bad_visdom_base_url_is_named(monkeypatch):
         settings.visdom_base_url()
     monkeypatch.setenv("COURSE_VISDOM_BASE_URL", "/user/ann/visdom/")
     assert settings.visdom_base_url() == "/user/ann/visdom"
+
+
+@pytest.mark.parametrize("variable, read", [("COURSE_REPOSITORY_URL", settings.repository_url),
+                                           ("COURSE_JUPYTERHUB_URL", settings.jupyterhub_url)])
+def test_the_launch_addresses_must_be_web_addresses(monkeypatch, variable, read):
+    monkeypatch.setenv(variable, "https://example.org/ann/course/")
+    assert read() == "https://example.org/ann/course"
+    for bad in ("github.com/ann/course", "https://example.org/a b", "file:///srv/course"):
+        monkeypatch.setenv(variable, bad)
+        with pytest.raises(CourseInputError, match=f"{variable}: expected a web address"):
+            read()

@@ -48,6 +48,8 @@ COVERED_ELSEWHERE = {
     "settings.visdom_env_url": "bad env/port in test_settings.py",
     "settings.tensorboard_public_url": "no arguments; tested in test_settings.py",
     "settings.runs_dir": "no arguments; tested in test_settings.py",
+    "settings.repository_url": "no arguments; a bad $COURSE_REPOSITORY_URL in test_settings.py",
+    "settings.jupyterhub_url": "no arguments; a bad $COURSE_JUPYTERHUB_URL in test_settings.py",
 }
 
 CASES += [
