@@ -50,10 +50,11 @@ PIP_CONSTRAINT="$root/scripts/build-constraints.txt" "$py" -m pip install -q --d
   || { tail -n 5 "$work/pip.log"; exit 1; }
 export JUPYTER_PATH="$work/kernels"  # the kernels below, before any of the user's own
 
-python_of() {  # a kernelspec named $1 that runs the Python $2
+python_of() {  # a kernelspec named $1 that runs the Python $2, as set-up installs the lessons' kernel
   mkdir -p "$work/kernels/kernels/$1"
-  printf '{"argv": ["%s", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "%s", "language": "python"}\n' \
-    "$2" "$1" > "$work/kernels/kernels/$1/kernel.json"
+  printf '{"argv": ["%s", "-m", "ipykernel_launcher", "-f", "{connection_file}"], %s}\n' "$2" \
+    '"display_name": "Python 3 (ipykernel)", "language": "python", "env": {"MALLOC_ARENA_MAX": "2"}' \
+    > "$work/kernels/kernels/$1/kernel.json"
 }
 python_of python3 "$py"
 
