@@ -124,7 +124,8 @@ def test_fit_accepts_a_dataloader_and_shows_progress(split, capsys):
     ({"loss_fn": "mse"}, "loss_fn: expected a function"),
     ({"train": (torch.full((4, 64), float("nan")), torch.zeros(4, dtype=torch.long))},
      "train x: expected finite values"),
-    ({"train": (torch.ones(4, 63), torch.zeros(4, dtype=torch.long))}, "from the library below: (addmm: )?mat1"),
+    ({"train": (torch.ones(4, 63), torch.zeros(4, dtype=torch.long))},
+     "from the library below: (addmm: )?mat1"),
     ({"model": "net"}, "model: expected a torch.nn.Module"),
 ])
 def test_fit_bad_input(split, change, match):
