@@ -111,7 +111,7 @@ if [[ " $parts " == *" hosted "* ]]; then
   git clone -q --bare "$work/course" "$work/repository.git"  # what the repository address gives
   mkdir -p "$work/content"
   COURSE_REPOSITORY_URL="$work/repository.git" "$py" -m course_lib.tools.drift lessons "$work/hosted-lessons.json" \
-    --cwd "$work/content" --kernel hosted "$work"/course/notebooks/[0-9][0-9]_*.ipynb \
+    "$work"/course/notebooks/[0-9][0-9]_*.ipynb --cwd "$work/content" --kernel hosted \
     --before-each "'$hpy' -m pip uninstall -q -y course_lib >/dev/null 2>&1 || true; rm -rf '$work/content/course'"
 fi
 
