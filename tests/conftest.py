@@ -99,6 +99,7 @@ SLOW_KINDS = {
                "test_tensorboard_server.py", "test_binder_launch.py", "test_hub.py", "test_hub_tools.py"},
     "multiprocess": {"test_torchrun.py", "test_distributed.py"},
     "notebook": {"test_progress.py"},
+    "slow": {"test_pretrained.py", "test_onnx_tools.py"},  # load EfficientNet, export ONNX
 }
 # Single tests of otherwise quick files, by node id: each runs a kernel, a subprocess that imports
 # TensorFlow, or trains for seconds.
@@ -112,7 +113,10 @@ SLOW_TESTS = {
              "test_benchmarks.py::test_gpu_matmul_script_refuses_without_a_gpu",
              "test_benchmarks.py::test_gpu_matmul_script_records_a_run",
              "test_training.py::test_fit_learns_and_streams_to_a_live_plot",
-             "test_timing.py::test_importing_timing_prints_nothing_beside_an_nvcc_without_a_gpu"},
+             "test_timing.py::test_importing_timing_prints_nothing_beside_an_nvcc_without_a_gpu",
+             "test_notebooks_meta.py::test_every_notebook_is_collected_by_nbval",
+             "test_exercises.py::test_a_learners_except_exception_cannot_swallow_the_time_limit",
+             "test_training.py::test_fit_is_the_lesson_loop"},
 }
 
 
