@@ -84,6 +84,8 @@ def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
         candidates = [dist_names.get(name, name)]
         if name == "tensorflow":
             candidates.append("tensorflow")
+        if name == "cv2":  # what Colab and other hosted runtimes install instead of the headless build
+            candidates += ["opencv-python", "opencv-contrib-python", "opencv-contrib-python-headless"]
         found = None
         for dist in candidates:
             try:

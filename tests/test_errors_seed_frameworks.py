@@ -66,6 +66,18 @@ def test_versions_reports_installed_and_missing():
     assert v["no-such-package-here"] is None
 
 
+def test_versions_finds_opencv_under_the_name_a_hosted_runtime_uses(monkeypatch):
+    from importlib import metadata
+
+    def version(dist):
+        if dist == "opencv-python":
+            return "5.1.0.95"
+        raise metadata.PackageNotFoundError(dist)
+
+    monkeypatch.setattr(metadata, "version", version)
+    assert versions(("cv2",)) == {"cv2": "5.1.0.95"}
+
+
 def test_versions_rejects_a_bare_string():
     with pytest.raises(CourseInputError, match="packages: expected a tuple of import names"):
         versions("torch")
