@@ -141,6 +141,6 @@ if (work / "hosted-lessons.json").exists():
 notes = Path(sys.argv[2]) / "benchmarks" / "drift_notes.md"
 if notes.exists():
     data["notes"] = notes.read_text()
-(work / "report.json").write_text(json.dumps(data))
+(work / "report.json").write_text(json.dumps(data).replace(str(work) + "/", "<work>/"))  # no machine paths
 PY
 "$py" -m course_lib.tools.drift report --json "$work/report.json" --out "$root/benchmarks/drift.md"
