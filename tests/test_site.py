@@ -61,6 +61,10 @@ def test_a_figure_is_described_by_its_titles_and_axes():
 def test_every_figure_has_a_text_alternative_and_no_widget_needs_javascript(lesson):
     nb = _course_site().read_lesson((ROOT / "notebooks" / f"{lesson}.ipynb").read_text())
     assert "widgets" not in nb.metadata
+    # the hosted-runtime cell stays off the page (myst-nb's remove-cell), and only that cell
+    assert [c.source.splitlines()[0] for c in nb.cells if "remove-cell" in c.metadata.get("tags", [])] \
+        == ["# On a hosted runtime (Colab and similar) this installs the course; in its own set-up it does "
+            "nothing."]
     for cell in nb.cells:
         outputs = [o.get("data", {}) for o in cell.get("outputs", [])]
         assert not [d for d in outputs if "application/vnd.jupyter.widget-view+json" in d]

@@ -3,6 +3,8 @@
 - ``read_lesson`` (myst-nb's reader for .ipynb): widget outputs become static HTML drawn from the
   stored widget state (no require.js, no widget manager from a CDN), and every figure gets a text
   alternative: the cell's ``mystnb.image.alt`` metadata, else the figure's titles from its code.
+  The hosted-runtime cell (course_lib.hosted) is left off the page: it does nothing for a reader,
+  and the downloaded .ipynb still has it.
 - ``check_and_mark``: fails the build on a figure without one, and puts under each lesson's title
   "Last verified: …" from benchmarks/verified.json (course_lib.tools.verified), or "Not verified".
 """
@@ -20,6 +22,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from course_lib.hosted import CELL_MARK
 from course_lib.tools import verified
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -123,6 +126,8 @@ def read_lesson(text: str) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        if cell.source.startswith(CELL_MARK):
+            cell.metadata.setdefault("tags", []).append("remove-cell")  # myst-nb leaves it out
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data:
