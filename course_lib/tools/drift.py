@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.errors import CourseInputError
+from course_lib.settings import REPO_ROOT as ROOT  # the one way to find the checkout
 from course_lib.tools.parsing import OneLineParser
 
-ROOT = Path(__file__).resolve().parents[2]
 MARK = "@@drift-warning@@ "
 # Runs first in every lesson's kernel: warnings of both kinds are shown, each once per place, as a
 # tagged line naming the lesson's line (the innermost frame that is a cell's code).
