@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import json
 import os
 import platform
+import statistics
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from course_lib.data import DATA_DIR, DataIntegrityError, read_manifest, sha256
+from course_lib.data import DATA_DIR, DataIntegrityError, manifest_entries, sha256
 from course_lib.devices import as_device, list_devices
 from course_lib.errors import (
     CourseInputError,
@@ -33,7 +35,7 @@ from course_lib.errors import (
     expect,
 )
 from course_lib.load import BUSY_THRESHOLD
-from course_lib.timing import MAX_RUN_TIME, benchmark, matmul_flops
+from course_lib.timing import MAX_ROUNDS, MAX_RUN_TIME, benchmark, matmul_flops
 
 OPS = ("matmul", "add", "copy_h2d")
 LIBRARIES = ("torch", "numpy")
@@ -236,6 +238,57 @@ def sweep(op: str, sizes: Iterable[int], *, library: str = "torch",
                     min_run_time=min_run_time, precision=precision) for n in sorted(sizes)]
 
 
+_MEASURE_ARGS = frozenset(inspect.signature(measure).parameters) - {"min_run_time"}
+
+
+def measure_interleaved(specs: Sequence[dict[str, Any]], *, rounds: int = 3,
+                        min_run_time: float = 0.1) -> list[Point]:
+    """:func:`measure` each spec in turn, ``rounds`` times over; one :class:`Point` per spec.
+
+    Each spec is a dict of :func:`measure`'s arguments (``op`` and ``n`` at least). A point's
+    time is the median of its rounds' medians, so a slow spell of the machine hits every spec
+    alike; its ``other_share`` is the busiest of its rounds.
+    """
+    expect(isinstance(specs, (list, tuple)) and len(specs) > 0
+           and all(isinstance(s, dict) and "op" in s and "n" in s for s in specs), "specs",
+           "a non-empty list of dicts of measure()'s arguments, each with 'op' and 'n'", specs)
+    check_int(rounds, "rounds", low=1, high=MAX_ROUNDS)
+    check_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
+    for i, spec in enumerate(specs):
+        unknown = sorted(set(spec) - _MEASURE_ARGS)
+        expect(not unknown and "min_run_time" not in spec, f"specs[{i}]",
+               "only measure()'s arguments (min_run_time is given once, for all)", spec)
+    runs: list[list[Point]] = [[] for _ in specs]
+    for _ in range(rounds):
+        for spec, done in zip(specs, runs, strict=True):  # round-robin: every spec once per round
+            done.append(measure(**spec, min_run_time=min_run_time))
+    points = []
+    for done in runs:
+        shares = [p.other_share for p in done]
+        points.append(dataclasses.replace(
+            done[0], seconds=statistics.median(p.seconds for p in done),
+            other_share=None if None in shares else max(s for s in shares if s is not None)))
+    return points
+
+
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")  # x86 AVX-512 BF16 and AMX; Arm's BF16
+
+
+def cpu_bf16_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> list[str] | None:
+    """The bfloat16 instruction flags the CPU lists in Linux's ``cpuinfo`` (None where there is none)."""
+    path = check_path(cpuinfo, "cpuinfo")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:  # not Linux (macOS, Windows): the flags are not listed in a file
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("flags", "features"):  # x86 says flags, Arm says Features
+            present = set(value.split())
+            return [flag for flag in BF16_CPU_FLAGS if flag in present]
+    return None
+
+
 def points_from_results(results: Sequence[dict[str, Any]]) -> list[Point]:
     """:class:`Point` objects from a course_lib.records record's ``02.matmul``/``02.add`` results."""
     expect(isinstance(results, (list, tuple)), "results",
@@ -378,7 +431,7 @@ def load_records(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
     SHA-256 differs, raises DataIntegrityError.
     """
     data_dir = check_path(data_dir, "data_dir", exists="dir")
-    manifest = read_manifest(data_dir / "MANIFEST.sha256")
+    manifest = manifest_entries(data_dir / "MANIFEST.sha256")
     records = []
     for path in sorted((data_dir / RECORD_DIR).glob("*.json")):
         rel = path.relative_to(data_dir).as_posix()

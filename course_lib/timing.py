@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -27,6 +27,7 @@ finally:
 
 MAX_THREADS = 1024
 MAX_RUN_TIME = 600.0  # seconds: min_run_time above this is surely a mistake (e.g. milliseconds)
+MAX_ROUNDS = 100  # compare(): more rounds than this is surely a mistake
 
 
 @dataclass(frozen=True)
@@ -174,3 +175,49 @@ def benchmark(
     return Timing(label=label or getattr(fn, "__name__", "fn"), device=str(dev), threads=threads,
                   times=list(measurement.times), flops=None if flops is None else float(flops),
                   load=monitor.report)
+
+
+def _pooled_load(reports: list[LoadReport | None]) -> LoadReport | None:
+    """One report for several measurements: their seconds added up (None if any is missing)."""
+    if not reports or any(r is None for r in reports):
+        return None
+    known = [r for r in reports if r is not None]
+    return LoadReport(wall_s=sum(r.wall_s for r in known), cores=known[0].cores,
+                      own_cpu_s=sum(r.own_cpu_s for r in known),
+                      other_cpu_s=sum(r.other_cpu_s for r in known),
+                      steal_s=sum(r.steal_s for r in known), threshold=known[0].threshold)
+
+
+def compare(
+    fns: Mapping[str, Callable[[], object]],
+    *,
+    rounds: int = 3,
+    min_run_time: float = 0.2,
+    device: str | torch.device = "cpu",
+    warmup: int = 3,
+    threads: int | None = None,
+) -> dict[str, Timing]:
+    """Time several functions interleaved: :func:`benchmark` each in turn, ``rounds`` times over.
+
+    A slow spell of the machine then hits every function alike instead of one of them. Each
+    result pools the timed blocks of all its rounds (``min_run_time`` seconds per round), and
+    its ``load`` adds up the CPU counters of those rounds.
+    """
+    expect(isinstance(fns, Mapping) and len(fns) > 0 and all(isinstance(k, str) for k in fns), "fns",
+           "a non-empty dict of {name: function taking no arguments}", fns)
+    for name, fn in fns.items():
+        try:
+            _check_no_argument_function(fn)
+        except CourseInputError as err:
+            raise CourseInputError(f"fns[{name!r}]: {str(err).removeprefix('fn: ')}") from None
+    check_int(rounds, "rounds", low=1, high=MAX_ROUNDS)
+    _check_min_run_time(min_run_time)
+    runs: dict[str, list[Timing]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():  # round-robin: every function once per round
+            runs[name].append(benchmark(fn, label=name, device=device, warmup=warmup,
+                                        min_run_time=min_run_time, threads=threads))
+    return {name: Timing(label=name, device=done[0].device, threads=done[0].threads,
+                         times=[t for timing in done for t in timing.times],
+                         load=_pooled_load([timing.load for timing in done]))
+            for name, done in runs.items()}

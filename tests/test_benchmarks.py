@@ -244,3 +244,64 @@ def test_points_come_back_from_record_results():
     assert not p.busy
     with pytest.raises(CourseInputError, match="results"):
         points_from_results([{"id": "07.inference"}])
+
+
+def test_measure_interleaved_goes_round_robin_and_takes_the_median_of_rounds(monkeypatch):
+    calls, seconds = [], iter([0.001, 0.010, 0.003, 0.011, 0.002, 0.050])  # a, b, a, b, a, b
+    shares = iter([0.0, 0.02, 0.05, 0.0, 0.01, 0.0])
+
+    def fake_measure(op, n, **kw):
+        calls.append((kw["library"], kw["min_run_time"]))
+        return _point(op=op, size=n, library=kw["library"], seconds=next(seconds),
+                      other_share=next(shares))
+
+    monkeypatch.setattr(bm, "measure", fake_measure)
+    a, b = bm.measure_interleaved([{"op": "matmul", "n": 64, "library": "torch"},
+                                   {"op": "matmul", "n": 64, "library": "numpy"}],
+                                  rounds=3, min_run_time=0.05)
+    assert calls == [("torch", 0.05), ("numpy", 0.05)] * 3
+    assert (a.library, a.seconds, a.other_share) == ("torch", 0.002, 0.05)  # median; busiest round
+    assert (b.library, b.seconds, b.other_share) == ("numpy", 0.011, 0.02)
+
+
+def test_measure_interleaved_measures_for_real():
+    fp64, fp32 = bm.measure_interleaved(
+        [{"op": "matmul", "n": 32, "library": "numpy", "threads": 1, "precision": "fp64"},
+         {"op": "matmul", "n": 32, "library": "numpy", "threads": 1}], rounds=2, min_run_time=0.02)
+    assert fp64.series == "numpy cpu 1 thread fp64" and fp32.series == "numpy cpu 1 thread"
+    assert fp64.seconds > 0 and fp32.seconds > 0 and fp64.other_share is not None
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"specs": []}, "specs: expected a non-empty list"),
+    ({"specs": [{"op": "matmul"}]}, "specs: expected a non-empty list of dicts"),
+    ({"specs": {"op": "matmul", "n": 8}}, "specs: expected a non-empty list"),
+    ({"specs": [{"op": "matmul", "n": 8, "colour": "red"}]}, r"specs\[0\]: expected only measure"),
+    ({"specs": [{"op": "matmul", "n": 8, "min_run_time": 1}]}, r"specs\[0\]: expected only measure"),
+    ({"rounds": 0}, "rounds: expected an int from 1 to 100"),
+    ({"min_run_time": -1}, "min_run_time"),
+    ({"specs": [{"op": "conv", "n": 8}]}, "op: expected one of"),
+])
+def test_measure_interleaved_rejects_bad_input(kwargs, match):
+    args = {"specs": [{"op": "matmul", "n": 8}], "min_run_time": 0.01, **kwargs}
+    with pytest.raises(CourseInputError, match=match):
+        bm.measure_interleaved(args.pop("specs"), **args)
+
+
+@pytest.mark.parametrize("text, flags", [
+    ("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n", ["avx512_bf16"]),
+    ("flags\t: fpu avx2 amx_bf16 amx_tile avx512_bf16\n", ["avx512_bf16", "amx_bf16"]),
+    ("flags\t: fpu sse2 avx2 fma\n", []),
+    ("Features\t: fp asimd bf16 i8mm\n", ["bf16"]),  # an Arm CPU
+    ("processor\t: 0\n", None),
+])
+def test_cpu_bf16_flags_reads_cpuinfo(tmp_path, text, flags):
+    path = tmp_path / "cpuinfo"
+    path.write_text(text)
+    assert bm.cpu_bf16_flags(path) == flags
+
+
+def test_cpu_bf16_flags_without_a_cpuinfo_file(tmp_path):
+    assert bm.cpu_bf16_flags(tmp_path / "missing") is None
+    with pytest.raises(CourseInputError, match="cpuinfo: expected a path"):
+        bm.cpu_bf16_flags(3)

@@ -7,7 +7,7 @@ import torch
 
 from course_lib.errors import CourseInputError
 from course_lib.load import other_programs_busy
-from course_lib.timing import Timing, benchmark, format_seconds, matmul_flops
+from course_lib.timing import Timing, benchmark, compare, format_seconds, matmul_flops
 
 
 def test_matmul_flops_counts_a_multiply_and_an_add_per_term():
@@ -124,3 +124,38 @@ def test_importing_timing_prints_nothing_beside_an_nvcc_without_a_gpu(tmp_path):
     proc = subprocess.run([sys.executable, "-c", "import course_lib.timing"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_compare_goes_round_robin_and_pools_the_rounds():
+    calls = []
+    fns = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
+    result = compare(fns, rounds=3, warmup=1, min_run_time=0.01)
+    assert list(result) == ["a", "b"]
+    runs = [name for i, name in enumerate(calls) if i == 0 or calls[i - 1] != name]
+    assert runs == ["a", "b"] * 3, runs  # a's calls, then b's, three rounds over
+    for name, timing in result.items():
+        assert timing.label == name and timing.device == "cpu" and len(timing.times) >= 3
+        assert timing.load is not None and timing.load.wall_s >= 3 * 0.01
+
+
+def test_compare_tells_two_known_durations_apart():
+    result = compare({"short": lambda: time.sleep(0.002), "long": lambda: time.sleep(0.01)},
+                     rounds=2, warmup=0, min_run_time=0.05)
+    assert 0.0015 < result["short"].median < 0.006 < result["long"].median < 0.03, result
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"fns": {}}, "fns: expected a non-empty dict"),
+    ({"fns": [lambda: None]}, "fns: expected a non-empty dict"),
+    ({"fns": {1: lambda: None}}, "fns: expected a non-empty dict"),
+    ({"fns": {"x": lambda y: y}}, r"fns\['x'\]: expected a function that takes no arguments"),
+    ({"fns": {"x": 3}}, r"fns\['x'\]: expected a function"),
+    ({"rounds": 0}, "rounds: expected an int from 1 to 100"),
+    ({"rounds": 2.0}, "rounds: expected an int"),
+    ({"min_run_time": 0}, "min_run_time"),
+    ({"device": "tpu"}, "device"),
+])
+def test_compare_rejects_bad_arguments(kwargs, match):
+    args = {"fns": {"x": lambda: None}, "min_run_time": 0.01, **kwargs}
+    with pytest.raises(CourseInputError, match=match):
+        compare(args.pop("fns"), **args)
