@@ -2,13 +2,21 @@
 
 from course_lib.exercises.core import (
     PROGRESS_LOG_ENV,
+    Case,
     Exercise,
     Mismatch,
+    Mistake,
+    Probes,
     Result,
+    Returns,
+    Table,
+    Technique,
     TimeLimitExceeded,
     Wrong,
+    as_number,
     check,
     evaluate,
+    exercise,
     get,
     load_all,
     register,
@@ -17,6 +25,6 @@ from course_lib.exercises.core import (
     time_limit,
 )
 
-__all__ = ["PROGRESS_LOG_ENV", "Exercise", "Mismatch", "Result", "TimeLimitExceeded", "Wrong", "check",
-           "evaluate", "get", "load_all", "register",
-           "require", "solution", "time_limit"]
+__all__ = ["PROGRESS_LOG_ENV", "Case", "Exercise", "Mismatch", "Mistake", "Probes", "Result", "Returns",
+           "Table", "Technique", "TimeLimitExceeded", "Wrong", "as_number", "check", "evaluate",
+           "exercise", "get", "load_all", "register", "require", "solution", "time_limit"]

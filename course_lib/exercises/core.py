@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
+
 from course_lib.errors import CourseInputError, expect
 
 Status = Literal["passed", "failed", "not_attempted"]
@@ -61,7 +63,7 @@ def require(condition: object, what: str, expected: Any, got: Any, hint: str = "
 
 
 class Wrong(NamedTuple):
-    """A known-wrong answer and a phrase its feedback must contain (for the tests).
+    """A known-wrong answer and a phrase its feedback must contain (for lessons not yet on the engine).
 
     For a ``function`` exercise ``answer`` is the wrong function itself; for a ``value``
     exercise it is a function of no arguments that builds the wrong value."""
@@ -79,12 +81,13 @@ class Exercise:
     checker: Callable[[Any], str]  # returns a success message or raises Mismatch
     solution: Callable[..., Any]  # the reference solution (see ``kind``)
     kind: Literal["function", "value"] = "function"
-    wrong: tuple[Wrong, ...] = field(default=())
+    wrong: tuple[Wrong | Mistake, ...] = field(default=())
     time_limit: float = DEFAULT_TIME_LIMIT  # per call of a learner's function (the whole check
     # for a ``value`` exercise)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "wrong", tuple(Wrong(*w) for w in self.wrong))
+        object.__setattr__(self, "wrong", tuple(w if isinstance(w, Mistake) else Wrong(*w)
+                                                for w in self.wrong))
 
     def reference_answer(self) -> Any:
         """What a learner who solved it would pass to :func:`check`."""
@@ -260,8 +263,452 @@ def check(exercise_id: str, answer: Any) -> None:
     print(result)
 
 
+# ---------------------------------------------------------------------------------------------
+# The engine. An exercise is a table: seeded cases, a return contract, known mistakes (each
+# with the whole hint its learner reads) and a fallback hint. Every call of a learner's
+# function goes through the stock probes: its inputs stay unchanged, its result is not one of
+# them, and global state (grad mode, default dtype, random generators) is as it was.
+
+
+class Mistake(NamedTuple):
+    """A known-wrong answer and the whole hint a learner who gives it reads.
+
+    For a ``function`` exercise ``answer`` is the wrong function; for a ``value`` exercise, a
+    function of no arguments that builds the wrong value. The tests run every one."""
+
+    answer: Callable[..., Any]
+    hint: str
+
+
+class Case(NamedTuple):
+    """One call of the learner's function: how the feedback names it, and its arguments."""
+
+    what: str
+    args: tuple[Any, ...]
+
+
+class Technique(NamedTuple):
+    """A library function the answer must call (``required``) or must not call (write it yourself)."""
+
+    owner: Any  # the module or class that holds it
+    name: str
+    required: bool
+    hint: str
+
+
+NUMBER_HINT = ("return one number: a Python or NumPy number, or a 0-d array or tensor "
+               "(.item() turns a one-element array into a number).")
+INT_HINT = "return a whole number as an int (3, not 3.0): the text asks for a count."
+
+
+@dataclass(frozen=True)
+class Returns:
+    """The return contract: type, shape and dtype, and what counts as equal to the reference.
+
+    One rule for scalars across the course: ``number`` accepts a Python or NumPy int or float,
+    a 0-d array or a 0-d tensor (not a bool, not an array of shape (1,)); ``int`` accepts the
+    integer ones only. ``array`` wants a NumPy array, ``tensor`` a torch tensor."""
+
+    kind: Literal["number", "int", "array", "tensor", "any"] = "any"
+    shape: Callable[[Case], tuple[int, ...]] | None = None  # the shape expected for a case
+    dtype: str | None = None  # "float", "int" (class labels: a loss refuses floats), or a name
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    equal: Callable[[Any, Any], bool] | None = None  # replaces the closeness test
+    show: Callable[[Any], Any] | None = None  # how feedback prints a value
+    type_hint: str = ""
+    shape_hint: str = ""
+    dtype_hint: str = ""
+
+    def same(self, got: Any, want: Any) -> bool:
+        """Does ``got`` count as equal to ``want`` (both already conformed)?"""
+        if self.equal is not None:
+            return bool(self.equal(got, want))
+        if isinstance(want, np.ndarray) or isinstance(got, np.ndarray):
+            a, b = np.asarray(got), np.asarray(want)
+            if a.shape != b.shape:
+                return False
+            if a.dtype.kind in "fciub" and b.dtype.kind in "fciub":
+                return bool(np.allclose(a, b, rtol=self.rtol, atol=self.atol, equal_nan=True))
+            return bool(np.array_equal(a, b))
+        if isinstance(want, float) or isinstance(got, float):
+            try:
+                return bool(np.isclose(got, want, rtol=self.rtol, atol=self.atol, equal_nan=True))
+            except TypeError:
+                return False
+        try:
+            return bool(got == want)
+        except Exception:  # noqa: BLE001 - a comparison that fails means "not equal"
+            return False
+
+    def shown(self, value: Any) -> Any:
+        """``value`` as the feedback prints it: numbers rounded, long arrays cut short."""
+        if self.show is not None:
+            return self.show(value)
+        return show(value)
+
+
+def show(value: Any) -> Any:
+    """A short, readable form of a value for feedback."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, np.ndarray):
+        if value.size <= 8:
+            return np.round(value, 4).tolist() if value.dtype.kind == "f" else value.tolist()
+        flat = value.ravel()[:3]
+        shown = np.round(flat, 4).tolist() if value.dtype.kind == "f" else flat.tolist()
+        return f"an array of shape {value.shape} starting {shown}"
+    return value
+
+
+def _torch() -> Any:
+    """torch if the session has imported it (so the probes never import it themselves)."""
+    return sys.modules.get("torch")
+
+
+def _to_numpy(value: Any) -> np.ndarray | None:
+    """A NumPy array for an array or tensor (torch, TensorFlow), else None."""
+    if isinstance(value, np.ndarray):
+        return value
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor):
+        return np.asarray(value.detach().cpu().numpy())
+    if hasattr(value, "numpy") and hasattr(value, "shape") and hasattr(value, "dtype"):
+        try:
+            return np.asarray(value.numpy())  # a TensorFlow tensor
+        except Exception:  # noqa: BLE001 - not an eager tensor after all
+            return None
+    return None
+
+
+def as_number(value: Any, *, whole: bool = False) -> float | int | None:
+    """The one scalar rule: a number for a Python/NumPy scalar or a 0-d array or tensor, else None.
+
+    With ``whole``, integer types only (a float that happens to be whole is refused)."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if whole else float(value)
+    array = _to_numpy(value)
+    if array is None or array.ndim != 0:
+        return None
+    if array.dtype.kind in "iu":
+        return int(array)
+    if array.dtype.kind == "f" and not whole:
+        return float(array)
+    return None
+
+
+def conform(value: Any, returns: Returns, what: str, case: Case | None = None) -> Any:
+    """``value`` checked against the contract and made comparable; raises :class:`Mismatch`."""
+    if returns.kind in ("number", "int"):
+        whole = returns.kind == "int"
+        number = as_number(value, whole=whole)
+        if number is None:
+            shape = getattr(value, "shape", None)
+            got = (f"an array of shape {tuple(shape)}" if shape is not None and len(shape) > 0
+                   else f"{type(value).__name__} {value!r}" if isinstance(value, (int, float, str))
+                   else type(value).__name__ if shape is None else f"{type(value).__name__} of dtype "
+                   f"{getattr(value, 'dtype', '?')}")
+            raise Mismatch(what, "an int" if whole else "a single number", got,
+                           returns.type_hint or (INT_HINT if whole else NUMBER_HINT))
+        return number
+    if returns.kind == "any":
+        return value
+    torch = _torch()
+    if returns.kind == "tensor":
+        ok = torch is not None and isinstance(value, torch.Tensor)
+        hint = "return a torch tensor, computed with torch operations."
+    else:
+        ok = isinstance(value, np.ndarray)
+        hint = "return a NumPy array (np.asarray turns a list into one)."
+    if not ok:
+        raise Mismatch(what, "a torch tensor" if returns.kind == "tensor" else "a NumPy array",
+                       type(value).__name__, returns.type_hint or hint)
+    array = _to_numpy(value)
+    assert array is not None
+    if returns.shape is not None and case is not None:
+        want = tuple(returns.shape(case))
+        if array.shape != want:
+            raise Mismatch(f"{what}.shape", want, tuple(array.shape),
+                           returns.shape_hint or "look at which axes the result should keep.")
+    if returns.dtype is not None:
+        kinds = {"float": "f", "int": "iu"}.get(returns.dtype)
+        ok = array.dtype.kind in kinds if kinds else array.dtype == np.dtype(returns.dtype)
+        if not ok:
+            raise Mismatch(f"{what}.dtype", returns.dtype if not kinds else f"{returns.dtype}s",
+                           str(value.dtype), returns.dtype_hint or f"return {returns.dtype} values.")
+    return array
+
+
+# -- the stock probes --------------------------------------------------------------------------
+
+
+def _snapshot(value: Any) -> Any:
+    """A copy of ``value`` to compare with afterwards (arrays, tensors, models and containers)."""
+    torch = _torch()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if torch is not None and isinstance(value, torch.nn.Module):
+        return ([m.training for m in value.modules()],
+                {k: v.detach().clone() for k, v in value.state_dict().items()},
+                [p.requires_grad for p in value.parameters()])
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.detach().clone(), value.requires_grad
+    if isinstance(value, (list, tuple)):
+        return type(value), [_snapshot(v) for v in value]
+    if isinstance(value, dict):
+        return dict, {k: _snapshot(v) for k, v in value.items()}
+    return None  # immutable, or not something the probes can compare
+
+
+def _changed(value: Any, before: Any) -> str:
+    """How ``value`` differs from its snapshot ``before`` ('' when it does not)."""
+    torch = _torch()
+    if isinstance(value, np.ndarray):
+        same = before.shape == value.shape and before.dtype == value.dtype and \
+            np.array_equal(before, value, equal_nan=before.dtype.kind in "fc")
+        return "" if same else "its values"
+    if torch is not None and isinstance(value, torch.nn.Module):
+        modes, state, grads = before
+        if [m.training for m in value.modules()] != modes:
+            return "its train/eval mode"
+        now = value.state_dict()
+        if now.keys() != state.keys() or not all(torch.equal(now[k], state[k]) for k in state):
+            return "its parameters or buffers"
+        return "" if [p.requires_grad for p in value.parameters()] == grads else "requires_grad"
+    if torch is not None and isinstance(value, torch.Tensor):
+        tensor, requires_grad = before
+        same = tensor.shape == value.shape and tensor.dtype == value.dtype and \
+            bool(torch.equal(tensor, value.detach()))
+        return "its values" if not same else "" if requires_grad == value.requires_grad else \
+            "requires_grad"
+    if isinstance(value, (list, tuple)):
+        kind, items = before
+        if len(items) != len(value):
+            return "its length"
+        return next((c for v, b in zip(value, items, strict=True) if (c := _changed(v, b))), "")
+    if isinstance(value, dict):
+        items = before[1]
+        if value.keys() != items.keys():
+            return "its keys"
+        return next((c for k, b in items.items() if (c := _changed(value[k], b))), "")
+    return ""
+
+
+def _mutable(value: Any) -> bool:
+    torch = _torch()
+    return isinstance(value, (np.ndarray, list, dict)) or (
+        torch is not None and isinstance(value, (torch.Tensor, torch.nn.Module)))
+
+
+def _global_state(rng: bool) -> dict[str, Any]:
+    """What a learner's function must leave as it found it."""
+    import random
+
+    state: dict[str, Any] = {}
+    torch = _torch()
+    if torch is not None:
+        state["grad"] = torch.is_grad_enabled()
+        state["dtype"] = torch.get_default_dtype()
+        if rng:
+            state["torch_rng"] = torch.random.get_rng_state()
+    if rng:
+        state["numpy_rng"] = np.random.get_state()
+        state["python_rng"] = random.getstate()
+    return state
+
+
+_STATE_HINTS = {
+    "grad": ("autograd's grad mode", "your function switched autograd off (or on) for the whole "
+             "session: use `with torch.no_grad():`, which puts it back when the block ends."),
+    "dtype": ("torch's default dtype", "your function changed the default dtype for the whole "
+              "session: give the dtype to the tensors you create (dtype=...) instead."),
+    "torch_rng": ("torch's global random generator", "your function drew from (or seeded) torch's "
+                  "global generator, which changes every random number drawn after it: the "
+                  "exercise needs no randomness."),
+    "numpy_rng": ("NumPy's global random generator", "your function drew from (or seeded) "
+                  "np.random, which changes every random number drawn after it: the exercise "
+                  "needs no randomness."),
+    "python_rng": ("Python's random module", "your function drew from (or seeded) Python's "
+                   "random module: the exercise needs no randomness."),
+}
+
+
+def _same_state(a: Any, b: Any) -> bool:
+    torch = _torch()
+    if torch is not None and isinstance(a, torch.Tensor):
+        return bool(torch.equal(a, b))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_state(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray):
+        return bool(np.array_equal(a, b))
+    return bool(a == b)
+
+
+def _restore(state: dict[str, Any]) -> None:
+    import random
+
+    torch = _torch()
+    if "grad" in state:
+        torch.set_grad_enabled(state["grad"])
+        torch.set_default_dtype(state["dtype"])
+    if "torch_rng" in state:
+        torch.random.set_rng_state(state["torch_rng"])
+    if "numpy_rng" in state:
+        np.random.set_state(state["numpy_rng"])
+        random.setstate(state["python_rng"])
+
+
+@dataclass(frozen=True)
+class Probes:
+    """The stock probes, all on by default; an exercise turns one off only with a reason."""
+
+    inputs_unchanged: bool = True  # off only where the exercise is about in-place work
+    not_an_input: bool = True  # the result is a new object, not one of the arguments
+    global_state: bool = True  # grad mode and default dtype
+    rng: bool = True  # off where the function is meant to draw random numbers
+    mutation_hint: str = ""  # replaces the stock hint for a changed argument
+    techniques: tuple[Technique, ...] = ()
+
+
+@contextmanager
+def _spying(techniques: tuple[Technique, ...], calls: dict[str, int]) -> Iterator[None]:
+    """Count calls of each technique's function while the learner's code runs."""
+    saved = []
+    for t in techniques:
+        original = getattr(t.owner, t.name)
+
+        def spy(*args: Any, _original: Any = original, _name: str = t.name, **kwargs: Any) -> Any:
+            calls[_name] = calls.get(_name, 0) + 1
+            return _original(*args, **kwargs)
+
+        saved.append((t.owner, t.name, original))
+        setattr(t.owner, t.name, spy)
+    try:
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
+
+
+def probed_call(fn: Callable[..., Any], case: Case, names: list[str], probes: Probes,
+                calls: dict[str, int] | None = None) -> Any:
+    """Call ``fn`` on fresh copies of the case's arguments and run the stock probes on the call."""
+    import copy
+
+    args = copy.deepcopy(case.args)
+    before = [_snapshot(a) for a in args] if probes.inputs_unchanged else []
+    state = _global_state(probes.rng) if probes.global_state else {}
+    try:
+        with _spying(probes.techniques, calls if calls is not None else {}):
+            got = fn(*args)
+    finally:
+        now = _global_state(probes.rng) if probes.global_state else {}
+        _restore(state)  # leave the learner's session as it was, whatever happened
+    for key, value in state.items():
+        if not _same_state(value, now[key]):
+            name, hint = _STATE_HINTS[key]
+            raise Mismatch(f"{name} after {case.what}", "unchanged", "changed", hint)
+    for name, arg, snap in zip(names, args, before, strict=False):
+        change = _changed(arg, snap) if snap is not None else ""
+        if change:
+            raise Mismatch(f"{name} after {case.what}", "unchanged", f"{change} changed",
+                           probes.mutation_hint or f"your function changed its argument `{name}` "
+                           "in place: work on a copy (or build a new result) and leave the "
+                           "input as it was.")
+    if probes.not_an_input:
+        for name, arg in zip(names, args, strict=False):
+            if got is arg and _mutable(arg):
+                raise Mismatch(case.what, "a new object", f"the argument `{name}` itself",
+                               f"you returned `{name}` itself: build and return a new object, so "
+                               "that changing the result cannot change the input.")
+    return got
+
+
+# -- the table and its engine ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """Everything the engine needs to check one exercise."""
+
+    cases: Callable[[np.random.Generator], list[Case]]  # seeded; for a value exercise, one Case
+    returns: Returns
+    mistakes: tuple[Mistake, ...]
+    fallback: str  # the hint when no known mistake explains the answer
+    success: str  # what was checked, and nothing more
+    seed: int = 0
+    probes: Probes = Probes()
+    diagnose: Callable[[Case, Any, Any], str | None] | None = None  # a rule tried before fallback
+
+
+def explain(got: list[Any], mistakes: tuple[Mistake, ...], outputs: Callable[[Mistake], list[Any]],
+            same: Callable[[Any, Any], bool]) -> Mistake | None:
+    """The first mistake whose outputs equal the answer's on every case (None if none does)."""
+    for mistake in mistakes:
+        try:
+            theirs = outputs(mistake)
+        except Exception:  # noqa: BLE001 - a mistake that fails on some case explains nothing here
+            continue
+        if len(theirs) == len(got) and all(same(g, t) for g, t in zip(got, theirs, strict=True)):
+            return mistake
+    return None
+
+
+def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str) -> str:
+    """Check ``answer`` against the table: the checker behind every table exercise."""
+    import copy
+
+    cases = list(table.cases(np.random.default_rng(table.seed)))
+    returns = table.returns
+    calls: dict[str, int] = {}
+    if kind == "value":
+        got = [conform(answer, returns, cases[0].what, cases[0])]
+        want = [conform(solution(), returns, cases[0].what, cases[0])]
+    else:
+        names = list(inspect.signature(solution).parameters)
+        got = [conform(probed_call(answer, c, names, table.probes, calls), returns, c.what, c)
+               for c in cases]
+        want = [conform(solution(*copy.deepcopy(c.args)), returns, c.what, c) for c in cases]
+    bad = [i for i in range(len(cases)) if not returns.same(got[i], want[i])]
+    if not bad:
+        for t in table.probes.techniques:
+            used = calls.get(t.name, 0)
+            require(bool(used) == t.required, f"{t.name} in your function",
+                    "called" if t.required else "not called", f"called {used} time(s)", t.hint)
+        return table.success
+    i = bad[0]
+    case, shown_want, shown_got = cases[i], returns.shown(want[i]), returns.shown(got[i])
+
+    def outputs(mistake: Mistake) -> list[Any]:
+        if kind == "value":
+            return [conform(mistake.answer(), returns, cases[0].what, cases[0])]
+        return [conform(mistake.answer(*copy.deepcopy(c.args)), returns, c.what, c) for c in cases]
+
+    found = explain(got, table.mistakes, outputs, returns.same)
+    if found is not None:
+        raise Mismatch(case.what, shown_want, shown_got, found.hint)
+    hint = table.diagnose(case, got[i], want[i]) if table.diagnose else None
+    raise Mismatch(case.what, shown_want, shown_got, hint or table.fallback)
+
+
+def exercise(id: str, title: str, solution: Callable[..., Any], table: Table,  # noqa: A002
+             kind: Literal["function", "value"] = "function",
+             time_limit: float = DEFAULT_TIME_LIMIT) -> Exercise:
+    """Register a table exercise: the engine is its checker, its mistakes are its wrong answers."""
+    return register(Exercise(
+        id=id, title=title, solution=solution, kind=kind, wrong=table.mistakes,
+        checker=functools.partial(run_table, table, solution, kind=kind),
+        time_limit=time_limit))
+
+
 def solution(exercise_id: str) -> None:
-    """Print the reference solution's source code (only when you ask for it)."""
+    """Print the reference solution as code to paste over the exercise cell (only when asked)."""
+    from course_lib.tools.solutions_text import paste_text
+
     ex = get(exercise_id)
     print(f"# Reference solution for {ex.id}: {ex.title}")
-    print(inspect.getsource(ex.solution))
+    print(paste_text(ex.solution, ex.kind))
