@@ -1,10 +1,12 @@
-"""course_lib.tfevents: scalars written by tf.summary are read back without TensorBoard."""
+"""course_lib.tfevents: tf.summary scalars read back without TensorBoard, and drawn as it does."""
+
+import math
 
 import pytest
 
 from course_lib.errors import CourseInputError
 from course_lib.frameworks import import_tensorflow
-from course_lib.tfevents import event_files, read_scalars
+from course_lib.tfevents import TENSORBOARD_SMOOTHING, event_files, plot_scalars, read_scalars, smooth
 
 tf = import_tensorflow()
 AS_SCALAR = tf.compat.v1.SummaryMetadata(
@@ -58,3 +60,46 @@ def test_a_damaged_event_file_names_the_file(tmp_path):
 def test_an_empty_path_is_not_the_current_folder():
     with pytest.raises(CourseInputError, match="logdir: expected a path"):
         event_files("")  # Path("") is ".": it used to list the event files of the current folder
+
+
+def test_smoothing_is_tensorboards_debiased_moving_average():
+    assert smooth([1.0, 0.0], 0.5) == pytest.approx([1.0, 0.25 / 0.75])  # (0.5*0.5 + 0) / (1 - 0.25)
+    assert smooth([3.0, 1.0, 2.0], 0.0) == [3.0, 1.0, 2.0]  # weight 0: no smoothing
+    assert smooth([2.0, 2.0, 2.0]) == [2.0, 2.0, 2.0]  # a constant curve is left alone
+    nan_in = smooth([1.0, float("nan"), 0.0], 0.5)
+    assert math.isnan(nan_in[1]) and nan_in[2] == pytest.approx(0.25 / 0.75)  # NaN passes, skipped
+    rough = [1.0, 0.2, 0.9, 0.1, 0.8, 0.0]
+    smoothed = smooth(rough, TENSORBOARD_SMOOTHING)
+    assert smoothed[0] == rough[0]  # the debiasing: the first point is not pulled towards 0
+    assert max(smoothed) - min(smoothed) < max(rough) - min(rough)
+
+
+def test_smoothing_refuses_bad_input():
+    with pytest.raises(CourseInputError, match="weight: expected a finite number"):
+        smooth([1.0, 2.0], 1.0)
+    with pytest.raises(CourseInputError, match=r"values\[1\]: expected a number"):
+        smooth([1.0, "2"])
+    with pytest.raises(CourseInputError, match="values: expected a sequence"):
+        smooth("12")
+
+
+def test_plot_scalars_draws_raw_and_smoothed_curves(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _write(tmp_path, [(1, 1.0), (2, 0.4), (3, 0.5), (4, 0.1)])
+    scalars = read_scalars(tmp_path)
+    ax = plot_scalars(scalars, smoothing=0.5, xlabel="epoch", title="a run")
+    raw, smoothed = ax.get_lines()
+    assert list(raw.get_xdata()) == [1, 2, 3, 4]
+    assert list(raw.get_ydata()) == pytest.approx([1.0, 0.4, 0.5, 0.1])  # float32 in the file
+    assert list(smoothed.get_ydata()) == pytest.approx(smooth([1.0, 0.4, 0.5, 0.1], 0.5))
+    assert raw.get_alpha() < 1 and smoothed.get_label() == "loss (smoothed 0.5)"
+    assert (ax.get_title(), ax.get_xlabel()) == ("a run", "epoch")
+    with pytest.raises(CourseInputError, match="tags: expected tags of scalars"):
+        plot_scalars(scalars, ["accuracy"])
+    with pytest.raises(CourseInputError, match="scalars: expected a non-empty dict"):
+        plot_scalars({})
+    plt.close("all")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -21,11 +23,59 @@ def _backward_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
             for shape in ((2, 3), (7,), (2, 3, 4))]
 
 
+class _AutogradUsed(RuntimeError):
+    """Raised inside a learner's backward_by_hand that called autograd while the check had it off."""
+
+
+@contextlib.contextmanager
+def _autograd_switched_off() -> Iterator[list[str]]:
+    """Inside: no graph is recorded (torch.no_grad), and Tensor.backward, torch.autograd.backward
+    and torch.autograd.grad (which torch.func.grad and torch.autograd.functional call) raise
+    _AutogradUsed. Yields the list of the names called, so a swallowed error still counts."""
+    called: list[str] = []
+    patched = [(torch.Tensor, "backward", "Tensor.backward"),
+               (torch.autograd, "backward", "torch.autograd.backward"),
+               (torch.autograd, "grad", "torch.autograd.grad")]
+    originals = [getattr(owner, attr) for owner, attr, _ in patched]
+
+    def refusing(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            called.append(name)
+            raise _AutogradUsed(f"{name} is switched off while backward_by_hand runs")
+
+        return refuse
+
+    for (owner, attr, name), original in zip(patched, originals, strict=True):
+        setattr(owner, attr, refusing(name, original))
+    try:
+        with torch.no_grad():
+            yield called
+    finally:
+        for (owner, attr, _), original in zip(patched, originals, strict=True):
+            setattr(owner, attr, original)
+
+
+def _by_hand(fn: Callable[..., Any], x: np.ndarray, y: np.ndarray, z: np.ndarray, what: str) -> Any:
+    """``fn(x, y, z)`` on copies, run with autograd switched off; refuse an answer that called it."""
+    with _autograd_switched_off() as called:
+        try:
+            got = fn(x.copy(), y.copy(), z.copy())
+        except _AutogradUsed:
+            got = None
+    require(not called, what, "gradients worked out node by node, without autograd",
+            f"a call of {called[0]}" if called else "",
+            f"your code called {called[0] if called else ''}: this exercise is the backward pass "
+            "by hand, so the check runs your function with autograd switched off. Start from "
+            "grad_b = 2*b and apply the chain rule node by node, with NumPy.")
+    return got
+
+
 def _check_backward(fn: Callable[..., Any]) -> str:
     names = ("grad_x", "grad_y", "grad_z")
     for x, y, z in _backward_cases():
         what = f"backward_by_hand(x, y, z) for x, y and z of shape {x.shape}"
-        got = fn(x.copy(), y.copy(), z.copy())
+        got = _by_hand(fn, x, y, z, what)
         require(isinstance(got, (tuple, list)) and len(got) == 3, what, "a tuple (grad_x, grad_y, grad_z)",
                 f"{type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
                 else type(got).__name__)
@@ -62,7 +112,8 @@ def _check_backward(fn: Callable[..., Any]) -> str:
             require(np.allclose(g, r), f"{name} ({what})",
                     f"what torch autograd computes, starting {np.round(r.ravel()[:3], 3).tolist()}",
                     np.round(g.ravel()[:3], 3).tolist(), hint)
-    return "your hand-written backward pass matches torch autograd, for arrays of 1, 2 and 3 axes."
+    return ("your backward pass, run with autograd switched off, matches what torch autograd computes, "
+            "for arrays of 1, 2 and 3 axes.")
 
 
 def _forward_ok(cls: Any, x: torch.Tensor) -> None:
@@ -180,6 +231,29 @@ def _grads_by_rows_and_columns(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> t
     return grads
 
 
+def _grads_by_backward(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+    tx, ty, tz = (torch.tensor(a, requires_grad=True) for a in (x, y, z))
+    ((tx * ty + tz) ** 2).sum().backward()  # autograd does the work the exercise asks for
+    return tuple(t.grad.numpy() for t in (tx, ty, tz))  # type: ignore[union-attr]
+
+
+def _grads_by_autograd_grad(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+    inputs = [torch.tensor(a, requires_grad=True) for a in (x, y, z)]
+    with torch.enable_grad():  # a learner who noticed no_grad switches it back on
+        f = ((inputs[0] * inputs[1] + inputs[2]) ** 2).sum()
+    return tuple(g.numpy() for g in torch.autograd.grad(f, inputs))
+
+
+def _grads_swallowing_autograd(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+    tx, ty, tz = (torch.tensor(a, requires_grad=True) for a in (x, y, z))
+    try:
+        torch.autograd.backward(((tx * ty + tz) ** 2).sum())
+        return tuple(t.grad.numpy() for t in (tx, ty, tz))  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - hides the refusal, then answers with a formula
+        b = x * y + z
+        return 2 * b * y, 2 * b * x, 2 * b
+
+
 class _IdentityBackward(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
@@ -275,6 +349,9 @@ register(Exercise(
         Wrong(_grads_without_z, "z is missing from the forward pass"),
         Wrong(_grads_summed, "the shape of its input"),
         Wrong(_grads_by_rows_and_columns, "your code raised IndexError"),
+        Wrong(_grads_by_backward, "your code called Tensor.backward: this exercise is the backward pass"),
+        Wrong(_grads_by_autograd_grad, "your code called torch.autograd.grad"),
+        Wrong(_grads_swallowing_autograd, "called torch.autograd.backward"),
     ),
 ))
 

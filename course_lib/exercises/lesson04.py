@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -107,6 +109,43 @@ def _gradient_hint(got: np.ndarray, expected: np.ndarray, x: np.ndarray, w: np.n
             "tape.gradient(loss, w).")
 
 
+@contextlib.contextmanager
+def _watching_tapes() -> Iterator[list[Any]]:
+    """Inside: every GradientTape.gradient call (however the tape was made) appends its result to
+    the yielded list; the class is restored on leaving."""
+    tf = import_tensorflow()
+    tape_class = tf.GradientTape
+    original = tape_class.gradient
+    results: list[Any] = []
+
+    @functools.wraps(original)
+    def gradient(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        results.append(result)
+        return result
+
+    tape_class.gradient = gradient
+    try:
+        yield results
+    finally:
+        tape_class.gradient = original
+
+
+def _from_the_tape(got: np.ndarray, results: list[Any]) -> bool:
+    """Whether ``got`` equals one of the gradients the tapes computed (within float rounding). A
+    tape traced inside a tf.function gives symbolic tensors, without values: its use counts then."""
+    tf = import_tensorflow()
+    for result in tf.nest.flatten(results):
+        if result is None:
+            continue
+        if not hasattr(result, "numpy"):  # symbolic, from a trace
+            return True
+        value = np.asarray(result.numpy(), dtype=np.float64)
+        if value.shape == got.shape and np.allclose(value, got, rtol=1e-6, atol=1e-8):
+            return True
+    return False
+
+
 def _check_mse_gradient(fn: Callable[[Any, Any, Any], Any]) -> str:
     tf = import_tensorflow()
     for n, d, dtype, seed in _GRADIENT_CASES:
@@ -116,7 +155,8 @@ def _check_mse_gradient(fn: Callable[[Any, Any, Any], Any]) -> str:
         w_np: np.ndarray = rng.standard_normal((d, 1)).astype(dtype)
         w = tf.Variable(w_np)
         what = f"mse_gradient(w, x, y) with x of shape ({n}, {d}), {np.dtype(dtype).name}"
-        got = fn(w, tf.constant(x_np), tf.constant(y_np))
+        with _watching_tapes() as tape_results:
+            got = fn(w, tf.constant(x_np), tf.constant(y_np))
         if got is None:  # ask again with x and y Variables too: is it the gradient for one of them?
             again = fn(tf.Variable(w_np), tf.Variable(x_np), tf.Variable(y_np))
             wrt_x = again is not None and np.shape(again) == (n, d)
@@ -137,12 +177,21 @@ def _check_mse_gradient(fn: Callable[[Any, Any, Any], Any]) -> str:
                     "that is a single number, the loss perhaps: return tape.gradient(loss, w), one "
                     "number per weight." if got.size == 1 else
                     "return tape.gradient(loss, w): one number per weight, the shape of w.")
+        if not tape_results:
+            require(False, what, "the gradient that a tf.GradientTape computed",
+                    "a gradient that no tape computed",
+                    "this exercise is about tf.GradientTape, not the formula: compute the loss inside "
+                    "`with tf.GradientTape() as tape:` and return tape.gradient(loss, w).")
+        require(_from_the_tape(got, tape_results), what, "the gradient that your tape computed",
+                "another array", "you returned a gradient that your tape did not compute: return "
+                "what tape.gradient(loss, w) gave you.")
         require(np.allclose(got, expected, rtol=1e-4, atol=1e-5), what, _show(expected), _show(got),
                 _gradient_hint(got, expected, x_np.astype(np.float64), w_np.astype(np.float64)))
         require(np.allclose(w.numpy(), w_np), f"w after {what}", "unchanged", "changed",
                 "computing a gradient must not update the weights.")
-    return ("the tape's gradient matches 2/N · xᵀ(xw − y), the gradient worked out by hand, for x of "
-            "shapes (8, 3), (13, 3), (5, 4) and (1, 2), in float32 and float64, and w stays as it was.")
+    return ("your function returned a gradient that tape.gradient computed, and it matches 2/N · xᵀ(xw − y), "
+            "the gradient worked out by hand, for x of shapes (8, 3), (13, 3), (5, 4) and (1, 2), in "
+            "float32 and float64; w stays as it was.")
 
 
 def _tape_gradient(loss_of_error: Callable[[Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
@@ -203,6 +252,20 @@ def _gradient_then_step(w: Any, x: Any, y: Any) -> Any:
     return grad
 
 
+def _gradient_by_formula(w: Any, x: Any, y: Any) -> Any:
+    tf = import_tensorflow()
+    n = tf.cast(tf.shape(x)[0], x.dtype)
+    return 2 / n * tf.matmul(x, tf.matmul(x, w) - y, transpose_a=True)  # right, but no tape
+
+
+def _gradient_tape_beside_formula(w: Any, x: Any, y: Any) -> Any:
+    tf = import_tensorflow()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
+    tape.gradient(loss, w)  # called, then not used
+    return 2 * tf.matmul(x, tf.matmul(x, w) - y, transpose_a=True)  # the sum's gradient, by formula
+
+
 register(Exercise(
     id="04.mse_gradient",
     title="A gradient with tf.GradientTape",
@@ -218,6 +281,8 @@ register(Exercise(
         Wrong(_gradient_forgets_y, "subtract y first"),
         Wrong(_gradient_of_half, "without a factor 1/2"),
         Wrong(_gradient_then_step, "must not update the weights"),
+        Wrong(_gradient_by_formula, "this exercise is about tf.GradientTape"),
+        Wrong(_gradient_tape_beside_formula, "your tape did not compute"),
     ),
 ))
 
