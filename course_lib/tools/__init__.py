@@ -16,4 +16,6 @@
 - ``site``: ``scripts/site.sh``, the course website built from the stored outputs (offline).
 - ``verified``: the pytest plugin that records which lessons passed nbval strict, and when.
 - ``drift``: ``scripts/drift.sh``'s lesson runner (warnings per lesson line) and its report.
+- ``numbers``: the numbers with units in a lesson's prose, and whether an output prints them
+  (``tests/test_numbers.py``).
 """
