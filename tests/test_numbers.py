@@ -302,7 +302,7 @@ def test_the_external_facts_are_well_formed_and_still_said():
         assert said, f"{where}: the text holds no number with a unit"
         if "value" in f:
             value = arithmetic(f["value"])
-            assert all(numbers.rounds_to(value, s.number) for s in said), \
+            assert all(numbers.rounds_to(value, s.number, s.approximate) for s in said), \
                 f"{where}: {f['value']} = {value:.6g}, which the text does not round to"
         if "code" in f:
             assert f["code"] in code[f["lesson"]] or f["code"] in library, \
