@@ -7,7 +7,15 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.errors import CourseInputError, check_bool, check_path, expect, wrapped
+from course_lib.errors import (
+    CourseInputError,
+    check_bool,
+    check_choice,
+    check_fields,
+    check_path,
+    expect,
+    wrapped,
+)
 from course_lib.hosted import CourseSetupError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -23,8 +31,12 @@ class MissingDataError(DataIntegrityError, CourseSetupError):
 
 
 def check_data_dir(data_dir: Path | None = None) -> Path:
-    """``data_dir`` (default: the shipped data/) if it exists, else a :class:`MissingDataError` saying why."""
-    data_dir = DATA_DIR if data_dir is None else data_dir
+    """``data_dir`` (default: the shipped data/) if it exists, else a :class:`MissingDataError` saying why.
+
+    An explicit ``data_dir`` that is not a folder is the caller's mistake: a CourseInputError."""
+    if data_dir is not None:
+        return check_path(data_dir, "data_dir", exists="dir")
+    data_dir = DATA_DIR
     if not data_dir.is_dir():
         raise MissingDataError(
             f"data/ is missing beside course_lib ({data_dir.parent.name}/): on a hosted runtime delete "
@@ -46,12 +58,23 @@ def sha256(path: str | Path) -> str:
 def read_manifest(manifest: str | Path | None = None) -> dict[str, str]:
     """The manifest as {path relative to data/: sha256}; lines look like ``<sha256>  <path>``.
 
-    ``manifest`` (a str or Path; None: data/MANIFEST.sha256) that does not exist gives ``{}``."""
-    manifest = check_data_dir() / "MANIFEST.sha256" if manifest is None else check_path(manifest, "manifest")
-    entries: dict[str, str] = {}
+    ``manifest``: a str or Path of an existing file; None: data/MANIFEST.sha256, or ``{}`` if the
+    shipped data/ has none."""
+    if manifest is None:
+        return manifest_entries(check_data_dir() / "MANIFEST.sha256")
+    path = check_path(manifest, "manifest")
+    if path.exists():
+        return manifest_entries(path)
+    return manifest_entries(check_path(path, "manifest", exists="file"))
+
+
+def manifest_entries(manifest: Path) -> dict[str, str]:
+    """The entries of a manifest file that may be absent (absent: ``{}``); see :func:`read_manifest`."""
+    manifest = check_path(manifest, "manifest")
     if manifest.is_dir():
         raise CourseInputError(f"manifest: expected the manifest file (such as data/MANIFEST.sha256), got a "
                                f"folder {str(manifest)!r}.")
+    entries: dict[str, str] = {}
     if not manifest.is_file():
         return entries
     with wrapped(f"manifest {manifest.name!r}, which is not a text file"):
@@ -73,6 +96,10 @@ class FileCheck:
 
     path: str
     status: str  # "ok", "missing" or "corrupt"
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        check_choice(self.status, "status", ("ok", "missing", "corrupt"))
 
     @property
     def ok(self) -> bool:

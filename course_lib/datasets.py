@@ -19,11 +19,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from course_lib.data import DATA_DIR, DataIntegrityError, read_manifest, sha256
+from course_lib.data import DATA_DIR, DataIntegrityError, manifest_entries, sha256
 from course_lib.errors import (
     CourseInputError,
     check_bool,
     check_callable,
+    check_fields,
     check_int,
     check_number,
     check_path,
@@ -66,7 +67,7 @@ def image_folder_root(verify: bool = True, data_dir: Path | None = None) -> Path
     check_bool(verify, "verify")
     data_dir = DATA_DIR if data_dir is None else check_path(data_dir, "data_dir", exists="dir")
     root = data_dir / "image_folder"
-    manifest = read_manifest(data_dir / "MANIFEST.sha256")
+    manifest = manifest_entries(data_dir / "MANIFEST.sha256")
     entries = {k: v for k, v in manifest.items() if k.startswith("image_folder/")}
     if not entries:
         raise DataIntegrityError("data/image_folder is not in data/MANIFEST.sha256; "
@@ -315,6 +316,9 @@ class StepTimes:
 
     wait: list[float] = field(default_factory=list)
     compute: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def wait_fraction(self) -> float:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from course_lib.errors import check_choice, check_int, expect
+from course_lib.errors import check_choice, check_fields, check_int, expect
 
 N_FEATURES = 64  # 8 x 8 pixels
 N_CLASSES = 10  # the digits 0 to 9
@@ -24,6 +24,9 @@ class DigitsSplit:
     x_val: Any
     y_val: Any
     framework: str  # "numpy" or "torch"
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def n_features(self) -> int:

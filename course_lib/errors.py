@@ -83,6 +83,35 @@ def check_number(value: Any, name: str, *, low: float | None = None, high: float
     return float(value)
 
 
+def check_fields(obj: Any, *, nan_ok: Sequence[str] = ()) -> None:
+    """Check each field of a dataclass instance against its annotation (int, float, str, bool,
+    list[float], or None where the annotation allows it); ``nan_ok``: float fields that may be NaN."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value, hint = getattr(obj, f.name), hints.get(f.name, Any)
+        args = typing.get_args(hint)
+        if type(None) in args:
+            if value is None:
+                continue
+            hint = next(a for a in args if a is not type(None)) if len(args) == 2 else Any
+        if hint is int:
+            check_int(value, f.name)
+        elif hint is float:
+            if not (f.name in nan_ok and isinstance(value, float) and math.isnan(value)):
+                check_number(value, f.name)
+        elif hint is bool:
+            check_bool(value, f.name)
+        elif hint is str:
+            expect(isinstance(value, str), f.name, "a str", value)
+        elif typing.get_origin(hint) is list and typing.get_args(hint) == (float,):
+            expect(isinstance(value, list), f.name, "a list of numbers", value)
+            for i, v in enumerate(value):
+                check_number(v, f"{f.name}[{i}]")
+
+
 def check_port(value: Any, name: str = "port") -> int:
     """``value`` if it is a TCP port number, an int from 1 to 65535 (``bool`` refused)."""
     expect(is_int(value) and 1 <= value <= 65535, name, "an int between 1 and 65535", value)

@@ -393,6 +393,9 @@ def sampling_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int | 
     ``top_k`` largest kept (ties with the k-th kept too), softmax over the last axis."""
     check_tensor(logits, "logits", dtype="float", what="a float tensor of logits (..., vocab)")
     expect(logits.ndim >= 1 and logits.shape[-1] > 0, "logits", "a tensor of shape (..., vocab)", logits)
+    expect(not (torch.isnan(logits).any() or torch.isposinf(logits).any()
+                or torch.isneginf(logits).all(-1).any()), "logits",
+           "no NaN or +inf, and a finite logit in every row (-inf masks a token)", logits)
     check_number(temperature, "temperature", low=0, low_open=True)
     expect(top_k is None or (is_int(top_k) and top_k > 0), "top_k", "None or an int of at least 1", top_k)
     return _sampling_probs(logits, temperature, top_k)

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from course_lib.errors import CourseInputError, check_path, describe, expect, wrapped
+from course_lib.errors import CourseInputError, check_fields, check_path, describe, expect, wrapped
 
 
 def export_onnx(model: nn.Module, example: torch.Tensor, folder: str | Path,
@@ -91,6 +91,9 @@ class OnnxSummary:
     outputs: dict[str, tuple[int | str, ...]] = field(default_factory=dict)
     n_weights: int = 0
     size_mb: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def __str__(self) -> str:
         common = ", ".join(f"{op} {n}" for op, n in list(self.op_counts.items())[:6])

@@ -17,6 +17,7 @@ import numpy as np
 from course_lib.errors import (
     CourseInputError,
     check_array,
+    check_fields,
     check_int,
     check_number,
     describe,
@@ -117,6 +118,9 @@ class PanoramaError:
     mean_abs: float  # mean |panorama - photo|, grey levels (0-255), over covered pixels and channels
     median_abs: float  # median of the same
     coverage: float  # share of the photo's pixels that the panorama covers
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def __str__(self) -> str:
         return (f"mean |difference| {self.mean_abs:.1f} grey levels, median {self.median_abs:.1f}, "
@@ -222,6 +226,9 @@ class MotionError:
     max_step: float  # the largest such error, pixels
     drift: float  # distance between the estimated and the true last position, pixels
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
     def __str__(self) -> str:
         return (f"per-frame motion error: mean {self.mean_step:.2f} px, max {self.max_step:.2f} px; "
                 f"end-point drift {self.drift:.2f} px")
@@ -266,6 +273,9 @@ class DepthError:
     within: float  # share of those pixels off by at most ``tolerance`` (relative)
     tolerance: float
     coverage: float  # share of the ground-truth pixels that got a depth at all
+
+    def __post_init__(self) -> None:
+        check_fields(self, nan_ok=("median_relative", "within") if self.coverage == 0 else ())
 
     def __str__(self) -> str:
         return (f"median relative depth error {100 * self.median_relative:.2f}%, "

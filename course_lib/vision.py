@@ -21,6 +21,7 @@ import torch
 from course_lib.errors import (
     CourseInputError,
     check_array,
+    check_fields,
     check_int,
     check_number,
     check_path,
@@ -181,6 +182,9 @@ class DisparityError:
     bad_fraction: float  # share of compared pixels that are off by more than ``threshold``
     threshold: float  # pixels
     coverage: float  # share of ground-truth pixels that got a disparity at all
+
+    def __post_init__(self) -> None:
+        check_fields(self, nan_ok=("mean_abs", "median_abs", "bad_fraction") if self.coverage == 0 else ())
 
     def __str__(self) -> str:
         return (f"mean |error| {self.mean_abs:.2f} px, median {self.median_abs:.2f} px, "

@@ -43,3 +43,13 @@ def test_the_sweep_names_only_real_functions():
     real = set(public_names())
     stale = sorted({c.name for c in CASES} - real) + sorted(set(covered_elsewhere()) - real)
     assert not stale, f"cases for names that do not exist: {stale}"
+
+
+def test_every_public_name_of_a_swept_kind_has_an_example():
+    """The sweep by class (tests/bad_inputs/by_class.py) derives bad calls from one valid call."""
+    from bad_inputs.by_class import missing_examples
+
+    missing = missing_examples()
+    assert not missing, ("public names with int, float, bool, path or tensor parameters, or dataclasses, "
+                         "without a valid example call in tests/bad_inputs/by_class.py EXAMPLES (or a "
+                         f"reason in NO_EXAMPLE): {missing}")

@@ -82,7 +82,9 @@ def test_manifest_and_folder_bad_input(tmp_path):
         data.read_manifest(3)
     with pytest.raises(CourseInputError, match="got a folder"):
         data.read_manifest(tmp_path)  # used to give {} silently
-    assert data.read_manifest(tmp_path / "MANIFEST.sha256") == {}  # a missing manifest lists nothing
+    with pytest.raises(CourseInputError, match="manifest: expected an existing file"):
+        data.read_manifest(tmp_path / "MANIFEST.sha256")  # an explicit path that is not there
+    assert data.manifest_entries(tmp_path / "MANIFEST.sha256") == {}  # where absence is allowed
     with pytest.raises(CourseInputError, match="holding MANIFEST.sha256"):
         data.verify_all(tmp_path)  # used to return [] as if every file were fine
     with pytest.raises(CourseInputError, match="data_dir: expected an existing folder"):

@@ -104,10 +104,14 @@ def test_a_failed_pip_is_one_line(monkeypatch):
         hosted._pip(["--no-index", "zz-no-such-package-anywhere"], "zz")
 
 
-def test_missing_data_is_one_line(tmp_path):
+def test_missing_data_is_one_line(tmp_path, monkeypatch):
+    import course_lib.data
+
+    monkeypatch.setattr(course_lib.data, "DATA_DIR", tmp_path / "data")  # the shipped data/ is gone
     with pytest.raises(MissingDataError, match="data/ is missing beside course_lib") as info:
-        check_data_dir(tmp_path / "data")
+        check_data_dir()
     assert info.value._render_traceback_() == [f"MissingDataError: {info.value}"]
+    monkeypatch.undo()
     assert check_data_dir() == ROOT / "data"
 
 

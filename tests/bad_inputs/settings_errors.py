@@ -1,8 +1,15 @@
 """Bad input for course_lib.errors and course_lib.settings."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from bad_inputs import Case
+
+
+@dataclass
+class _Pair:
+    a: int
+    b: float
 
 CASES = [
     Case("errors.check_int", lambda m: m.check_int(True, "n"), "expected an int"),
@@ -25,6 +32,7 @@ CASES = [
     Case("errors.check_array", lambda m: m.check_array(m.np.full(2, m.np.nan), "a", finite=True), "finite"),
     Case("errors.check_array", lambda m: m.check_array(m.np.full(2, 300.0), "a", high=255), "at most 255"),
     Case("errors.check_tensor", lambda m: m.check_tensor(m.np.zeros(2), "t"), "a torch.Tensor"),
+    Case("errors.check_fields", lambda m: m.check_fields(_Pair(2, "x")), "b: expected a finite number"),
     Case("errors.expect", lambda m: m.expect(False, "x", "something", 1), "expected something"),
     Case("errors.wrapped", lambda m: _raise_inside(m), "from the library below"),
     Case("settings.url_path", lambda m: m.url_path("visdom"), "starting with '/'"),
