@@ -17,8 +17,8 @@ from course_lib.errors import (
     wrapped,
 )
 from course_lib.hosted import CourseSetupError
+from course_lib.settings import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 
 
