@@ -15,6 +15,10 @@ tagged ``record`` (each stands alone and prints a record) run in their place lik
 other and are executed again afterwards, in a fresh kernel, so that they show the new
 record; they keep their place in the top-to-bottom execution order. On a busy machine
 nothing is written unless ``--force`` is given, and then the record says ``"ok": false``.
+
+The notebook's metadata keeps the record's time (``metadata["course"]["record"]``), so that
+``tests/test_record_sync.py`` can tell whether its outputs come from the run that made its
+record; ``scripts/run_notebooks.py --write`` refuses to overwrite such a lesson's outputs.
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ for _name, _s in tf_epoch.items():
                "unit": "images/s"})
 for _name, _ms in stage_ms.items():
     _r.append({"id": "06.stage", "stage": _name, "ms_per_image": round(_ms, 4), "unit": "ms"})
+for _run, _spans in spans.items():  # the torch.profiler section: labelled spans of one epoch
+    _r.append({"id": "06.profiled_wait", "loader": _run, "wait_share": round(wait_fraction(_spans), 4),
+               "unit": "share of the epoch's wall time"})
 ''',
     "07_pretrained_models": _COMMON + '''
 for _name, _ips in speed.items():
@@ -94,6 +101,16 @@ for _name, _t in (("PyTorch eager", t_torch), ("OpenCV dnn", t_opencv)):
 for (_size, _name), _s in medians.items():
     _r.append({"id": "10.many_small_ops", "elements": _size, "version": _name, "median_s": _s,
                "unit": "s"})
+# Inductor's compile cost and speed, measured in fresh processes by scripts/time_inductor.py
+# (the lesson prints them from the record instead of compiling live)
+import subprocess as _sp
+import sys as _sys
+from course_lib.settings import REPO_ROOT as _root
+_done = _sp.run([_sys.executable, str(_root / "scripts" / "time_inductor.py")], capture_output=True,
+                text=True, timeout=3600, check=False)
+if _done.returncode:
+    raise RuntimeError("scripts/time_inductor.py failed: " + _done.stderr[-2000:])
+_r.extend(_json.loads(_done.stdout.strip().splitlines()[-1]))
 ''',
     "11_distributed_training": _COMMON + '''
 _r.append({"id": "11.launch", "seconds": launch_seconds, "unit": "s"})
@@ -112,6 +129,11 @@ for _mode, _t in (("KV cache", t_cache), ("recompute the prefix", t_full)):
                "tokens_per_s": round(110 / _t.median, 1), "other_share": _share(_t), "unit": "tokens/s"})
 ''',
 }
+
+
+def stamp(nb: nbformat.NotebookNode, recorded: str) -> None:
+    """Mark ``nb``'s outputs as made by the run that wrote the record of time ``recorded``."""
+    nb.metadata.setdefault("course", {})["record"] = recorded
 
 
 def _is_record_cell(cell: nbformat.NotebookNode) -> bool:
@@ -202,6 +224,7 @@ def record(name: str, force: bool) -> bool:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     refreshed = _refresh_record_cells(nb, path)
+    stamp(nb, data["recorded"])
     nbformat.write(nb, path)
     print(f"[{name}] wrote {out.relative_to(ROOT)} ({len(results)} results) and the notebook's "
           f"outputs ({refreshed} record cells refreshed)", flush=True)

@@ -4,6 +4,11 @@
     .venv/bin/python scripts/run_notebooks.py                 # all lessons, write benchmarks/notebooks.md
     .venv/bin/python scripts/run_notebooks.py --write NB ...  # also store the outputs in NB (for authors)
 
+A lesson with a record (benchmarks/records/<lesson>.json, made by scripts/record_benchmarks.py)
+keeps the outputs of the run that made its record, so that its timings and its record agree:
+``--write`` refuses to overwrite them unless ``--no-record-check`` is given, and then drops the
+notebook's record stamp, so that tests/test_record_sync.py says the lesson needs re-recording.
+
 Peak memory is the largest PSS (proportional set size) of the kernel process and all its
 children, sampled every 100 ms: a page shared by several processes (forked DataLoader workers,
 say) is split between them instead of being counted once per process, as summed RSS would.
@@ -13,6 +18,7 @@ The notebook's own cells decide what it prints; this script only runs them.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import os
 import platform
@@ -29,11 +35,36 @@ NOTEBOOKS = ROOT / "notebooks"
 BUDGET_MIB = 1.2e9 / 2**20  # 1.2 GB of PSS per lesson
 
 
+def harvested() -> set[str]:
+    """The lessons scripts/record_benchmarks.py records (the keys of its HARVEST), read, not imported."""
+    tree = ast.parse((ROOT / "scripts" / "record_benchmarks.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "HARVEST" \
+                and isinstance(node.value, ast.Dict):
+            return {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    raise RuntimeError("scripts/record_benchmarks.py has no HARVEST dict")
+
+
+def recorded(path: Path) -> bool:
+    """Whether the lesson at ``path`` has a record, or a recording recipe, whose outputs it keeps."""
+    return (ROOT / "benchmarks" / "records" / f"{path.stem}.json").is_file() or path.stem in harvested()
+
+
+def refusal(path: Path) -> str:
+    """The one line --write prints for a lesson whose outputs belong to its record."""
+    return (f"{path.name} has a record: store its outputs with scripts/record_benchmarks.py "
+            f"{path.stem[:2]}, so that they come from the run that makes the record "
+            f"(or pass --no-record-check to write anyway; the lesson then needs re-recording)")
+
+
 def run(path: Path, write: bool, timeout: int) -> tuple[float, float]:
     """Execute one notebook top to bottom; return (wall seconds, peak MiB)."""
     nb = nbformat.read(path, as_version=4)
     result = execute(nb, path.parent, timeout=timeout)
     if write:
+        nb.metadata.get("course", {}).pop("record", None)  # these outputs are not the record's run
+        if not nb.metadata.get("course", True):
+            del nb.metadata["course"]
         nbformat.write(nb, path)
     return result.seconds, result.peak_mib
 
@@ -46,8 +77,15 @@ def main() -> int:
                         help="where to write the markdown table (default: benchmarks/notebooks.md "
                              "when every notebook runs)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--no-record-check", action="store_true",
+                        help="with --write, overwrite even a lesson whose outputs belong to its record")
     args = parser.parse_args()
     paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if args.write and not args.no_record_check:
+        refused = [refusal(p) for p in paths if recorded(p)]
+        if refused:
+            print("\n".join(refused), file=sys.stderr)
+            return 2
     table = args.table or (ROOT / "benchmarks" / "notebooks.md" if not args.notebooks else None)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     rows, failed = [], False
