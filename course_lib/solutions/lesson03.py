@@ -1,7 +1,5 @@
 """Reference solutions for lesson 03 (autograd and computational graphs)."""
 
-from typing import Any
-
 import numpy as np
 import torch
 
@@ -21,12 +19,12 @@ def backward_by_hand(x: np.ndarray, y: np.ndarray,
 def my_leaky_relu() -> type:
     class MyLeakyReLU(torch.autograd.Function):
         @staticmethod
-        def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        def forward(ctx, x):
             ctx.save_for_backward(x)  # backward needs to know where x was negative
             return torch.where(x > 0, x, 0.1 * x)
 
         @staticmethod
-        def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+        def backward(ctx, grad_output):
             (x,) = ctx.saved_tensors
             return torch.where(x > 0, grad_output, 0.1 * grad_output)  # local slope 1 or 0.1
 

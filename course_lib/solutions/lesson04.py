@@ -1,7 +1,5 @@
 """Reference solutions for lesson 04 (TensorFlow graphs)."""
 
-from typing import Any
-
 from course_lib.frameworks import import_tensorflow
 
 tf = import_tensorflow()
@@ -17,11 +15,11 @@ def count_traces() -> int:
     return 4
 
 
-def mse_gradient(w: Any, x: Any, y: Any) -> Any:
+def mse_gradient(w, x, y):
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
     return tape.gradient(loss, w)
 
 
-def sgd_step(w: Any, grad: Any, lr: float) -> None:
+def sgd_step(w, grad, lr):
     w.assign_sub(lr * grad)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 
 def batches_per_epoch(n_items: int, batch_size: int, drop_last: bool) -> int:
     if drop_last:
         return n_items // batch_size
-    return math.ceil(n_items / batch_size)
+    return (n_items + batch_size - 1) // batch_size  # rounded up: the last batch may be smaller
 
 
 def pad_collate_multiple(batch: list[tuple[torch.Tensor, int]], multiple: int = 32
                          ) -> tuple[torch.Tensor, torch.Tensor]:
     h = max(x.shape[1] for x, _ in batch)
     w = max(x.shape[2] for x, _ in batch)
-    h = math.ceil(h / multiple) * multiple
-    w = math.ceil(w / multiple) * multiple
+    h = (h + multiple - 1) // multiple * multiple  # rounded up to a multiple
+    w = (w + multiple - 1) // multiple * multiple
     images = torch.zeros(len(batch), batch[0][0].shape[0], h, w, dtype=batch[0][0].dtype)
     for i, (x, _) in enumerate(batch):
         images[i, :, :x.shape[1], :x.shape[2]] = x
