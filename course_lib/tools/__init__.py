@@ -9,6 +9,8 @@
 - ``notebook_runner``: executes a notebook in a fresh kernel (shared by ``progress`` and
   ``scripts/run_notebooks.py``), sampling its memory.
 - ``progress``: ``course progress``, the exercise report for learners and instructors.
+- ``solutions_text``: what ``course solution`` prints, shaped to paste over the exercise cell,
+  and the audit of each lesson's exercise cells (``tests/test_solutions_paste.py``).
 - ``class_report``: ``course class``, a class's results from the learners' progress reports.
 - ``hub``, ``learner_servers``, ``hub_proxy``, ``sizing``: a class on JupyterHub
   (deploy/README.md): each learner's ports, their Visdom and TensorBoard tied to their server,
