@@ -66,6 +66,12 @@ STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 )
+# Index in ``model._blocks`` of each stage's first block: (0, 1, 3, 5, 8, 11, 15); 16 blocks in all.
+STAGE_FIRST_BLOCKS: tuple[int, ...] = tuple(sum(row[0] for row in STAGES[:i]) for i in range(len(STAGES)))
+NUM_BLOCKS = sum(row[0] for row in STAGES)
+# Channels entering each block, and (last) the 1 x 1 head convolution: prefix(x, i) has BLOCK_IN_CHANNELS[i].
+BLOCK_IN_CHANNELS: tuple[int, ...] = (*(c_in if i == 0 else c_out for n, _, _, _, c_in, c_out in STAGES
+                                        for i in range(n)), STAGES[-1][5])
 
 
 class WeightsChecksumError(DataIntegrityError):
@@ -167,12 +173,34 @@ class EfficientNetLite0(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The 1280-d embedding of each image: everything before dropout and the classifier."""
+        return self._embed(self.prefix(x, len(self._blocks)), len(self._blocks))
+
+    def prefix(self, x: torch.Tensor, stop: int) -> torch.Tensor:
+        """The stem and blocks ``0 .. stop-1``: the activations that enter block ``stop``."""
+        check_int(stop, "stop", low=0, high=len(self._blocks))
         self._check_input(x)
         x = F.relu6(self._bn0(self._conv_stem(x)))
-        for block in self._blocks:
+        for block in self._blocks[:stop]:
             x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        return torch.flatten(self._avg_pooling(x), 1)
+        return x
+
+    def features_from(self, h: torch.Tensor, start: int) -> torch.Tensor:
+        """The 1280-d embedding computed from ``prefix(x, start)``: blocks ``start ..`` and the head."""
+        check_int(start, "start", low=0, high=len(self._blocks))
+        channels = BLOCK_IN_CHANNELS[start]
+        w = self._conv_stem.weight
+        wanted = f"a batch of shape (N, {channels}, H, W), as prefix(x, {start}) gives"
+        check_tensor(h, "h", what=wanted.replace("a batch", "a torch.Tensor"))
+        expect(h.ndim == 4 and h.shape[1] == channels, "h", wanted, h)
+        expect(h.dtype == w.dtype, "h", f"dtype {w.dtype}, as the model's weights", h)
+        expect(h.device == w.device, "h", f"a tensor on {w.device}, where the model is", h)
+        return self._embed(h, start)
+
+    def _embed(self, h: torch.Tensor, start: int) -> torch.Tensor:
+        for block in self._blocks[start:]:
+            h = block(h)
+        h = F.relu6(self._bn1(self._conv_head(h)))
+        return torch.flatten(self._avg_pooling(h), 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self._dropout(self.features(x)))
@@ -254,9 +282,16 @@ def resize_and_crop(image_rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(resized[top:top + IMAGE_SIZE, left:left + IMAGE_SIZE])
 
 
-def preprocess(image_rgb: np.ndarray) -> torch.Tensor:
-    """A uint8 RGB photo (H, W, 3) as the network's float32 input (1, 3, 224, 224), scaled (x-127)/128."""
-    crop = resize_and_crop(image_rgb).astype(np.float32)
+def preprocess(image_rgb: np.ndarray, size: int = IMAGE_SIZE) -> torch.Tensor:
+    """A uint8 RGB photo (H, W, 3) as the network's float32 input (1, 3, 224, 224), scaled (x-127)/128.
+
+    ``size`` below 224 shrinks the 224 x 224 crop to ``size`` x ``size`` (``cv2.INTER_AREA``):
+    a cheaper input, of a resolution the network did not see in training."""
+    check_int(size, "size", low=1, high=IMAGE_SIZE)
+    crop = resize_and_crop(image_rgb)
+    if size != IMAGE_SIZE:
+        crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    crop = crop.astype(np.float32)
     x = (crop - PIXEL_MEAN) / PIXEL_STD
     return torch.from_numpy(x.transpose(2, 0, 1).copy()).unsqueeze(0)
 
@@ -300,3 +335,76 @@ def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
     values, indices = torch.topk(probs, int(k))
     names = _class_names()
     return [(names[i], float(v)) for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
+
+
+# -- fine-tuning -------------------------------------------------------------------------------
+def first_block_of_stage(stage: int) -> int:
+    """The index in ``model._blocks`` of the first block of ``stage`` (1 to 7, as in STAGES)."""
+    check_int(stage, "stage", low=1, high=len(STAGES))
+    return STAGE_FIRST_BLOCKS[stage - 1]
+
+
+def _check_model(model: object) -> EfficientNetLite0:
+    expect(isinstance(model, EfficientNetLite0), "model", "a P.EfficientNetLite0", model)
+    assert isinstance(model, EfficientNetLite0)
+    return model
+
+
+def fine_tune_param_groups(model: EfficientNetLite0, first_stage: int, body_lr: float,
+                           head_lr: float) -> list[dict[str, object]]:
+    """Freeze everything below ``first_stage``; return optimizer groups "body" (at ``body_lr``) and "head".
+
+    The body is every block from ``first_stage`` on plus the 1 x 1 head convolution and its
+    BatchNorm; the head is the classifier ``model._fc``. Every other parameter gets
+    ``requires_grad = False``; these get ``True``."""
+    model = _check_model(model)
+    start = first_block_of_stage(first_stage)
+    body_lr = check_number(body_lr, "body_lr", low=0, low_open=True)
+    head_lr = check_number(head_lr, "head_lr", low=0, low_open=True)
+    body_modules = [*model._blocks[start:], model._conv_head, model._bn1]
+    body = [p for m in body_modules for p in m.parameters()]
+    head = list(model._fc.parameters())
+    chosen = {id(p) for p in body + head}
+    for p in model.parameters():
+        p.requires_grad = id(p) in chosen
+    return [{"params": body, "lr": body_lr, "name": "body"}, {"params": head, "lr": head_lr, "name": "head"}]
+
+
+def _keep_eval(layer: nn.Module, inputs: object) -> None:
+    """A forward pre-hook: put the layer back in eval mode before each forward pass."""
+    layer.eval()
+
+
+def freeze_batchnorm(model: nn.Module) -> int:
+    """Keep every BatchNorm layer of ``model`` in eval mode, even after ``model.train()``; return how many.
+
+    In eval mode a BatchNorm layer normalises with its stored running statistics and never
+    updates them. Its scale and shift (weight and bias) still train if they require gradients."""
+    expect(isinstance(model, nn.Module), "model", "a torch.nn.Module", model)
+    count = 0
+    for layer in model.modules():
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.eval()
+            if not getattr(layer, "_course_frozen_statistics", False):
+                layer.register_forward_pre_hook(_keep_eval)
+                layer._course_frozen_statistics = True  # type: ignore[assignment]
+            count += 1
+    return count
+
+
+class UpperLayers(nn.Module):
+    """The network from block ``start`` to the logits, fed the cached activations ``model.prefix(x, start)``.
+
+    When every layer below ``start`` is frozen and its BatchNorm statistics too, those
+    activations never change, so they can be computed once and each training step runs
+    (and back-propagates through) only the layers that train."""
+
+    def __init__(self, model: EfficientNetLite0, start: int) -> None:
+        model = _check_model(model)
+        check_int(start, "start", low=0, high=len(model._blocks))
+        super().__init__()
+        self.model = model
+        self.start = start
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.model._fc(self.model._dropout(self.model.features_from(h, self.start)))

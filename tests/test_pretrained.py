@@ -256,3 +256,141 @@ def test_load_state_dict_bad_inputs(tmp_path: Path) -> None:
         P.verify_weights(expected="abc")  # used to blame the file: "The file was changed"
     assert P.verify_weights(expected=P.WEIGHTS_SHA256.upper()) == P.weights_path()
     assert P.verify_weights(str(P.weights_path())) == P.weights_path()
+
+
+# -- fine-tuning -------------------------------------------------------------------------------
+def test_stage_tables_match_the_architecture() -> None:
+    assert P.STAGE_FIRST_BLOCKS == (0, 1, 3, 5, 8, 11, 15)
+    assert P.NUM_BLOCKS == 16 and len(P.BLOCK_IN_CHANNELS) == 17
+    net = P.EfficientNetLite0()
+    for i, block in enumerate(net._blocks):
+        first_conv = block._expand_conv if block.has_expand else block._depthwise_conv
+        assert first_conv.in_channels == P.BLOCK_IN_CHANNELS[i]
+    assert net._conv_head.in_channels == P.BLOCK_IN_CHANNELS[-1]
+    assert [P.first_block_of_stage(s) for s in (1, 6, 7)] == [0, 11, 15]
+    with pytest.raises(CourseInputError, match="stage: expected an int"):
+        P.first_block_of_stage(0)
+    with pytest.raises(CourseInputError, match="stage: expected an int"):
+        P.first_block_of_stage(8)
+
+
+def test_prefix_then_features_from_equals_features(model: P.EfficientNetLite0) -> None:
+    x = torch.cat([P.preprocess(im, size=64) for im in (skimage.data.coffee(), skimage.data.chelsea())])
+    with torch.no_grad():
+        whole = model.features(x)
+        for start in (0, 11, 15, 16):
+            h = model.prefix(x, start)
+            assert h.shape[1] == P.BLOCK_IN_CHANNELS[start]
+            assert torch.equal(model.features_from(h, start), whole)
+        assert model.prefix(x, 11).shape == (2, 112, 4, 4)  # 64 pixels / 16
+    with pytest.raises(CourseInputError, match="stop: expected an int"):
+        model.prefix(x, 17)
+    with pytest.raises(CourseInputError, match=r"h: expected a batch of shape \(N, 112, H, W\), as prefix"):
+        model.features_from(torch.zeros(2, 80, 4, 4), 11)
+    with pytest.raises(CourseInputError, match="dtype torch.float32"):
+        model.features_from(torch.zeros(2, 112, 4, 4, dtype=torch.float64), 11)
+    with pytest.raises(CourseInputError, match="start: expected an int"):
+        model.features_from(torch.zeros(2, 112, 4, 4), -1)
+
+
+def test_preprocess_size_shrinks_the_crop() -> None:
+    img = skimage.data.coffee()
+    small = P.preprocess(img, size=32)
+    assert small.shape == (1, 3, 32, 32) and small.dtype == torch.float32
+    assert torch.equal(P.preprocess(img, size=224), P.preprocess(img))
+    # the mean colour survives the INTER_AREA shrink (to within JPEG-free rounding)
+    assert abs(float(small.mean()) - float(P.preprocess(img).mean())) < 0.01
+    for bad in (0, 225, 32.0, True):
+        with pytest.raises(CourseInputError, match="size: expected an int"):
+            P.preprocess(img, size=bad)  # type: ignore[arg-type]
+
+
+def test_fine_tune_param_groups_freeze_below_the_stage() -> None:
+    net = P.EfficientNetLite0(num_classes=6)
+    groups = P.fine_tune_param_groups(net, 6, body_lr=1e-4, head_lr=1e-3)
+    assert [g["name"] for g in groups] == ["body", "head"]
+    assert [g["lr"] for g in groups] == [1e-4, 1e-3]
+    trainable = {id(p) for p in net.parameters() if p.requires_grad}
+    in_groups = [id(p) for g in groups for p in g["params"]]  # type: ignore[attr-defined]
+    assert trainable == set(in_groups) and len(in_groups) == len(set(in_groups))
+    assert all(not p.requires_grad for b in net._blocks[:11] for p in b.parameters())
+    assert not net._conv_stem.weight.requires_grad and not net._bn0.weight.requires_grad
+    assert all(p.requires_grad for b in net._blocks[11:] for p in b.parameters())
+    assert net._conv_head.weight.requires_grad and net._bn1.bias.requires_grad
+    assert {id(p) for p in groups[1]["params"]} == {id(net._fc.weight), id(net._fc.bias)}  # type: ignore[attr-defined]
+    optimizer = torch.optim.Adam(groups)
+    assert [g["lr"] for g in optimizer.param_groups] == [1e-4, 1e-3]
+    # a later call with a higher stage freezes what the earlier call had unfrozen
+    P.fine_tune_param_groups(net, 7, body_lr=1e-4, head_lr=1e-3)
+    assert not any(p.requires_grad for b in net._blocks[:15] for p in b.parameters())
+    assert all(p.requires_grad for p in net._blocks[15].parameters())
+    with pytest.raises(CourseInputError, match="body_lr: expected a finite number above 0"):
+        P.fine_tune_param_groups(net, 6, body_lr=0, head_lr=1e-3)
+    with pytest.raises(CourseInputError, match="head_lr"):
+        P.fine_tune_param_groups(net, 6, body_lr=1e-4, head_lr=float("nan"))
+    with pytest.raises(CourseInputError, match="first_stage|stage: expected an int"):
+        P.fine_tune_param_groups(net, 9, body_lr=1e-4, head_lr=1e-3)
+    with pytest.raises(CourseInputError, match="model: expected a P.EfficientNetLite0"):
+        P.fine_tune_param_groups(torch.nn.Linear(2, 2), 6, body_lr=1e-4, head_lr=1e-3)  # type: ignore[arg-type]
+
+
+def test_freeze_batchnorm_keeps_statistics_through_train_mode() -> None:
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU())
+    bn = net[1]
+    x = torch.randn(8, 3, 6, 6) * 3 + 2
+    net.train()
+    net(x)
+    assert int(bn.num_batches_tracked) == 1  # unfrozen: a train-mode pass updates the statistics
+    assert P.freeze_batchnorm(net) == 1
+    assert P.freeze_batchnorm(net) == 1  # a second call adds no second hook
+    assert len(bn._forward_pre_hooks) == 1
+    mean = bn.running_mean.clone()
+    net.train()  # what every training loop does first
+    out = net(x)
+    assert not bn.training and net.training
+    assert int(bn.num_batches_tracked) == 1 and torch.equal(bn.running_mean, mean)
+    out.sum().backward()
+    assert bn.weight.grad is not None  # the scale and shift still train
+    with pytest.raises(CourseInputError, match="model: expected a torch.nn.Module"):
+        P.freeze_batchnorm("net")  # type: ignore[arg-type]
+
+
+def test_freeze_batchnorm_counts_every_layer_of_the_network() -> None:
+    net = P.EfficientNetLite0()
+    assert P.freeze_batchnorm(net) == 49  # stem, 16 blocks (2 or 3 each), head
+    net.train()
+    with torch.no_grad():
+        net(torch.zeros(1, 3, 32, 32))  # the hooks act as each layer runs
+    assert not any(m.training for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert net._dropout.training  # dropout still follows train()
+
+
+def test_upper_layers_train_only_the_unfrozen_part(model: P.EfficientNetLite0) -> None:
+    import copy
+
+    from course_lib.training import fit
+
+    net = copy.deepcopy(model)
+    torch.manual_seed(0)
+    net._fc = torch.nn.Linear(1280, 2)
+    groups = P.fine_tune_param_groups(net, 7, body_lr=1e-4, head_lr=1e-3)
+    P.freeze_batchnorm(net)
+    start = P.first_block_of_stage(7)
+    x = torch.cat([P.preprocess(im, size=32) for im in (skimage.data.coffee(), skimage.data.chelsea())])
+    with torch.no_grad():
+        h = net.prefix(x, start)
+    upper = P.UpperLayers(net, start)
+    upper.eval()
+    with torch.no_grad():
+        assert torch.allclose(upper(h), net(x), atol=1e-5)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    fit(upper, (h, torch.tensor([0, 1])), torch.optim.Adam(groups), 2, batch_size=2, progress=False)
+    after = net.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith(("_blocks.15.", "_conv_head", "_bn1.", "_fc.")) for k in changed)
+    assert not any("running_" in k or "num_batches" in k for k in changed)  # statistics frozen
+    with pytest.raises(CourseInputError, match="start: expected an int"):
+        P.UpperLayers(net, 17)
+    with pytest.raises(CourseInputError, match="model: expected a P.EfficientNetLite0"):
+        P.UpperLayers(torch.nn.Linear(2, 2), 0)  # type: ignore[arg-type]
