@@ -5,11 +5,13 @@ lesson's markdown is printed by a stored output of the lesson, backed by a claim
 ``benchmarks/claims.toml``, or listed with its source in ``benchmarks/external_facts.toml``.
 
 What counts as a statement: a number written with digits followed by a unit of time (ns, µs,
-ms, s, min, h), data size (bytes, KB, MB, GB, TB, KiB, MiB, GiB), work (FLOP, GFLOP, TFLOP),
-a rate (FLOP/s, GFLOP/s, TFLOP/s, GB/s, MB/s, TB/s, tokens/s, images/s, frames per second, ...),
-a clock (MHz, GHz), a share (%, percent), a ratio (``18x``, ``18×``, ``18 times``), pixels of
-error (px) or decibels (dB). A range or list that shares one unit gives one statement per
-number: in "1-4 ms", "0.9 to 1.0 ms" and "6.8 and 0.54 ms" every number is a statement in ms.
+ms, s, min, h), data size (bits, bytes, KB, MB, GB, TB, KiB, MiB, GiB), work (FLOP, GFLOP,
+TFLOP, "floating-point operations"), a rate (FLOP/s, GFLOP/s, TFLOP/s, GB/s, MB/s, TB/s,
+tokens/s, images/s, frames per second, ...), a clock (MHz, GHz), cores, a share (%,
+percent), a ratio (``18x``, ``18×``, ``18 times``), pixels of error (px) or decibels (dB); a
+scale word may stand between number and unit ("268 million floating-point operations"). A
+range or list that shares one unit gives one statement per number: in "1-4 ms", "0.9 to 1.0
+ms" and "6.8 and 0.54 ms" every number is a statement in ms.
 
 Left out, as classes (never as particular sentences):
 
@@ -17,7 +19,9 @@ Left out, as classes (never as particular sentences):
 - LaTeX math (``$...$``, ``$$...$$``): formulas, not measurements;
 - link targets and bare web addresses, and HTML tags;
 - numbers glued to letters (``H100``, ``fp32``, ``x16``, ``7B``) or to a dot-separated version
-  (``3.11.2``): names and versions, not quantities;
+  (``3.11.2``): names and versions, not quantities; and compound adjectives joined by a hyphen
+  (``a 2-core machine``, ``16-bit formats``), which name a kind of thing;
+- fractions written ``a/b`` (``1/12``);
 - sizes and shapes written ``N x M`` or ``N × M`` (``512 × 512``, ``3 x 224 x 224``): a shape is
   not a ratio. A ratio is written with the ``x`` or ``×`` glued to its number (``18x``) or
   with ``times``; a spaced multiplication sign (``6 × parameters``) is arithmetic, not a ratio;
@@ -54,6 +58,7 @@ _add("time", "ms", 1e-3, "milliseconds", "millisecond")
 _add("time", "s", 1.0, "seconds", "second", "sec")
 _add("time", "min", 60.0, "minutes", "minute")
 _add("time", "h", 3600.0, "hours", "hour")
+_add("bytes", "bits", 1 / 8, "bit")
 _add("bytes", "bytes", 1.0, "byte")
 _add("bytes", "KB", 1e3, "kB")
 _add("bytes", "MB", 1e6)
@@ -62,7 +67,7 @@ _add("bytes", "TB", 1e12)
 _add("bytes", "KiB", 2.0**10)
 _add("bytes", "MiB", 2.0**20)
 _add("bytes", "GiB", 2.0**30)
-_add("flop", "FLOP", 1.0, "FLOPs")
+_add("flop", "FLOP", 1.0, "FLOPs", "floating-point operations")
 _add("flop", "MFLOP", 1e6, "MFLOPs")
 _add("flop", "GFLOP", 1e9, "GFLOPs")
 _add("flop", "TFLOP", 1e12, "TFLOPs")
@@ -87,6 +92,7 @@ _add("clock", "GHz", 1e9)
 _add("share", "%", 1.0, "percent", "per cent")
 _add("ratio", "x", 1.0, "×", "times")
 _add("pixels", "px", 1.0)
+_add("cores", "cores", 1.0, "core")
 _add("decibels", "dB", 1.0)
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?"
@@ -100,7 +106,9 @@ _JOIN = r"\s*(?:-|–|—|,\s+(?:and\s+|or\s+)?|\s(?:and|or|to)\s)\s*" + _QUALIF
 _CHAIN = rf"(?P<chain>(?:(?:{_NUMBER}){_JOIN})*)"
 _STATEMENT = re.compile(
     rf"(?P<approx>(?:\b(?:{_APPROXIMATE})\s+|~\s?))?(?<![\w.,/^]){_CHAIN}(?P<num>{_NUMBER})(?!(?![x×])\w|\.\d|,\d)"
-    rf"(?:(?P<glued>[x×])(?![\w×]|\s*\d)|[\s\u00a0\u202f]?(?P<unit>{_UNIT_RE})(?![\w/]))")
+    rf"(?:(?P<glued>[x×])(?![\w×]|\s*\d)|(?:\s(?P<scale>thousand|million|billion|trillion))?"
+    rf"[\s\u00a0\u202f]?(?P<unit>{_UNIT_RE})(?![\w/-]))")
+_SCALES = {None: 1.0, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _CHAIN_NUMBER = re.compile(_NUMBER)
 _SHAPE_BEFORE = re.compile(r"\d\s*[x×]\s*$")
 
@@ -114,12 +122,13 @@ class Statement:
     start: int  # where the whole match (a range or list with its unit) starts in the text
     end: int  # and where it ends
     text: str  # the whole match as written, e.g. "0.9 to 1.0 ms"
+    scale: float = 1.0  # a word between number and unit: "268 million FLOP" has scale 1e6
     approximate: bool = False  # said with "about", "roughly", "some", ...: round figures allowed
 
     @property
     def value(self) -> float:
         """The number's value."""
-        return float(self.number.replace(",", ""))
+        return float(self.number.replace(",", "")) * self.scale
 
     @property
     def kind(self) -> str:
@@ -171,6 +180,7 @@ def find_statements(text: str, *, markdown: bool = True) -> list[Statement]:
         for n in numbers:
             found.append(Statement(number=n, unit=unit, start=start, end=m.end(),
                                    text=" ".join(text[start:m.end()].split()),
+                                   scale=_SCALES[m.group("scale")],
                                    approximate=m.group("approx") is not None))
     return found
 
@@ -268,7 +278,8 @@ def printed_match(statement: Statement, printed: list[Printed]) -> bool:
         units = [p.unit] if p.unit is not None else list(p.table_units)
         for unit in units:
             value = convert(p.value, unit, statement.unit)
-            if value is not None and rounds_to(value, statement.number, statement.approximate):
+            if value is not None and rounds_to(value / statement.scale, statement.number,
+                                               statement.approximate):
                 return True
     return False
 
