@@ -274,19 +274,23 @@ def measure_interleaved(specs: Sequence[dict[str, Any]], *, rounds: int = 3,
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")  # x86 AVX-512 BF16 and AMX; Arm's BF16
 
 
-def cpu_bf16_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> list[str] | None:
-    """The bfloat16 instruction flags the CPU lists in Linux's ``cpuinfo`` (None where there is none)."""
-    path = check_path(cpuinfo, "cpuinfo")
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:  # not Linux (macOS, Windows): the flags are not listed in a file
-        return None
-    for line in text.splitlines():
+def _bf16_flags_in(cpuinfo: str) -> list[str] | None:
+    """The bfloat16 flags listed in the text of Linux's /proc/cpuinfo (None if it lists no flags)."""
+    for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
         if key.strip().lower() in ("flags", "features"):  # x86 says flags, Arm says Features
             present = set(value.split())
             return [flag for flag in BF16_CPU_FLAGS if flag in present]
     return None
+
+
+def cpu_bf16_flags() -> list[str] | None:
+    """The bfloat16 instruction flags this CPU lists (Linux); None where the system lists none."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            return _bf16_flags_in(f.read())
+    except OSError:  # macOS, Windows: the flags are not listed in a file
+        return None
 
 
 def points_from_results(results: Sequence[dict[str, Any]]) -> list[Point]:
