@@ -28,6 +28,8 @@ What the lessons import (module: what it holds; lessons that use it):
 - ``opencv_apps``: known truths for panoramas, camera motion and stereo point clouds; 08.
 - ``pretrained``: EfficientNet-Lite0 with offline ImageNet weights, in PyTorch; 07, 09.
 - ``pretrained_keras``: the same network and weights in Keras; 07.
+- ``profiling``: labelled spans read from a ``torch.profiler`` trace, the share spent waiting, a
+  timeline; 06.
 - ``records``: recorded measurements the prose relies on, and their claims; 02, 04, 06, 07, 09-13.
 - ``seed``: ``seed_everything``; 00-13.
 - ``settings``: the servers' ports and addresses, from the environment; 04 (and ``live``).
