@@ -41,7 +41,7 @@ import pytest
 
 from course_lib import records
 from course_lib.tools import numbers
-from course_lib.tools.numbers import Statement, find_statements
+from course_lib.tools.numbers import find_statements
 
 ROOT = records.REPO_ROOT
 FACTS_FILE = ROOT / "benchmarks" / "external_facts.toml"
@@ -78,6 +78,20 @@ def arithmetic(expression: str) -> float:
     return ev(ast.parse(expression, mode="eval").body)
 
 
+def _normalized(text: str) -> tuple[str, list[int]]:
+    """``text`` with its whitespace collapsed, and where each character of ``text`` went in it."""
+    norm, where = [], []
+    for m in re.finditer(r"\S+|\s+", text):
+        if m.group(0).isspace():
+            space = bool(norm) and m.end() < len(text)
+            where += [len(norm)] * len(m.group(0))
+            norm += [" "] if space else []
+        else:
+            where += range(len(norm), len(norm) + len(m.group(0)))
+            norm += list(m.group(0))
+    return "".join(norm), where
+
+
 def _spans(needle: str, haystack: str) -> list[tuple[int, int]]:
     needle = _norm(needle)
     if not needle:
@@ -85,9 +99,9 @@ def _spans(needle: str, haystack: str) -> list[tuple[int, int]]:
     return [(m.start(), m.start() + len(needle)) for m in re.finditer(re.escape(needle), haystack)]
 
 
-def _sentence(text: str, s: Statement) -> str:
-    start = max(text.rfind(". ", 0, s.start) + 2, text.rfind("| ", 0, s.start) + 2, 0)
-    stops = [i for i in (text.find(". ", s.end), text.find(" |", s.end)) if i != -1]
+def _sentence(text: str, begin: int, finish: int) -> str:
+    start = max(text.rfind(". ", 0, begin) + 2, text.rfind("| ", 0, begin) + 2, 0)
+    stops = [i for i in (text.find(". ", finish), text.find(" |", finish)) if i != -1]
     end = min(stops) + 1 if stops else len(text)
     sentence = text[start:end].strip()
     return sentence if len(sentence) <= 220 else sentence[:217] + "..."
@@ -107,16 +121,18 @@ def problems(nb: dict[str, Any], lesson: str, claims: list[dict[str, Any]],
     for index, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "markdown":
             continue
-        text = _norm("".join(cell["source"]))
+        raw = "".join(cell["source"])
+        text, where = _normalized(raw)  # claims and facts quote the prose with whitespace collapsed
         backing = [sp for p in lesson_claims + lesson_facts for sp in _spans(p, text)]
-        for s in find_statements(text):
-            if any(a <= s.start and s.end <= b for a, b in backing):
+        for s in find_statements(raw):
+            start, end = where[s.start], where[s.end - 1] + 1
+            if any(a <= start and end <= b for a, b in backing):
                 continue
             if numbers.printed_match(s, printed):
                 continue
             found.append(
                 f"{lesson} cell {index}: {s.number} {s.unit} in {s.text!r} is not backed; sentence: "
-                f"{_sentence(text, s)!r}. Fix: print it in a stored output of the lesson, or say it "
+                f"{_sentence(text, start, end)!r}. Fix: print it in a stored output of the lesson, or say it "
                 f"as a claim in benchmarks/claims.toml (checked against a record), or cite it in "
                 f"benchmarks/external_facts.toml (lesson, text, source), or reword it.")
     return found
@@ -190,6 +206,10 @@ def test_a_scale_word_multiplies_the_number():
 def test_the_detector_reads_tables_and_keeps_positions():
     table = "| trainer | step |\n|---|---:|\n| NumPy | 0.67 ms |\n| Keras | 5.6 ms |\n"
     assert _found(table) == [("0.67", "ms"), ("5.6", "ms")]
+    columns = ("| trainer | step (ms) | year | rate [GB/s] |\n|---|--:|---|---|\n"
+               "| NumPy | 0.67 | 2006 | ~18 |\n")
+    assert _found(columns) == [("0.67", "ms"), ("18", "GB/s")]
+    assert [s.approximate for s in find_statements(columns)] == [False, True]
     assert _found("67,000 GFLOP/s, 1, 2 ms") == [("67,000", "GFLOP/s"), ("1", "ms"), ("2", "ms")]
     s = find_statements("| wins: one call (0.54 ms in the record) |")[0]
     assert s.text == "0.54 ms" and "| wins: one call (0.54 ms in the record) |"[s.start:s.end] == "0.54 ms"
@@ -283,6 +303,13 @@ def test_a_changed_number_fails():
     wrong["cells"][index]["source"] = "".join(nb["cells"][index]["source"]).replace("87%", "78%")
     reported = [p for p in problems(wrong, path.stem, CLAIMS, FACTS) if f"cell {index}:" in p]
     assert any("78 %" in p and "Fix:" in p for p in reported), reported
+
+
+def test_whitespace_is_collapsed_with_every_position_kept():
+    text, where = _normalized("  In the\n record  it took\n37 ms. ")
+    assert text == "In the record it took 37 ms."
+    s = find_statements("  In the\n record  it took\n37 ms. ")[0]
+    assert text[where[s.start]:where[s.end - 1] + 1] == "37 ms"
 
 
 def test_a_claim_or_a_fact_covers_only_its_own_words():

@@ -25,6 +25,8 @@ Left out, as classes (never as particular sentences):
 - sizes and shapes written ``N x M`` or ``N × M`` (``512 × 512``, ``3 x 224 x 224``): a shape is
   not a ratio. A ratio is written with the ``x`` or ``×`` glued to its number (``18x``) or
   with ``times``; a spaced multiplication sign (``6 × parameters``) is arithmetic, not a ratio;
+- bare numbers in a table column whose header names no unit in brackets (a column "time
+  (ms)" makes its numbers statements in ms; a column "lesson" or "year" does not);
 - numbers spelled in words ("a thousand times", "four and five times"): words carry no digits
   to check, and a writer uses them for round, loose figures.
 
@@ -173,8 +175,6 @@ def find_statements(text: str, *, markdown: bool = True) -> list[Statement]:
         if _SHAPE_BEFORE.search(visible[:m.start("num")]):
             continue  # the last side of a shape such as 3 x 3x: not a ratio
         unit = "x" if m.group("glued") else _UNITS[m.group("unit")][0]
-        if m.group("unit") and m.group("unit") in ("x", "×"):  # pragma: no cover - excluded from _UNIT_RE
-            continue
         numbers = _CHAIN_NUMBER.findall(m.group("chain") or "") + [m.group("num")]
         start = m.start("chain") if m.group("chain") else m.start("num")
         for n in numbers:
@@ -182,6 +182,53 @@ def find_statements(text: str, *, markdown: bool = True) -> list[Statement]:
                                    text=" ".join(text[start:m.end()].split()),
                                    scale=_SCALES[m.group("scale")],
                                    approximate=m.group("approx") is not None))
+    if markdown:
+        found += _table_columns(visible)
+    return sorted(found, key=lambda st: st.start)
+
+
+_BRACKETED_UNIT = re.compile(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?(\s*:?-+:?\s*\|)+\s*:?-*:?\s*$")
+_CELL_NUMBER = re.compile(rf"\s*(?P<approx>(?:{_APPROXIMATE})\s+|~\s?)?(?P<num>{_NUMBER})\s*")
+
+
+def _cells(line: str, offset: int) -> list[tuple[int, str]]:
+    """The cells of a markdown table row: (where each starts in the text, its text)."""
+    cells, start = [], line.index("|") + 1
+    for part in line[start:].rstrip().rstrip("|").split("|"):
+        cells.append((offset + start, part))
+        start += len(part) + 1
+    return cells
+
+
+def _table_columns(text: str) -> list[Statement]:
+    """Bare numbers in a markdown table column whose header names a unit in brackets: "time (ms)"."""
+    found: list[Statement] = []
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    i = 0
+    while i + 1 < len(lines):
+        if not (_TABLE_ROW.match(lines[i]) and _TABLE_RULE.match(lines[i + 1])):
+            i += 1
+            continue
+        units = {}
+        for col, (_, head) in enumerate(_cells(lines[i], offsets[i])):
+            named = [u for u in _BRACKETED_UNIT.findall(head) if u in _UNITS]
+            if named:
+                units[col] = canonical(named[-1])
+        i += 2
+        while i < len(lines) and _TABLE_ROW.match(lines[i]):
+            for col, (start, cell) in enumerate(_cells(lines[i], offsets[i])):
+                m = _CELL_NUMBER.fullmatch(cell)
+                if col in units and m:
+                    found.append(Statement(number=m.group("num"), unit=units[col],
+                                           start=start + m.start("num"), end=start + m.end("num"),
+                                           text=f"{cell.strip()} ({units[col]})",
+                                           approximate=m.group("approx") is not None))
+            i += 1
     return found
 
 
