@@ -1,13 +1,20 @@
-"""The training loop of lesson 05 as one reusable call, ``fit``, for the lessons after it."""
+"""The training loop of lesson 05 as reusable calls: ``fit``, ``train_epoch``, ``evaluate``, checkpoints.
+
+Each public function checks its arguments first, with one clear line (CourseInputError) for what
+is wrong; after those checks its body is the code lesson 05 teaches.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.devices import device_of
@@ -16,6 +23,8 @@ from course_lib.errors import (
     check_bool,
     check_callable,
     check_int,
+    check_number,
+    check_path,
     check_tensor,
     describe,
     expect,
@@ -24,6 +33,7 @@ from course_lib.errors import (
 
 Batches = DataLoader | tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+CHECKPOINT_KEYS = ("epoch", "model", "optimizer", "scheduler", "torch_rng", "generator_rng")
 
 
 @dataclass
@@ -57,6 +67,8 @@ class History:
                "a list of (step, loss) pairs", self.step_loss)
 
 
+# --- argument checks: each raises CourseInputError with one line naming the argument --------------
+
 def _check_pair(x: Any, y: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     """``x`` and ``y``: tensors with one row per example, the same number of rows, finite values."""
     prefix = f"{name} " if name else ""
@@ -65,6 +77,8 @@ def _check_pair(x: Any, y: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
         raise CourseInputError(f"{name or 'x, y'}: expected x and y with the same number of rows, got "
                                f"{describe(x)} and {describe(y)}.")
+    if x.shape[0] == 0:
+        raise CourseInputError(f"{name or 'x, y'}: expected at least one example, got an empty data set.")
     for label, t in ((f"{prefix}x", x), (f"{prefix}y", y)):  # torch.isfinite: no copy of the data
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise CourseInputError(f"{label}: expected finite values, got {describe(t)} containing NaN "
@@ -72,46 +86,89 @@ def _check_pair(x: Any, y: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
-def _check_tensors(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_batches(data: Any, name: str, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
+    """``data`` as a DataLoader: one given as is, or a pair ``(x, y)`` of tensors batched here."""
+    if isinstance(data, DataLoader):
+        return data
     ok = (isinstance(data, (tuple, list)) and len(data) == 2
           and all(isinstance(t, torch.Tensor) for t in data))
     expect(ok, name, "a DataLoader or a pair (x, y) of tensors", data)
-    return _check_pair(data[0], data[1], name)
-
-
-def make_loader(x: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle: bool = True,
-                seed: int = 0) -> DataLoader:
-    """A DataLoader over the tensors ``x`` and ``y``, shuffled reproducibly with ``seed``."""
-    x, y = _check_pair(x, y, "")
-    check_int(batch_size, "batch_size", low=1)
-    check_bool(shuffle, "shuffle")
-    generator = torch.Generator().manual_seed(check_int(seed, "seed", low=0, high=2**32 - 1))
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle,
-                      generator=generator)
-
-
-def _as_batches(data: Any, name: str, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
-    if isinstance(data, DataLoader):
-        return data
-    x, y = _check_tensors(data, name)
+    x, y = _check_pair(data[0], data[1], name)
     return make_loader(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
-def _scalar_loss(loss: Any) -> torch.Tensor:
-    """``loss`` if it is what a loss function must return: a tensor holding one number."""
-    expect(isinstance(loss, torch.Tensor) and loss.numel() == 1, "loss_fn",
-           "a function returning a scalar tensor (one number, e.g. reduction='mean')", loss)
-    return loss
+def _check_model(model: Any) -> nn.Module:
+    expect(isinstance(model, nn.Module), "model", "a torch.nn.Module", model)
+    return model
 
 
-def _run_batch(model: nn.Module, loss_fn: LossFn, xb: torch.Tensor, yb: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits, loss) of one batch; an error inside torch names the batch's shapes."""
-    with wrapped(f"model(x) and loss_fn on a batch with x {tuple(xb.shape)} {xb.dtype}, "
-                 f"y {tuple(yb.shape)} {yb.dtype}"):
-        logits = model(xb)
-        loss = loss_fn(logits, yb)
-    return logits, _scalar_loss(loss)
+def _check_optimizer(optimizer: Any, model: nn.Module) -> torch.optim.Optimizer:
+    """An optimizer holding some of ``model``'s trainable parameters (all of them, or a head's)."""
+    expect(isinstance(optimizer, torch.optim.Optimizer), "optimizer",
+           "a torch.optim.Optimizer built on model.parameters()", optimizer)
+    trainable = {id(p) for p in model.parameters() if p.requires_grad}
+    if not trainable:
+        raise CourseInputError("model: has no trainable parameters (every parameter has "
+                               "requires_grad=False), so training would change nothing.")
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if not trainable & held:
+        raise CourseInputError(
+            f"optimizer: holds none of the model's {len(trainable)} trainable parameters, so training "
+            "would change nothing; build it on this model, e.g. torch.optim.SGD(model.parameters(), lr=0.1).")
+    return optimizer
+
+
+def _check_scheduler(scheduler: Any, optimizer: torch.optim.Optimizer | None) -> LRScheduler | None:
+    """None, or a learning-rate scheduler built on ``optimizer`` (when one is given)."""
+    if scheduler is None:
+        return None
+    expect(isinstance(scheduler, LRScheduler), "scheduler",
+           "None or a torch.optim.lr_scheduler scheduler (OneCycleLR, CosineAnnealingLR, ...)", scheduler)
+    if optimizer is not None and scheduler.optimizer is not optimizer:
+        raise CourseInputError("scheduler: expected a scheduler built on the optimizer passed with it, "
+                               "got one built on another optimizer.")
+    return scheduler
+
+
+def _check_generator(generator: Any) -> torch.Generator | None:
+    expect(generator is None or isinstance(generator, torch.Generator), "generator",
+           "None or a torch.Generator (a DataLoader's is loader.generator)", generator)
+    return generator
+
+
+def _check_loss_fn(loss_fn: Any) -> LossFn:
+    """``loss_fn`` (cross-entropy when None), made to refuse a result that is not one number."""
+    loss_fn = nn.functional.cross_entropy if loss_fn is None else check_callable(loss_fn, "loss_fn")
+
+    def scalar_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = loss_fn(logits, y)
+        expect(isinstance(loss, torch.Tensor) and loss.numel() == 1, "loss_fn",
+               "a function returning a scalar tensor (one number, e.g. reduction='mean')", loss)
+        return loss
+
+    return scalar_loss
+
+
+def _naming_the_batch(xb: torch.Tensor, yb: torch.Tensor) -> AbstractContextManager[None]:
+    """An error inside torch (a shape or dtype that does not fit the model) names the batch."""
+    return wrapped(f"model(x) and loss_fn on a batch with x {tuple(xb.shape)} {xb.dtype}, "
+                   f"y {tuple(yb.shape)} {yb.dtype}")
+
+
+# --- the public calls ---------------------------------------------------------------------------
+
+def make_loader(x: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle: bool = True,
+                seed: int = 0) -> DataLoader:
+    """A DataLoader over the tensors ``x`` and ``y``, shuffled reproducibly with ``seed``.
+
+    Its shuffling draws from its own ``loader.generator``, never from torch's global one."""
+    x, y = _check_pair(x, y, "")
+    check_int(batch_size, "batch_size", low=1)
+    check_bool(shuffle, "shuffle")
+    check_int(seed, "seed", low=0, high=2**32 - 1)
+
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
@@ -122,16 +179,18 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     expect(n > 0, "logits", "at least one row (one example)", logits)
     check_tensor(logits, "logits", finite=True)
     check_tensor(y, "y", low=0, high=classes - 1)
+
     return (logits.argmax(dim=1) == y).float().mean().item()
 
 
 def evaluate(model: nn.Module, data: Batches, loss_fn: LossFn | None = None,
              batch_size: int = 512) -> tuple[float, float]:
     """Mean loss and accuracy of a classifier on ``data``, in eval mode and without gradients."""
-    expect(isinstance(model, nn.Module), "model", "a torch.nn.Module", model)
-    loss_fn = nn.functional.cross_entropy if loss_fn is None else check_callable(loss_fn, "loss_fn")
+    _check_model(model)
+    loss_fn = _check_loss_fn(loss_fn)
     check_int(batch_size, "batch_size", low=1)
-    batches = _as_batches(data, "data", batch_size, shuffle=False, seed=0)
+    batches = _check_batches(data, "data", batch_size, shuffle=False, seed=0)
+
     device = device_of(model)
     was_training = model.training
     model.eval()
@@ -140,7 +199,9 @@ def evaluate(model: nn.Module, data: Batches, loss_fn: LossFn | None = None,
         with torch.no_grad():
             for xb, yb in batches:
                 xb, yb = xb.to(device), yb.to(device)
-                logits, loss = _run_batch(model, loss_fn, xb, yb)
+                with _naming_the_batch(xb, yb):
+                    logits = model(xb)
+                    loss = loss_fn(logits, yb)
                 total_loss += loss.item() * len(yb)
                 correct += int((logits.argmax(dim=1) == yb).sum())
                 count += len(yb)
@@ -151,35 +212,61 @@ def evaluate(model: nn.Module, data: Batches, loss_fn: LossFn | None = None,
     return total_loss / count, correct / count
 
 
-def _check_optimizer_holds(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
-    """Refuse an optimizer that would train nothing: one holding none of the model's trainable parameters.
+def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, *,
+                loss_fn: LossFn | None = None, scheduler: LRScheduler | None = None,
+                max_grad_norm: float | None = None,
+                on_step: Callable[[float], None] | None = None) -> list[float]:
+    """One pass over ``loader``: a step per batch; returns the batch losses.
 
-    An optimizer that holds only some of them (fine-tuning a head) is fine: the rest stay as they are.
+    ``scheduler`` (if given) steps after every batch, as OneCycleLR and warm-up schedules expect;
+    ``max_grad_norm`` (if given) clips the gradients' total norm before each step; ``on_step(loss)``
+    is called after each step.
     """
-    trainable = {id(p) for p in model.parameters() if p.requires_grad}
-    if not trainable:
-        raise CourseInputError("model: has no trainable parameters (every parameter has "
-                               "requires_grad=False), so fit would change nothing.")
-    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    if not trainable & held:
-        raise CourseInputError(
-            f"optimizer: holds none of the model's {len(trainable)} trainable parameters, so training "
-            "would change nothing; build it on this model, e.g. torch.optim.SGD(model.parameters(), lr=0.1).")
+    _check_model(model)
+    expect(isinstance(loader, DataLoader), "loader", "a torch DataLoader (make_loader(x, y) makes one)",
+           loader)
+    _check_optimizer(optimizer, model)
+    loss_fn = _check_loss_fn(loss_fn)
+    _check_scheduler(scheduler, optimizer)
+    if max_grad_norm is not None:
+        check_number(max_grad_norm, "max_grad_norm", low=0, low_open=True)
+    expect(on_step is None or callable(on_step), "on_step", "None or a function of the loss", on_step)
+
+    device = device_of(model)
+    model.train()
+    losses = []
+    for xb, yb in loader:
+        xb, yb = xb.to(device), yb.to(device)
+        with _naming_the_batch(xb, yb):
+            loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        if max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(loss.item())
+        if on_step is not None:
+            on_step(losses[-1])
+    if not losses:
+        raise CourseInputError("loader: expected at least one batch, got an empty data set.")
+    return losses
 
 
 def fit(model: nn.Module, train: Batches, optimizer: torch.optim.Optimizer, epochs: int, *,
         val: Batches | None = None, loss_fn: LossFn | None = None, batch_size: int = 64,
-        live: Any = None, log_every: int = 1, progress: bool = True, seed: int = 0) -> History:
+        live: Any = None, log_every: int = 1, progress: bool = True, seed: int = 0,
+        scheduler: LRScheduler | None = None, max_grad_norm: float | None = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train``; stream losses to ``live`` if given.
 
     ``train`` and ``val`` are DataLoaders or pairs ``(x, y)`` of tensors (then batched with
     ``batch_size`` and shuffled with ``seed``). ``live`` is a :class:`course_lib.live.LivePlot`:
-    it gets ``train=`` every ``log_every`` steps and ``val=`` after each epoch.
+    it gets ``train=`` every ``log_every`` steps and ``val=`` after each epoch. ``scheduler`` and
+    ``max_grad_norm`` are passed to :func:`train_epoch`.
     """
-    expect(isinstance(model, nn.Module), "model", "a torch.nn.Module", model)
-    expect(isinstance(optimizer, torch.optim.Optimizer), "optimizer",
-           "a torch.optim.Optimizer built on model.parameters()", optimizer)
-    _check_optimizer_holds(model, optimizer)
+    _check_model(model)
+    _check_optimizer(optimizer, model)
     check_int(epochs, "epochs", low=1)
     check_int(log_every, "log_every", low=1)
     check_int(seed, "seed", low=0, high=2**32 - 1)
@@ -187,41 +274,113 @@ def fit(model: nn.Module, train: Batches, optimizer: torch.optim.Optimizer, epoc
     check_bool(progress, "progress")
     expect(live is None or callable(getattr(live, "log", None)), "live",
            "None or a LivePlot (anything with .log(step, **values))", live)
-    loss_fn = nn.functional.cross_entropy if loss_fn is None else check_callable(loss_fn, "loss_fn")
-    train_batches = _as_batches(train, "train", batch_size, shuffle=True, seed=seed)
-    if val is not None:
-        val = _as_batches(val, "val", 512, shuffle=False, seed=seed)
-    device = device_of(model)
+    _check_loss_fn(loss_fn)
+    _check_scheduler(scheduler, optimizer)
+    if max_grad_norm is not None:
+        check_number(max_grad_norm, "max_grad_norm", low=0, low_open=True)
+    train_loader = _check_batches(train, "train", batch_size, shuffle=True, seed=seed)
+    val_loader = None if val is None else _check_batches(val, "val", 512, shuffle=False, seed=seed)
+
     history = History()
+
+    def log_step(loss: float) -> None:
+        step = history.steps + 1
+        history.step_loss.append((step, loss))
+        if live is not None and step % log_every == 0:
+            live.log(step, train=loss)
+
     epoch_range: Iterable[int] = range(epochs)
     if progress:
         from tqdm.auto import tqdm
 
         epoch_range = tqdm(epoch_range, desc="epochs", unit="epoch")
-    step = 0
     for _ in epoch_range:
-        model.train()
-        losses = []
-        for xb, yb in train_batches:
-            xb, yb = xb.to(device), yb.to(device)
-            _, loss = _run_batch(model, loss_fn, xb, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-            losses.append(loss.item())
-            history.step_loss.append((step, losses[-1]))
-            if live is not None and step % log_every == 0:
-                live.log(step, train=losses[-1])
-        if not losses:
-            raise CourseInputError("train: expected at least one batch, got an empty data set.")
+        losses = train_epoch(model, train_loader, optimizer, loss_fn=loss_fn, scheduler=scheduler,
+                             max_grad_norm=max_grad_norm, on_step=log_step)
         history.train_loss.append(sum(losses) / len(losses))
-        if val is not None:
-            val_loss, val_acc = evaluate(model, val, loss_fn)
+        if val_loader is not None:
+            val_loss, val_acc = evaluate(model, val_loader, loss_fn)
             history.val_loss.append(val_loss)
             history.val_accuracy.append(val_acc)
             if live is not None:
-                live.log(step, val=val_loss)
+                live.log(history.steps, val=val_loss)
     if live is not None and callable(getattr(live, "close", None)):
         live.close()
     return history
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int, *,
+                    scheduler: LRScheduler | None = None,
+                    generator: torch.Generator | None = None) -> Path:
+    """Save what an exact resume needs after ``epoch`` finished epochs; returns the file's path.
+
+    The file holds the model's and optimizer's ``state_dict``, the scheduler's (or None), torch's
+    random state (and CUDA's, where a GPU is present), ``generator``'s state (a DataLoader's
+    ``loader.generator``, or None) and ``epoch``: :func:`load_checkpoint` puts them all back.
+    """
+    path = check_path(path, "path")
+    expect(path.parent.is_dir(), "path", "a file in a folder that exists", str(path))
+    _check_model(model)
+    _check_optimizer(optimizer, model)
+    check_int(epoch, "epoch", low=0)
+    _check_scheduler(scheduler, optimizer)
+    _check_generator(generator)
+
+    checkpoint = {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "generator_rng": None if generator is None else generator.get_state(),
+    }
+    if torch.cuda.is_available():
+        checkpoint["cuda_rng"] = torch.cuda.get_rng_state_all()
+    torch.save(checkpoint, path)
+    return path
+
+
+def _read_checkpoint(path: Path, scheduler: LRScheduler | None,
+                     generator: torch.Generator | None) -> dict[str, Any]:
+    """The checkpoint in ``path``, refused unless it holds a state for each object passed, and only those."""
+    with wrapped(f"torch.load({path.name!r}, weights_only=True)"):
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(checkpoint, dict) or k not in checkpoint]
+    expect(not missing, "path", "a checkpoint written by save_checkpoint (keys "
+           f"{', '.join(CHECKPOINT_KEYS)})", f"{path.name}, without {', '.join(missing)}")
+    for name, given in (("scheduler", scheduler), ("generator", generator)):
+        saved = checkpoint["scheduler" if name == "scheduler" else "generator_rng"] is not None
+        if saved != (given is not None):
+            raise CourseInputError(
+                f"{name}: the checkpoint {'holds' if saved else 'holds no'} {name} state, but "
+                f"{'none was' if saved else 'one was'} passed; pass the same objects as to save_checkpoint, "
+                "or the resumed run will differ from the uninterrupted one.")
+    return checkpoint
+
+
+def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer, *,
+                    scheduler: LRScheduler | None = None,
+                    generator: torch.Generator | None = None) -> int:
+    """Put back everything :func:`save_checkpoint` saved; returns the epoch to continue from.
+
+    The file is read with ``weights_only=True`` (tensors and plain containers only, no code).
+    """
+    path = check_path(path, "path", exists="file")
+    _check_model(model)
+    _check_optimizer(optimizer, model)
+    _check_scheduler(scheduler, optimizer)
+    _check_generator(generator)
+    checkpoint = _read_checkpoint(path, scheduler, generator)
+
+    with wrapped("model.load_state_dict (the checkpoint was saved from another architecture?)"):
+        model.load_state_dict(checkpoint["model"])
+    with wrapped("optimizer.load_state_dict (the checkpoint was saved with another optimizer?)"):
+        optimizer.load_state_dict(checkpoint["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["torch_rng"])
+    if generator is not None:
+        generator.set_state(checkpoint["generator_rng"])
+    if "cuda_rng" in checkpoint and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
+    return checkpoint["epoch"]

@@ -1,4 +1,4 @@
-"""course_lib.training: make_loader, accuracy, evaluate and fit (the loop of lesson 05)."""
+"""course_lib.training: make_loader, accuracy, evaluate, fit, train_epoch and checkpoints (lesson 05)."""
 
 import copy
 
@@ -6,10 +6,20 @@ import pytest
 import torch
 from conftest import small_net
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.errors import CourseInputError
 from course_lib.live import LivePlot
-from course_lib.training import History, accuracy, evaluate, fit, make_loader
+from course_lib.training import (
+    History,
+    accuracy,
+    evaluate,
+    fit,
+    load_checkpoint,
+    make_loader,
+    save_checkpoint,
+    train_epoch,
+)
 
 
 def test_make_loader_batches_and_shuffles_reproducibly(split):
@@ -179,3 +189,148 @@ def test_a_loss_that_is_not_one_number_is_refused_before_any_step(split):
 def test_history_refuses_fields_that_are_not_lists():
     with pytest.raises(CourseInputError, match="train_loss: expected a list"):
         History(train_loss=0.5)
+
+
+# -- train_epoch, schedules, clipping, checkpoints ---------------------------------------------------
+
+def _dropout_net(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 10))
+
+
+def _trainer(split, seed: int = 0, epochs: int = 3):
+    """A net with dropout, AdamW, a one-cycle schedule and a shuffling loader: every state a resume needs."""
+    model = _dropout_net(seed)
+    loader = make_loader(split.x_val, split.y_val, batch_size=60, seed=0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.05, total_steps=epochs * len(loader))
+    return model, loader, optimizer, scheduler
+
+
+def test_train_epoch_is_the_lesson_loop_with_a_schedule_and_clipping(split):
+    model, loader, optimizer, scheduler = _trainer(split)
+    again = copy.deepcopy(model)
+    opt_again = torch.optim.AdamW(again.parameters(), lr=1e-2)
+    sched_again = torch.optim.lr_scheduler.OneCycleLR(opt_again, max_lr=0.05, total_steps=3 * len(loader))
+    seen = []
+    with torch.random.fork_rng():
+        losses = train_epoch(model, loader, optimizer, scheduler=scheduler, max_grad_norm=0.5,
+                             on_step=seen.append)
+    by_hand = []
+    with torch.random.fork_rng():
+        for xb, yb in make_loader(split.x_val, split.y_val, batch_size=60, seed=0):
+            loss = nn.functional.cross_entropy(again(xb), yb)
+            opt_again.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(again.parameters(), 0.5)
+            opt_again.step()
+            sched_again.step()
+            by_hand.append(loss.item())
+    assert losses == by_hand == seen and len(losses) == 6
+    assert scheduler.last_epoch == 6 and scheduler.get_last_lr() == sched_again.get_last_lr()
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters(), strict=True))
+
+
+def _moved(model: nn.Module, before: list[torch.Tensor]) -> float:
+    """How far the weights moved from ``before``: the norm of all the changes as one vector."""
+    return torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before,
+                                                               strict=True)]).norm().item()
+
+
+def test_clipping_bounds_the_step_of_a_huge_gradient(split):
+    """One batch of pixels 1000 times too bright: clipped, SGD moves the weights by at most lr * max_norm."""
+    model = small_net()
+    before = [p.detach().clone() for p in model.parameters()]
+    loader = make_loader(split.x_val[:32] * 1000, split.y_val[:32], batch_size=32)
+    train_epoch(model, loader, torch.optim.SGD(model.parameters(), lr=0.1), max_grad_norm=1.0)
+    assert 0.0999 < _moved(model, before) <= 0.1 + 1e-6  # the gradient's norm was far above 1: exactly 0.1
+    unclipped = small_net()
+    train_epoch(unclipped, loader, torch.optim.SGD(unclipped.parameters(), lr=0.1))
+    assert _moved(unclipped, before) > 10
+
+
+def _run(split, epochs, *, save_after=None, resume_from=None):
+    """Losses of each epoch: saved to ``save_after = (epochs done, path)`` and stopped there, or
+    resumed from the checkpoint ``resume_from`` in objects built afresh."""
+    torch.manual_seed(1)
+    model, loader, optimizer, scheduler = _trainer(split, seed=0 if resume_from is None else 7, epochs=epochs)
+    start = 0
+    if resume_from is not None:
+        torch.manual_seed(99)  # another random state, as in a new session
+        start = load_checkpoint(resume_from, model, optimizer, scheduler=scheduler,
+                                generator=loader.generator)
+    curve = []
+    for epoch in range(start, epochs):
+        curve.append(train_epoch(model, loader, optimizer, scheduler=scheduler))
+        if save_after is not None and save_after[0] == epoch + 1:
+            save_checkpoint(save_after[1], model, optimizer, epoch + 1, scheduler=scheduler,
+                            generator=loader.generator)
+            break
+    return curve
+
+
+def test_a_resumed_run_equals_the_uninterrupted_one_bit_for_bit(split, tmp_path):
+    whole = _run(split, epochs=4)
+    first = _run(split, epochs=4, save_after=(2, tmp_path / "ck.pt"))
+    rest = _run(split, epochs=4, resume_from=tmp_path / "ck.pt")
+    assert len(first) == 2 and len(rest) == 2
+    assert first + rest == whole
+    checkpoint = torch.load(tmp_path / "ck.pt", weights_only=True)
+    assert set(checkpoint) >= {"epoch", "model", "optimizer", "scheduler", "torch_rng", "generator_rng"}
+    assert checkpoint["epoch"] == 2 and checkpoint["scheduler"]["last_epoch"] == 2 * 6  # 6 batches an epoch
+
+
+def test_a_resume_that_restores_only_the_weights_differs(split, tmp_path):
+    """The test above can fail: without the optimizer, schedule and random states the curve changes."""
+    whole = _run(split, epochs=4)
+    _run(split, epochs=4, save_after=(2, tmp_path / "ck.pt"))
+    torch.manual_seed(99)
+    model, loader, optimizer, scheduler = _trainer(split, seed=7, epochs=4)
+    model.load_state_dict(torch.load(tmp_path / "ck.pt", weights_only=True)["model"])
+    rest = [train_epoch(model, loader, optimizer, scheduler=scheduler) for _ in range(2)]
+    assert rest != whole[2:]
+
+
+def test_checkpoint_bad_input(split, tmp_path):
+    model, loader, optimizer, scheduler = _trainer(split)
+    path = save_checkpoint(tmp_path / "ck.pt", model, optimizer, 1, scheduler=scheduler,
+                           generator=loader.generator)
+    with pytest.raises(CourseInputError, match="scheduler: the checkpoint holds scheduler state, but none"):
+        load_checkpoint(path, model, optimizer, generator=loader.generator)
+    with pytest.raises(CourseInputError, match="generator: the checkpoint holds generator state, but none"):
+        load_checkpoint(path, model, optimizer, scheduler=scheduler)
+    with pytest.raises(CourseInputError, match="path: expected an existing file"):
+        load_checkpoint(tmp_path / "nope.pt", model, optimizer)
+    other = small_net()  # another architecture, with an optimizer and schedule of its own
+    other_optimizer = torch.optim.AdamW(other.parameters())
+    other_scheduler = torch.optim.lr_scheduler.OneCycleLR(other_optimizer, 0.1, total_steps=6)
+    with pytest.raises(CourseInputError, match="model.load_state_dict .* from the library below"):
+        load_checkpoint(path, other, other_optimizer, scheduler=other_scheduler, generator=loader.generator)
+    torch.save({"model": {}}, tmp_path / "other.pt")
+    with pytest.raises(CourseInputError, match="path: expected a checkpoint written by save_checkpoint"):
+        load_checkpoint(tmp_path / "other.pt", model, optimizer)
+    with pytest.raises(CourseInputError, match="epoch: expected an int of at least 0"):
+        save_checkpoint(tmp_path / "ck.pt", model, optimizer, -1)
+    with pytest.raises(CourseInputError, match="path: expected a file in a folder that exists"):
+        save_checkpoint(tmp_path / "no" / "ck.pt", model, optimizer, 1)
+    with pytest.raises(CourseInputError, match="generator: expected None or a torch.Generator"):
+        save_checkpoint(tmp_path / "ck.pt", model, optimizer, 1, generator=loader)
+    with pytest.raises(CourseInputError, match="scheduler: expected a scheduler built on the optimizer"):
+        save_checkpoint(tmp_path / "ck.pt", model, torch.optim.SGD(model.parameters(), lr=0.1), 1,
+                        scheduler=scheduler)
+
+
+def test_train_epoch_bad_input(split):
+    model, loader, optimizer, scheduler = _trainer(split)
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(CourseInputError, match="loader: expected a torch DataLoader"):
+        train_epoch(model, (split.x_val, split.y_val), optimizer)
+    with pytest.raises(CourseInputError, match="max_grad_norm: expected a finite number above 0"):
+        train_epoch(model, loader, optimizer, max_grad_norm=0)
+    with pytest.raises(CourseInputError, match="scheduler: expected None or a torch.optim.lr_scheduler"):
+        train_epoch(model, loader, optimizer, scheduler="cosine")
+    with pytest.raises(CourseInputError, match="on_step: expected None or a function"):
+        train_epoch(model, loader, optimizer, on_step=[])
+    with pytest.raises(CourseInputError, match="loader: expected at least one batch"):
+        train_epoch(model, DataLoader(TensorDataset(split.x_val[:0], split.y_val[:0])), optimizer)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import copy
+import tempfile
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar, cast
+from unittest import mock
 
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
+from torch.utils.data import DataLoader
 
 from course_lib.errors import is_int
 from course_lib.exercises.core import Exercise, Wrong, register, require
 from course_lib.solutions import lesson05 as solutions
+from course_lib.training import make_loader, save_checkpoint, train_epoch
 
 ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
@@ -515,5 +521,214 @@ register(Exercise(
         Wrong(_predict_max_pair, "torch.max returns (values, indices)"),
         Wrong(_predict_squeezed, "with one row"),
         Wrong(_predict_float, "keep them as integers"),
+    ),
+))
+
+
+# -- 05.resume -----------------------------------------------------------------------------
+class _ResumeRun(NamedTuple):
+    """One training run the check interrupts: its optimizer and schedule, its length and where it stops."""
+
+    name: str
+    make_optimizer: Callable[[Any], torch.optim.Optimizer]
+    make_scheduler: Callable[[torch.optim.Optimizer, int], LRScheduler]  # (optimizer, total steps)
+    epochs: int
+    stop_after: int  # the checkpoint is saved after this many finished epochs
+
+
+_RESUME_RUNS = (
+    _ResumeRun("AdamW with a one-cycle schedule, 4 epochs, stopped after 2",
+               lambda params: torch.optim.AdamW(params, lr=1e-2, weight_decay=0.01),
+               lambda opt, total: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=total),
+               4, 2),
+    _ResumeRun("SGD with momentum and a cosine schedule, 3 epochs, stopped after 1",
+               lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+               lambda opt, total: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total),
+               3, 1),
+)
+
+
+class _Trainer(NamedTuple):
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: LRScheduler
+    loader: DataLoader
+
+
+def _resume_trainer(run: _ResumeRun, weights_seed: int) -> _Trainer:
+    """A net with dropout, its optimizer and schedule, and a shuffling loader over 80 examples."""
+    model = _seeded(weights_seed, lambda: nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.3),
+                                                        nn.Linear(16, 3)))
+    x, y = _batch(21, n=80, features=8, classes=3)
+    loader = make_loader(x, y, batch_size=16, seed=0)
+    optimizer = run.make_optimizer(model.parameters())
+    return _Trainer(model, optimizer, run.make_scheduler(optimizer, run.epochs * len(loader)), loader)
+
+
+def _train_epochs(t: _Trainer, epochs: range) -> list[list[float]]:
+    """The batch losses of each epoch in ``epochs`` (the loop of the lesson, from course_lib)."""
+    return [train_epoch(t.model, t.loader, t.optimizer, scheduler=t.scheduler) for _ in epochs]
+
+
+class _Restored(NamedTuple):
+    """The states a resume left in the objects it was given, taken before training goes on."""
+
+    model: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    scheduler_step: int
+    torch_rng: torch.Tensor
+    generator_rng: torch.Tensor
+
+
+def _restored(t: _Trainer) -> _Restored:
+    assert t.loader.generator is not None  # make_loader gives each loader its own generator
+    return _Restored(copy.deepcopy(t.model.state_dict()), copy.deepcopy(t.optimizer.state_dict()["state"]),
+                     t.scheduler.last_epoch, torch.get_rng_state(), t.loader.generator.get_state())
+
+
+def _same_optimizer_state(got: dict[str, Any], saved: dict[str, Any]) -> bool:
+    return got.keys() == saved.keys() and all(
+        got[k].keys() == saved[k].keys()
+        and all(torch.equal(torch.as_tensor(got[k][n]), torch.as_tensor(saved[k][n])) for n in saved[k])
+        for k in saved)
+
+
+def _resume_hint(checkpoint: dict[str, Any], got: _Restored) -> str:
+    """What the resume left out, found by comparing each restored state with the checkpoint."""
+    if not all(torch.equal(got.model[k], v) for k, v in checkpoint["model"].items()):
+        return "the weights are not the saved ones: model.load_state_dict(checkpoint['model'])."
+    if not _same_optimizer_state(got.optimizer, checkpoint["optimizer"]["state"]):
+        return ("the optimizer started afresh, without its momentum (or Adam's running averages and step "
+                "count): restore them with optimizer.load_state_dict(checkpoint['optimizer']).")
+    if got.scheduler_step != checkpoint["scheduler"]["last_epoch"]:
+        return (f"the schedule is at step {got.scheduler_step} instead of "
+                f"{checkpoint['scheduler']['last_epoch']}, so the learning rate starts over: restore it "
+                "with scheduler.load_state_dict(checkpoint['scheduler']).")
+    if not torch.equal(got.torch_rng, checkpoint["torch_rng"]):
+        return ("dropout drew other masks than the uninterrupted run: put torch's random state back "
+                "with torch.set_rng_state(checkpoint['torch_rng']).")
+    if not torch.equal(got.generator_rng, checkpoint["generator_rng"]):
+        return ("the batches came in another order: the DataLoader shuffles with its own generator; "
+                "put its state back with generator.set_state(checkpoint['generator_rng']).")
+    return ("restore the model, the optimizer, the scheduler, torch's random state and the generator's "
+            "from the checkpoint, and return checkpoint['epoch'].")
+
+
+def _watching_loads(fn: Callable[..., Any], *args: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """``fn(*args)``, and the keyword arguments of each torch.load it made."""
+    loaded_with: list[dict[str, Any]] = []
+    real_load = torch.load
+
+    def spy(*load_args: Any, **kwargs: Any) -> Any:
+        loaded_with.append(kwargs)
+        return real_load(*load_args, **kwargs)
+
+    with mock.patch.object(torch, "load", spy):
+        return fn(*args), loaded_with
+
+
+def _check_resume(fn: Callable[..., Any]) -> str:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # nets this small train faster on one thread, far faster on a busy machine
+    try:
+        return _check_resume_runs(fn)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _check_resume_runs(fn: Callable[..., Any]) -> str:
+    for run in _RESUME_RUNS:
+        with torch.random.fork_rng(), tempfile.TemporaryDirectory() as folder:
+            torch.manual_seed(1)
+            truth = _train_epochs(_resume_trainer(run, weights_seed=5), range(run.epochs))
+
+            torch.manual_seed(1)  # the same run again, stopped and saved after run.stop_after epochs
+            first = _resume_trainer(run, weights_seed=5)
+            _train_epochs(first, range(run.stop_after))
+            path = save_checkpoint(Path(folder) / "checkpoint.pt", first.model, first.optimizer,
+                                   run.stop_after, scheduler=first.scheduler,
+                                   generator=first.loader.generator)
+            checkpoint = torch.load(path, weights_only=True)
+
+            torch.manual_seed(99)  # a new session: other weights, fresh objects, another random state
+            t = _resume_trainer(run, weights_seed=6)
+            start, loaded_with = _watching_loads(fn, path, t.model, t.optimizer, t.scheduler,
+                                                 t.loader.generator)
+            require(is_int(start), f"what resume returned for {run.name}",
+                    "the epoch to continue from (an int)", f"{start!r} ({type(start).__name__})",
+                    "return checkpoint['epoch'].")
+            require(all(kw.get("weights_only", True) is not False for kw in loaded_with),
+                    f"how resume read the file ({run.name})", "torch.load(path, weights_only=True)",
+                    "weights_only=False", "you loaded with weights_only=False, which lets the file run "
+                    "code while it is read: keep weights_only=True (tensors and plain containers only).")
+            if start != run.stop_after:
+                hint = ("restarting at epoch 0 trains the finished epochs twice: return "
+                        "checkpoint['epoch'], the number of epochs already done."
+                        if start == 0 else
+                        f"checkpoint['epoch'] counts the finished epochs ({run.stop_after}), so the next "
+                        f"epoch's index is {run.stop_after}: return it as it is.")
+                require(False, f"the epoch resume returned for {run.name}", run.stop_after, start, hint)
+            got = _restored(t)
+            resumed = _train_epochs(t, range(start, run.epochs))
+            expected = f"the {run.epochs - run.stop_after} epochs of the uninterrupted run, bit for bit"
+            require(resumed == truth[run.stop_after:], f"the losses after resuming {run.name}", expected,
+                    "other losses from the first resumed step on", _resume_hint(checkpoint, got))
+    return ("resumed mid-run, the losses equal an uninterrupted run's bit for bit, for two runs (AdamW "
+            "with one-cycle, SGD with momentum and cosine), with dropout and shuffled batches.")
+
+
+def _resume_without(*skip: str) -> Callable[..., int]:
+    """The reference resume, leaving out the restores named in ``skip``."""
+
+    def resume(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
+               generator: torch.Generator) -> int:
+        checkpoint = torch.load(path, weights_only=True)
+        if "model" not in skip:
+            model.load_state_dict(checkpoint["model"])
+        if "optimizer" not in skip:
+            optimizer.load_state_dict(checkpoint["optimizer"])
+        if "scheduler" not in skip:
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        if "torch_rng" not in skip:
+            torch.set_rng_state(checkpoint["torch_rng"])
+        if "generator_rng" not in skip:
+            generator.set_state(checkpoint["generator_rng"])
+        return checkpoint["epoch"]
+
+    return resume
+
+
+def _resume_from_zero(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
+                      generator: torch.Generator) -> int:
+    solutions.resume(path, model, optimizer, scheduler, generator)
+    return 0
+
+
+def _resume_one_late(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
+                     generator: torch.Generator) -> int:
+    return solutions.resume(path, model, optimizer, scheduler, generator) + 1
+
+
+def _resume_unsafe_load(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
+                        generator: torch.Generator) -> int:
+    real_load = torch.load
+    with mock.patch.object(torch, "load", lambda p, **kw: real_load(p, weights_only=False)):
+        return solutions.resume(path, model, optimizer, scheduler, generator)
+
+
+register(Exercise(
+    id="05.resume",
+    title="Resume training exactly from a checkpoint",
+    checker=_check_resume,
+    solution=solutions.resume,
+    wrong=(
+        Wrong(_resume_without("optimizer"), "optimizer.load_state_dict(checkpoint['optimizer'])"),
+        Wrong(_resume_without("scheduler"), "scheduler.load_state_dict(checkpoint['scheduler'])"),
+        Wrong(_resume_without("torch_rng"), "torch.set_rng_state(checkpoint['torch_rng'])"),
+        Wrong(_resume_without("generator_rng"), "generator.set_state(checkpoint['generator_rng'])"),
+        Wrong(_resume_without("model"), "model.load_state_dict(checkpoint['model'])"),
+        Wrong(_resume_from_zero, "restarting at epoch 0"),
+        Wrong(_resume_one_late, "counts the finished epochs"),
+        Wrong(_resume_unsafe_load, "you loaded with weights_only=False"),
     ),
 ))

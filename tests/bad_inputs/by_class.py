@@ -176,6 +176,9 @@ NO_EXAMPLE: dict[str, str] = {
     "records.load_claims": "reads the claims file; test_records.py",
     "training.evaluate": "takes a model and batches; training_timing.py",
     "training.fit": "trains; training_timing.py",
+    "training.train_epoch": "trains; training_checkpoints.py",
+    "training.save_checkpoint": "needs a model and optimizer, writes a file; training_checkpoints.py",
+    "training.load_checkpoint": "needs a saved checkpoint; training_checkpoints.py",
     "opencv_apps.panorama_error": "needs a stitched panorama; opencv_apps.py",
     "opencv_apps.camera_path": "renders a video path; opencv_apps.py",
 }
