@@ -100,7 +100,7 @@ def _spans(needle: str, haystack: str) -> list[tuple[int, int]]:
 
 
 def _sentence(text: str, begin: int, finish: int) -> str:
-    start = max(text.rfind(". ", 0, begin) + 2, text.rfind("| ", 0, begin) + 2, 0)
+    start = max([i + 2 for i in (text.rfind(". ", 0, begin), text.rfind("| ", 0, begin)) if i != -1] + [0])
     stops = [i for i in (text.find(". ", finish), text.find(" |", finish)) if i != -1]
     end = min(stops) + 1 if stops else len(text)
     sentence = text[start:end].strip()
@@ -316,7 +316,7 @@ def test_a_claim_or_a_fact_covers_only_its_own_words():
     nb = {"cells": [{"cell_type": "markdown", "source": "In the record it took 37 ms. Elsewhere 12 ms."}]}
     claim = [{"notebook": "99_x.ipynb", "prose": "In the record it took 37 ms"}]
     found = problems(nb, "99_x", claim, [])
-    assert len(found) == 1 and "12 ms" in found[0] and "99_x cell 0" in found[0]
+    assert len(found) == 1 and "99_x cell 0: 12 ms" in found[0] and "sentence: 'Elsewhere 12 ms.'" in found[0]
     fact = [{"lesson": "99", "text": "Elsewhere 12 ms", "source": "x"}]
     assert problems(nb, "99_x", claim, fact) == []
     assert len(problems(nb, "98_y", claim, fact)) == 2  # another lesson's claims and facts do not count
