@@ -67,6 +67,13 @@ _r.append({"id": "02.under_load", "quiet_median_s": load_demo["quiet"].median,
            "loaded_median_s": load_demo["loaded"].median,
            "quiet_other_cores": round(load_demo["quiet"].load.other_cores, 3),
            "loaded_other_cores": round(load_demo["loaded"].load.other_cores, 3), "unit": "s"})
+_r.append({"id": "02.cpu_bf16", "flags": bf16_flags, "unit": "CPU flags"})
+for _name, _t in mixed.items():
+    _r.append({"id": "02.autocast", "what": _name, "threads": _t.threads, "median_s": _t.median,
+               "iqr_s": _t.iqr, "blocks": len(_t.times), "other_share": _share(_t), "unit": "s"})
+for _name, _l in losses.items():
+    _r.append({"id": "02.autocast_loss", "what": _name, "steps": len(_l), "first": _l[0],
+               "last": _l[-1], "unit": "cross-entropy"})
 ''',
     "04_tensorflow_graphs": _COMMON + '''
 for _name, _t in (("feed_dict", t_feed), ("variables", t_var), ("copy_4mb", t_copy)):
@@ -118,6 +125,11 @@ for _res in results:
     _r.append({"id": "11.step", "what": f"DDP rank {_res['rank']}",
                "median_s": float(np.median(_res["step_seconds"])), "unit": "s"})
 _r.append({"id": "11.step", "what": "one process", "median_s": float(np.median(one_process)), "unit": "s"})
+for _res in results:  # the timeline's phases: computing, and in the gradient all-reduce
+    _ph = np.array(distributed.step_phases(_res))
+    _r.append({"id": "11.phase", "what": f"DDP rank {_res['rank']}",
+               "computing_median_s": float(np.median(_ph[:, 0] + _ph[:, 2])),
+               "all_reduce_median_s": float(np.median(_ph[:, 1])), "unit": "s"})
 ''',
     "12_choosing_a_framework": _COMMON + '''
 for _name, _ms in step_ms.items():
