@@ -325,6 +325,24 @@ def reference_training(config: dict, device: str | torch.device = "cpu") -> dict
     return {"grads": first_grads, "losses": losses, "params": _parameters(model)}
 
 
+def timed_all_reduce(spans: list[tuple[float, float]], bucket):
+    """DDP's own averaging all-reduce of one bucket of gradients, noting in ``spans`` when it began and
+    when its result arrived, on ``time.perf_counter``'s clock (one clock for every process of a machine).
+
+    ``bucket`` (a dist.GradBucket) and the result (a Future of the averaged gradients) have no type
+    annotations: DDP refuses a hook whose annotations are not those classes, and in this module
+    (``from __future__ import annotations``) they would be strings."""
+    from torch.distributed.algorithms.ddp_comm_hooks.default_hooks import allreduce_hook
+
+    start = time.perf_counter()
+
+    def arrived(future: torch.futures.Future[torch.Tensor]) -> torch.Tensor:
+        spans.append((start, time.perf_counter()))
+        return future.value()
+
+    return allreduce_hook(None, bucket).then(arrived)  # type: ignore[arg-type]
+
+
 def ddp_worker(rank: int, world_size: int, config: dict) -> dict:
     """One rank of data-parallel training: its shard, DDP-averaged gradients, SGD steps."""
     import torch.distributed as dist
@@ -339,8 +357,10 @@ def ddp_worker(rank: int, world_size: int, config: dict) -> dict:
     rows = shard_indices(len(x), rank, world_size)
     x, y = x[rows], y[rows]
     model = DDP(make_model(seed))  # DDP copies rank 0's weights to all ranks at the start
+    all_reduce_spans: list[tuple[float, float]] = []  # when each gradient all-reduce began and ended
+    model.register_comm_hook(all_reduce_spans, timed_all_reduce)  # DDP's all-reduce, with a stopwatch
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses, first_grads, step_times = [], None, []
+    losses, first_grads, step_spans = [], None, []
     for _ in range(steps):
         start = time.perf_counter()
         optimizer.zero_grad()
@@ -348,13 +368,87 @@ def ddp_worker(rank: int, world_size: int, config: dict) -> dict:
         loss.backward()  # DDP all-reduces the gradients here and divides by world_size
         first_grads = _gradients(model) if first_grads is None else first_grads
         optimizer.step()
-        step_times.append(time.perf_counter() - start)
+        step_spans.append((start, time.perf_counter()))
         losses.append(loss.item())
     return {"rank": rank, "allreduce_sum": float(total), "rows": rows, "grads": first_grads,
-            "local_losses": losses, "params": _parameters(model), "step_seconds": step_times}
+            "local_losses": losses, "params": _parameters(model),
+            "step_seconds": [end - begin for begin, end in step_spans],
+            "step_spans": step_spans, "all_reduce_spans": all_reduce_spans}
 
 
 ddp_worker = _as_worker(ddp_worker, _check_config)  # checks rank, world_size and config first
+
+
+# ---------------------------------------------------------------- where a DDP step's time goes
+
+_PHASES = (("computing: forward and backward", "tab:blue"),
+           ("in the gradient all-reduce: waiting for the other ranks, then exchanging", "tab:red"),
+           ("after the all-reduce: the rest of the step, the SGD update", "tab:green"))
+
+
+def _spans(result: Any, key: str, i: int) -> list[tuple[float, float]]:
+    spans = result.get(key) if isinstance(result, dict) else None
+    expect(isinstance(spans, list) and all(isinstance(p, list | tuple) and len(p) == 2 and p[0] <= p[1]
+                                           for p in spans),
+           f"results[{i}]['{key}']", "a list of (start, end) times, as ddp_worker returns", spans)
+    assert isinstance(spans, list)
+    return [(float(a), float(b)) for a, b in spans]
+
+
+def _step_parts(steps: list[tuple[float, float]],
+                reduces: list[tuple[float, float]]) -> list[list[tuple[float, float, int]]]:
+    """For each step, its parts as (start, end, phase): 0 before the all-reduce, 1 in it (from the
+    first bucket's start to the last bucket's result), 2 after it."""
+    parts = []
+    for begin, end in steps:
+        inside = [(a, b) for a, b in reduces if begin <= a <= end]
+        first = min((a for a, _ in inside), default=end)
+        last = min(max((b for _, b in inside), default=end), end)
+        parts.append([(begin, first, 0), (first, last, 1), (last, end, 2)])
+    return parts
+
+
+def step_phases(result: dict) -> list[tuple[float, float, float]]:
+    """Seconds of each step of one rank's ddp_worker result: (computing before the all-reduce, in
+    the all-reduce, computing after it)."""
+    parts = _step_parts(_spans(result, "step_spans", 0), _spans(result, "all_reduce_spans", 0))
+    phases = []
+    for step in parts:
+        seconds = [0.0, 0.0, 0.0]
+        for a, b, phase in step:
+            seconds[phase] += b - a
+        phases.append((seconds[0], seconds[1], seconds[2]))
+    return phases
+
+
+def plot_step_timeline(results: list[dict], ax: Any = None) -> Any:
+    """A timeline of every rank's training steps from ddp_worker results: when each rank computed and
+    when it sat in the gradient all-reduce; return the axes."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    expect(isinstance(results, list) and len(results) > 0, "results",
+           "the list spawn_workers(ddp_worker, ...) returned", results)
+    spans = [(_spans(r, "step_spans", i), _spans(r, "all_reduce_spans", i)) for i, r in enumerate(results)]
+    starts = [steps[0][0] for steps, _ in spans if steps]
+    expect(len(starts) == len(results), "results", "results of at least one step on every rank", results)
+    origin = min(starts)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.7 + 0.75 * len(results)), dpi=90)
+    for row, (steps, reduces) in enumerate(spans):
+        for number, parts in enumerate(_step_parts(steps, reduces), start=1):
+            for a, b, phase in parts:
+                if b > a:
+                    ax.broken_barh([(1e3 * (a - origin), 1e3 * (b - a))], (row - 0.35, 0.7),
+                                   color=_PHASES[phase][1])
+            ax.text(1e3 * (parts[0][0] - origin), row - 0.38, str(number), fontsize=7, va="bottom")
+    ax.set_yticks(range(len(results)), [f"rank {r.get('rank', i)}" for i, r in enumerate(results)])
+    ax.set_ylim(len(results) - 0.5, -0.75)  # rank 0 on top, room for the step numbers
+    ax.set_xlabel("milliseconds since the first step began (small numbers: the step)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(handles=[Patch(color=c, label=label) for label, c in _PHASES], fontsize=7,
+              loc="upper center", bbox_to_anchor=(0.5, -0.36 if len(results) < 3 else -0.2))
+    return ax
 
 
 def mismatched_worker(rank: int, world_size: int, config: dict) -> dict:

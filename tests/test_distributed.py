@@ -76,6 +76,16 @@ def test_spawn_workers_matches_one_process_and_leaves_no_child():
     # the two local losses average to the full-batch loss (equal shards)
     np.testing.assert_allclose((results[0]["local_losses"][0] + results[1]["local_losses"][0]) / 2,
                                ref["losses"][0], rtol=1e-5)
+    # the timeline's times: one all-reduce (one bucket) inside each step, and the phases add up
+    for r in results:
+        assert len(r["step_spans"]) == len(r["all_reduce_spans"]) == len(r["step_seconds"]) == 3
+        for (begin, end), (a, b) in zip(r["step_spans"], r["all_reduce_spans"], strict=True):
+            assert begin <= a <= b <= end
+        for (begin, end), phases in zip(r["step_spans"], D.step_phases(r), strict=True):
+            assert min(phases) >= 0 and sum(phases) == pytest.approx(end - begin)
+    # an all-reduce ends for both ranks at about the same time: no rank has the sum before both sent
+    ends = [[b for _, b in r["all_reduce_spans"]] for r in results]
+    assert all(abs(e0 - e1) < 0.5 for e0, e1 in zip(*ends, strict=True))
     assert _children() == []  # the workers, and the resource tracker that spawn started
 
 
@@ -204,3 +214,38 @@ def test_reference_training_runs_on_the_best_device_within_float32_rounding():
         assert np.abs(got - want).max() < 1e-5  # the lesson's tolerance
     with pytest.raises(CourseInputError, match="device"):
         D.reference_training(config, device="tpu")
+
+
+def _timed_result(rank, steps, reduces):
+    return {"rank": rank, "step_spans": steps, "all_reduce_spans": reduces}
+
+
+def test_step_phases_split_each_step_around_its_all_reduces():
+    result = _timed_result(0, [(10.0, 10.010), (10.020, 10.025)], [(10.002, 10.008), (10.021, 10.023)])
+    phases = D.step_phases(result)
+    assert phases == [pytest.approx((0.002, 0.006, 0.002)), pytest.approx((0.001, 0.002, 0.002))]
+    # two buckets in one step: from the first's start to the second's result counts as the
+    # all-reduce; a step without one was all computing
+    two = D.step_phases(_timed_result(0, [(0.0, 1.0), (2.0, 3.0)], [(0.2, 0.4), (0.5, 0.7)]))
+    assert two == [pytest.approx((0.2, 0.5, 0.3)), pytest.approx((1.0, 0.0, 0.0))]
+
+
+def test_plot_step_timeline_draws_each_phase_on_its_rank_row():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = [_timed_result(0, [(5.000, 5.010)], [(5.002, 5.008)]),
+               _timed_result(1, [(5.001, 5.009)], [(5.004, 5.008)])]
+    ax = D.plot_step_timeline(results)
+    corners = [p.get_paths()[0].vertices for p in ax.collections]
+    assert len(corners) == 6  # computing, all-reduce, the rest: on each of the two ranks
+    rank0 = sorted((round(v[:, 0].min(), 3), round(v[:, 0].max(), 3)) for v in corners if v[:, 1].min() < 0)
+    assert rank0 == [(0.0, 2.0), (2.0, 8.0), (8.0, 10.0)]  # ms since the first step began, at 5.000
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["rank 0", "rank 1"]
+    with pytest.raises(CourseInputError, match="results: expected the list spawn_workers"):
+        D.plot_step_timeline([])
+    with pytest.raises(CourseInputError, match=r"results\[0\]\['step_spans'\]: expected a list of"):
+        D.plot_step_timeline([{"rank": 0}])
+    plt.close("all")
