@@ -1,7 +1,13 @@
-"""Checks for lesson 11 (distributed training)."""
+"""Checks for lesson 11 (distributed training): two tables for the engine in core.
+
+Both run through :func:`core.run_table` behind an adapter: ``my_shard`` is called once per rank
+and judged as one partition of the rows (any partition the text allows passes), and
+``combine_gradients`` must not hand back one of the gradients it was given.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections import Counter
 from collections.abc import Callable
@@ -9,16 +15,44 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises.core import Exercise, Mismatch, Wrong, register, require
+from course_lib.exercises.core import (
+    Case,
+    Exercise,
+    Mismatch,
+    Mistake,
+    Probes,
+    Returns,
+    Table,
+    register,
+    run_table,
+)
 from course_lib.solutions import lesson11 as solutions
 
-# --- 11.my_shard ------------------------------------------------------------------------------
+Adapter = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def _rows(got: Any) -> tuple[list[int] | None, str]:
-    """The row indices a rank got, as Python ints (or None), and what it got, in words."""
+def _adapted(id: str, title: str, solution: Callable[..., Any], table: Table,  # noqa: A002
+             adapt: Adapter) -> Exercise:
+    """Register a table exercise whose functions the engine calls through ``adapt``."""
+    inner = dataclasses.replace(table, mistakes=tuple(Mistake(adapt(m.answer), m.hint)
+                                                      for m in table.mistakes))
+    return register(Exercise(
+        id=id, title=title, solution=solution, wrong=table.mistakes,
+        checker=lambda fn: run_table(inner, adapt(solution), adapt(fn), "function")))
+
+
+# ---------------------------------------------------------------------------------------------
+# 11.my_shard: one case is a data set of n rows dealt to world_size ranks. The engine sees all
+# ranks' rows at once; any partition into equal shares passes (strided or in blocks). Edge
+# cases: one rank, one row per rank, 64 ranks, and 1050 rows (past what a uint8 index holds).
+
+_INTS = "return a list of ints, e.g. list(range(...))."
+
+
+def _rows(got: Any, call: str) -> list[int]:
+    """The row indices a rank got, as Python ints; raises Mismatch for anything else."""
     if isinstance(got, (str, bytes, dict)) or not hasattr(got, "__iter__"):
-        return None, type(got).__name__
+        raise Mismatch(call, "a list of int row indices", type(got).__name__, _INTS)
     rows = []
     for i in got:
         try:
@@ -26,125 +60,112 @@ def _rows(got: Any) -> tuple[list[int] | None, str]:
                 raise TypeError
             rows.append(operator.index(i))  # int, NumPy integers, integer 0-d tensors; not floats
         except TypeError:
-            return None, f"a {type(got).__name__} holding {type(i).__name__} {i!r}"
-    return rows, ""
+            raise Mismatch(call, "a list of int row indices",
+                           f"a {type(got).__name__} holding {type(i).__name__} {i!r}", _INTS) from None
+    return rows
 
 
-def _shard_cases() -> list[tuple[int, int]]:
+def _all_ranks(fn: Callable[[int, int, int], Any]) -> Callable[[int, int], list[list[int]]]:
+    def my_shard_on_every_rank(n: int, world_size: int) -> list[list[int]]:
+        return [_rows(fn(n, rank, world_size), f"my_shard({n}, {rank}, {world_size})")
+                for rank in range(world_size)]
+
+    return my_shard_on_every_rank
+
+
+def _is_partition(shards: list[list[int]]) -> bool:
+    """Equal shares that together hold each of the rows 0 .. n - 1 exactly once."""
+    rows = sorted(i for s in shards for i in s)
+    return len({len(s) for s in shards}) <= 1 and rows == list(range(len(rows)))
+
+
+def _same_partition(got: list[list[int]], want: list[list[int]]) -> bool:
+    return got == want or (len(got) == len(want) and _is_partition(got) and _is_partition(want)
+                           and sum(map(len, got)) == sum(map(len, want)))
+
+
+def _shard_cases(rng: np.random.Generator) -> list[Case]:
     """(n, world_size) pairs: n is always a multiple of world_size, as the exercise says."""
-    rng = np.random.default_rng(11)
-    cases = [(12, 3), (16, 2), (6, 1), (5, 5)]  # 5 ranks of one row each
-    for world_size in (4, 7, 3, 8, 6, 5):
-        cases.append((world_size * int(rng.integers(2, 30)), world_size))
-    return cases
+    pairs = [(12, 3), (16, 2), (6, 1), (5, 5), (1, 1), (128, 64), (1050, 7)]
+    pairs += [(ws * int(rng.integers(2, 30)), ws) for ws in (4, 7, 3, 8, 6, 5)]
+    return [Case(f"my_shard({n}, rank, {ws}) for rank = 0 .. {ws - 1}", (n, ws)) for n, ws in pairs]
 
 
-def _check_shard(fn: Callable[[int, int, int], list[int]]) -> str:
-    for n, world_size in _shard_cases():
-        call = f"my_shard({n}, rank, {world_size}) for rank = 0 .. {world_size - 1}"
-        shards = []
-        for rank in range(world_size):
-            rows, words = _rows(fn(n, rank, world_size))
-            require(rows is not None, f"my_shard({n}, {rank}, {world_size})", "a list of int row indices",
-                    words, "return a list of ints, e.g. list(range(...)).")
-            assert rows is not None  # require() above raised otherwise
-            shards.append(rows)
-        want = [solutions.my_shard(n, rank, world_size) for rank in range(world_size)]
-        share = n // world_size
-        sizes = [len(s) for s in shards]
-        if world_size > 1:
-            require(not all(s == list(range(n)) for s in shards), call, f"{share} row(s) per rank",
-                    f"all {n} rows on every rank",
-                    "every rank got all n rows: pick this rank's share with rank and world_size.")
-            same = bool(shards[0]) and all(s == shards[0] for s in shards)
-            require(not same, call, "different rows on each rank",
-                    f"the same rows {shards[0][:8]}... on every rank",
-                    "every rank got the same rows: the rows a rank gets must depend on its rank.")
-        one_based = [[i + 1 for i in s] for s in want]
-        require(shards != one_based, call, f"rows 0..{n - 1}",
-                f"rows 1..{n}", "row indices start at 0, as Python's do: the last row is n - 1.")
-        stride_two = [list(range(rank, n, 2)) for rank in range(world_size)]
-        if stride_two != want:
-            require(shards != stride_two, call,
-                    f"{share} row(s) per rank", f"sizes {sizes}",
-                    "that deals the rows as if world_size were 2: world_size is not always 2, "
-                    "step through the rows by world_size.")
-        sixteen = [list(range(rank, 16, world_size)) for rank in range(world_size)]
-        if sixteen != want:
-            require(shards != sixteen, call, f"the rows of a data set of {n}", "the rows of 16",
-                    "those are the rows for n = 16, the lesson's batch: deal the n rows you are given.")
-        outside = sorted({i for s in shards for i in s if not 0 <= i < n})
-        require(not outside, call, f"row indices from 0 to {n - 1}", f"row(s) {outside[:8]}",
-                "row indices run from 0 to n - 1: a data set of n rows has no row n, nor any beyond it.")
-        blocks = [list(range(rank, rank + share)) for rank in range(world_size)]
-        if blocks != want:
-            require(shards != blocks, call,
-                    "blocks that do not overlap", "rank r gets rows r .. r + n // world_size - 1",
-                    "neighbouring ranks share all but one row: start rank r's block at "
-                    "r * (n // world_size), or deal every world_size-th row from row r.")
-        require(all(size == share for size in sizes), call, f"{share} row(s) on every rank",
-                f"sizes {sizes}", "each rank should get n // world_size rows, the same number on each.")
-        counts = Counter(i for s in shards for i in s)
-        twice = sorted(i for i, c in counts.items() if c > 1)
-        require(not twice, call, "no row on two ranks", f"row(s) {twice[:8]} on more than one rank",
-                "two ranks that train on the same row count it twice; make the slices disjoint.")
-        missing = sorted(set(range(n)) - set(counts))
-        require(not missing, call, f"every row 0..{n - 1} exactly once", f"row(s) {missing[:8]} on no rank",
-                "together the ranks must cover the whole data set.")
-    return ("for world sizes 1 to 8 and several n (multiples of the world size), every rank gets "
-            "n // world_size rows, no row goes to two ranks, and together they cover all n rows.")
+def _listed(rows: list[int]) -> str:
+    return str(rows) if len(rows) <= 8 else f"[{', '.join(map(str, rows[:6]))}, ...]"
 
 
-def _every_rank_all_rows(n: int, rank: int, world_size: int) -> list[int]:
-    return list(range(n))
+def _shown_shards(case: Case, want: list[list[int]], got: list[list[int]]) -> tuple[str, str]:
+    n, world_size = case.args
+    sizes = [len(s) for s in got]
+    told = "; ".join(f"rank {r} {_listed(s)}" for r, s in enumerate(got[:3]))
+    return (f"{n // world_size} row(s) on each rank, each of the rows 0..{n - 1} on exactly one",
+            f"sizes {sizes if len(sizes) <= 8 else _listed(sizes)}: {told}{'; ...' if len(got) > 3 else ''}")
 
 
-def _ignores_rank(n: int, rank: int, world_size: int) -> list[int]:
-    return list(range(0, n, world_size))
+_SAME = "every rank got the same rows: the rows a rank gets must depend on its rank."
+_OUTSIDE = "row indices run from 0 to n - 1: a data set of n rows has no row n, nor any beyond it."
+_SIZES = "each rank should get n // world_size rows, the same number on each."
+_TWICE = "two ranks that train on the same row count it twice; make the slices disjoint."
+_MISSING = "together the ranks must cover the whole data set."
 
 
-def _overlapping_blocks(n: int, rank: int, world_size: int) -> list[int]:
-    return list(range(rank, rank + n // world_size))
+def _diagnose_shards(case: Case, got: list[list[int]], want: list[list[int]]) -> str | None:
+    n, world_size = case.args
+    counts = Counter(i for s in got for i in s)
+    if any(not 0 <= i < n for i in counts):
+        return _OUTSIDE
+    if world_size > 1 and got[0] and all(s == got[0] for s in got):
+        return _SAME
+    if any(len(s) != n // world_size for s in got):
+        return _SIZES
+    return _TWICE if any(c > 1 for c in counts.values()) else _MISSING
 
 
-def _short_blocks(n: int, rank: int, world_size: int) -> list[int]:
-    return list(range(rank, n // world_size))
-
-
-def _one_based(n: int, rank: int, world_size: int) -> list[int]:
-    return list(range(rank + 1, n + 1, world_size))
-
-
-def _world_size_two(n: int, rank: int, world_size: int) -> list[int]:  # the lesson's 2 ranks
-    return list(range(rank, n, 2))
-
-
-def _sixteen_rows(n: int, rank: int, world_size: int) -> list[int]:  # the lesson's 16 rows
-    return list(range(rank, 16, world_size))
-
-
-register(Exercise(
-    id="11.my_shard",
-    title="Deal the rows of a data set to the ranks",
-    checker=_check_shard,
-    solution=solutions.my_shard,
-    wrong=(
-        Wrong(_every_rank_all_rows, "every rank got all n rows"),
-        Wrong(_ignores_rank, "must depend on its rank"),
-        Wrong(_overlapping_blocks, "start rank r's block at"),
-        Wrong(_short_blocks, "should get n // world_size rows"),
-        Wrong(_one_based, "row indices start at 0"),
-        Wrong(_world_size_two, "world_size is not always 2"),
-        Wrong(_sixteen_rows, "the rows for n = 16"),
+_adapted("11.my_shard", "Deal the rows of a data set to the ranks", solutions.my_shard, Table(
+    cases=_shard_cases, seed=11,
+    returns=Returns(equal=_same_partition),
+    mistakes=(
+        Mistake(lambda n, rank, ws: list(range(n)), "every rank got all n rows: pick this rank's share "
+                                                    "with rank and world_size."),
+        Mistake(lambda n, rank, ws: list(range(0, n, ws)), _SAME),
+        Mistake(lambda n, rank, ws: list(range(rank, rank + n // ws)), "neighbouring ranks share all "
+                "but one row: start rank r's block at r * (n // world_size), or deal every "
+                "world_size-th row from row r."),
+        Mistake(lambda n, rank, ws: list(range(rank, n // ws)), "rank r's rows run from r up to "
+                "n // world_size, so each later rank gets one row fewer: each rank should get "
+                "n // world_size rows, starting at r * (n // world_size)."),
+        Mistake(lambda n, rank, ws: list(range(rank + 1, n + 1, ws)), "row indices start at 0, as "
+                                                                       "Python's do: the last row is n - 1."),
+        Mistake(lambda n, rank, ws: list(range(rank, n, 2)), "that deals the rows as if world_size "
+                "were 2: world_size is not always 2, step through the rows by world_size."),
+        Mistake(lambda n, rank, ws: list(range(rank, 16, ws)), "those are the rows for n = 16, the "
+                "lesson's batch: deal the n rows you are given."),
+        Mistake(lambda n, rank, ws: list(range(rank * (n // ws), (rank + 1) * (n // ws) + 1)),
+                "neighbouring blocks overlap by one row: range's end is excluded already, so rank r's "
+                "block ends at (r + 1) * (n // world_size), with no + 1."),
+        Mistake(lambda n, rank, ws: list(range(rank * ws, (rank + 1) * ws)), "each block holds "
+                "world_size rows, but it should hold n // world_size (the two agree only when "
+                "n = world_size ** 2): start rank r's block at r * (n // world_size)."),
+        Mistake(lambda n, rank, ws: list(np.arange(n, dtype=np.uint8)[rank::ws]), "row indices past "
+                "255 wrapped around to 0: a uint8 (or int8) array cannot hold them; use Python ints "
+                "(range) or int64."),
+        Mistake(lambda n, rank, ws: [float(i) for i in range(rank, n, ws)], _INTS),
     ),
-))
+    diagnose=_diagnose_shards, shown=_shown_shards, fallback=_MISSING,
+    success="for world sizes 1 to 64 and n from 1 to 1050 (multiples of the world size), every rank "
+            "gets n // world_size rows, no row goes to two ranks, and together they cover all n rows.",
+), _all_ranks)
 
-# --- 11.combine_gradients ---------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# 11.combine_gradients: the reference is the full-batch gradient (the solution, which equals
+# the gradient computed from all rows at once). Edge cases: one rank, a rank of one row,
+# 40 ranks, float32 gradients, gradients with two axes.
 
 
 def _shard_gradients(rng: np.random.Generator, sizes: list[int], shape: tuple[int, ...],
-                     dtype: Any) -> tuple[list[np.ndarray], np.ndarray]:
-    """Per-shard gradients of a linear model's mean squared error, and the full-batch gradient.
+                     dtype: Any) -> list[np.ndarray]:
+    """Per-shard gradients of a linear model's mean squared error.
 
     ``shape`` is the weight's shape: (d,) for one output, (d, m) for m outputs."""
     n = sum(sizes)
@@ -157,8 +178,40 @@ def _shard_gradients(rng: np.random.Generator, sizes: list[int], shape: tuple[in
         return 2 * xs.T @ (xs @ w - ys) / len(ys)
 
     bounds = np.cumsum([0, *sizes])
-    grads = [grad(slice(int(a), int(b))).astype(dtype) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    return grads, grad(slice(0, n))
+    return [grad(slice(int(a), int(b))).astype(dtype) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _combine_cases(rng: np.random.Generator) -> list[Case]:
+    specs: list[tuple[list[int], tuple[int, ...], Any]] = [
+        ([5, 5], (6,), np.float64),  # equal shards, as DDP has them
+        ([3, 7], (6,), np.float64),
+        ([4, 1, 6], (7,), np.float64),
+        ([2, 9, 3, 5], (4, 3), np.float64),  # a gradient with two axes (a weight matrix)
+        ([6, 2, 2, 1, 8], (8,), np.float32),
+        ([3, 3, 3], (5, 2), np.float32),
+        ([int(rng.integers(1, 20)) for _ in range(6)], (3, 4), np.float64),
+        ([10], (6,), np.float64),  # one rank: its gradient is the full one
+        ([int(rng.integers(1, 30)) for _ in range(40)], (5,), np.float64),  # 40 ranks
+    ]
+    return [Case(f"combine_gradients(grads, sizes={sizes if len(sizes) <= 8 else '[...]'}) for "
+                 f"{len(sizes)} rank(s), gradients of shape {shape} ({np.dtype(dtype).name})",
+                 (_shard_gradients(rng, sizes, shape, dtype), list(sizes))) for sizes, shape, dtype in specs]
+
+
+_A_GRADIENT = "one of the arrays in grads (or a view of it)"
+
+
+def _new_array(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, refused when it hands back one of the gradients (the stock probe sees only ``grads``)."""
+
+    def combine_gradients(grads: list[np.ndarray], sizes: list[int]) -> Any:
+        got = fn(grads, sizes)
+        if any(got is g or (isinstance(got, np.ndarray) and np.shares_memory(got, g)) for g in grads):
+            raise Mismatch(f"combine_gradients(grads, sizes={sizes})", "a new object", _A_GRADIENT,
+                           _ALIASED)
+        return got
+
+    return combine_gradients
 
 
 def _coefficients(got: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None:
@@ -171,116 +224,91 @@ def _coefficients(got: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None
     return c if np.allclose(g @ c, got.ravel(), atol=1e-6 * scale) else None
 
 
-def _diagnose(got: np.ndarray, grads: list[np.ndarray], sizes: list[int]) -> str:
-    """A hint for a wrong combination, specific only when it is sure what the answer did."""
-    k = len(sizes)
-    generic = ("the full-batch mean is the mean of the ranks' means weighted by their rows: "
-               "the sum over ranks of sizes[i] / sum(sizes) * grads[i].")
-    if np.allclose(got, 0):
-        return ("the result is all zeros. Is it integer division, sizes[i] // sum(sizes), which "
-                "rounds the weights down to 0? Divide with /.")
-    c = _coefficients(got, grads)
+def _diagnose_combination(case: Case, got: np.ndarray, want: np.ndarray) -> str | None:
+    """A hint for an unknown wrong combination, specific only when it is sure what the answer did."""
+    grads, sizes = case.args
+    if got.shape != want.shape:
+        return _SHAPE
+    c = _coefficients(got, grads) if got.size > len(grads) else None
     if c is None:
-        return generic
-    s = np.asarray(sizes, dtype=float)
-    if k > 1 and np.allclose(c, np.eye(k)[0], atol=1e-6):
-        return "that is rank 0's gradient alone: every rank's gradient must be in the result."
-    if k > 1 and np.allclose(c, 1, atol=1e-6):
-        return ("a sum counts each rank's mean once: the result is about world_size times too big; "
-                "the weights must be each rank's share of the rows.")
-    if np.allclose(c, 1 / k, atol=1e-6) and len(set(sizes)) > 1:
-        return ("that is the plain mean, right only when every rank has as many rows as the others: "
-                "a rank with more rows should weigh more: weight each gradient by its share of rows.")
-    unused = [i for i in range(k) if abs(c[i]) < 1e-6]
+        return None
+    unused = [i for i in range(len(sizes)) if abs(c[i]) < 1e-6]
     if unused:
-        return (f"rank(s) {unused} do not count in your result (weight 0), out of {k} ranks: every "
-                f"rank's gradient must be in the combination, however many ranks there are.")
-    ratio = c / s
+        return (f"rank(s) {unused} do not count in your result (weight 0), out of {len(sizes)} ranks: "
+                "every rank's gradient must be in the combination, however many ranks there are.")
+    ratio = c / np.asarray(sizes, dtype=float)
     if np.allclose(ratio, ratio[0], rtol=1e-6) and not np.isclose(c.sum(), 1):
         return (f"your weights are proportional to the sizes but add up to {c.sum():.4g}: the weights "
                 "must add up to 1, so divide by the total number of rows, sum(sizes).")
-    return generic
+    return None
 
 
-def _check_combine(fn: Callable[[list[np.ndarray], list[int]], np.ndarray]) -> str:
-    rng = np.random.default_rng(11)
-    cases: list[tuple[list[int], tuple[int, ...], Any]] = [
-        ([5, 5], (6,), np.float64),  # equal shards, as DDP has them
-        ([3, 7], (6,), np.float64),
-        ([4, 1, 6], (7,), np.float64),
-        ([2, 9, 3, 5], (4, 3), np.float64),  # a gradient with two axes (a weight matrix)
-        ([6, 2, 2, 1, 8], (8,), np.float32),
-        ([3, 3, 3], (5, 2), np.float32),
-        ([int(rng.integers(1, 20)) for _ in range(6)], (3, 4), np.float64),
-        ([10], (6,), np.float64),  # one rank: its gradient is the full one
-    ]
-    for sizes, shape, dtype in cases:
-        grads, full = _shard_gradients(rng, sizes, shape, dtype)
-        result = fn([g.copy() for g in grads], list(sizes))
-        what = (f"combine_gradients(grads, sizes={sizes}) for {len(sizes)} rank(s), gradients of shape "
-                f"{shape} ({np.dtype(dtype).name})")
-        try:
-            got = np.asarray(result, dtype=float)
-        except (TypeError, ValueError):
-            raise Mismatch(what, f"an array of shape {shape}", type(result).__name__,
-                           "return one array, of the shape of each rank's gradient.") from None
-        require(not (len(shape) > 1 and got.shape == shape[::-1]), what, f"shape {shape}",
-                f"shape {got.shape}", "the result is transposed. If you used .T on the stack of gradients: "
-                "it reverses every axis, not only the rank axis; combine along axis 0 instead.")
-        require(got.shape == shape, what, f"an array of shape {shape}", f"shape {got.shape}",
-                "combine the per-rank gradients element by element: the result has the shape of one "
-                "rank's gradient.")
-        tol = 1e-5 if dtype == np.float32 else 1e-9
-        if not np.allclose(got, full, rtol=tol, atol=tol * np.abs(full).max()):
-            raise Mismatch(what, np.round(full.ravel()[:4], 4), np.round(got.ravel()[:4], 4),
-                           _diagnose(got, grads, sizes))
-    return ("for 1 to 6 ranks, with equal and unequal shards and gradients of one and two axes, the "
-            "result is the full-batch gradient: with equal shards the plain mean (what DDP does), "
-            "otherwise the mean weighted by each rank's rows.")
+def _weighted(grads: list[np.ndarray], weights: Any) -> np.ndarray:
+    return sum((w * g for w, g in zip(weights, grads, strict=True)), np.zeros(grads[0].shape))
 
 
-def _plain_mean(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    return np.mean(grads, axis=0)
-
-
-def _plain_sum(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+def _scales_in_place(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    for g, s in zip(grads, sizes, strict=True):
+        g *= s / sum(sizes)
     return np.sum(grads, axis=0)
 
 
-def _first_rank(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    return grads[0]
+def _shortcut_for_one_rank(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    return grads[0] if len(grads) == 1 else solutions.combine_gradients(grads, sizes)
 
 
-def _first_and_last_rank(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    return (sizes[0] * grads[0] + sizes[-1] * grads[-1]) / (sizes[0] + sizes[-1])
+_IN_PLACE = ("your function changed the gradients it was given (an in-place *=, += or [...] =): the "
+             "ranks still need them, so build the weighted sum in a new array.")
+_ALIASED = ("you returned one of the gradients you were given (with one rank, its gradient itself): a "
+            "caller who then changes the result changes that rank's gradient too. Return a new array "
+            "(the weighted sum, or a .copy()).")
+_SHAPE = ("combine the per-rank gradients element by element: the result has the shape of one "
+          "rank's gradient.")
 
+_ONE_ARRAY = f"return one array, of the shape of each rank's gradient: {_SHAPE}"
 
-def _unnormalized(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    return sum((s * g for s, g in zip(sizes, grads, strict=True)), np.zeros_like(grads[0]))
-
-
-def _integer_weights(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    weights = np.asarray(sizes) // sum(sizes)
-    return sum(w * g for w, g in zip(weights, grads, strict=True))
-
-
-def _transposes_the_stack(grads: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    weights = np.asarray(sizes) / sum(sizes)
-    return np.asarray(grads).T @ weights  # right for 1-D gradients only
-
-
-register(Exercise(
-    id="11.combine_gradients",
-    title="Combine per-rank gradients into the full-batch gradient",
-    checker=_check_combine,
-    solution=solutions.combine_gradients,
-    wrong=(
-        Wrong(_plain_mean, "a rank with more rows should weigh more"),
-        Wrong(_plain_sum, "a sum counts each rank's mean once"),
-        Wrong(_first_rank, "rank 0's gradient alone"),
-        Wrong(_first_and_last_rank, "do not count in your result"),
-        Wrong(_unnormalized, "must add up to 1"),
-        Wrong(_integer_weights, "rounds the weights down to 0"),
-        Wrong(_transposes_the_stack, "reverses every axis"),
-    ),
-))
+_adapted("11.combine_gradients", "Combine per-rank gradients into the full-batch gradient",
+         solutions.combine_gradients, Table(
+             cases=_combine_cases, seed=11,
+             returns=Returns("array", dtype="float", rtol=1e-5, atol=1e-7,
+                             type_hint=_ONE_ARRAY,
+                             dtype_hint="return floating-point values, as the gradients are."),
+             probes=Probes(mutation_hint=_IN_PLACE),
+             mistakes=(
+                 Mistake(lambda g, s: np.mean(g, axis=0), "that is the plain mean, right only when "
+                         "every rank has as many rows as the others: a rank with more rows should "
+                         "weigh more: weight each gradient by its share of rows."),
+                 Mistake(lambda g, s: np.sum(g, axis=0), "a sum counts each rank's mean once: the "
+                         "result is about world_size times too big; the weights must be each rank's "
+                         "share of the rows."),
+                 Mistake(lambda g, s: g[0].copy(), "that is rank 0's gradient alone: every rank's "
+                                                   "gradient must be in the result."),
+                 Mistake(lambda g, s: (s[0] * g[0] + s[-1] * g[-1]) / (s[0] + s[-1]), "only the first "
+                         "and the last rank count in your result: every rank's gradient must be in "
+                         "the combination, however many ranks there are."),
+                 Mistake(lambda g, s: _weighted(g, s), "your weights are the sizes themselves, so they "
+                         "add up to sum(sizes), not 1: divide each by the total number of rows, "
+                         "sum(sizes)."),
+                 Mistake(lambda g, s: _weighted(g, np.asarray(s) // sum(s)), "the result is all zeros. "
+                         "Is it integer division, sizes[i] // sum(sizes), which rounds the weights "
+                         "down to 0? Divide with /."),
+                 Mistake(lambda g, s: np.asarray(g).T @ (np.asarray(s) / sum(s)), "the result is "
+                         "transposed. If you used .T on the stack of gradients: it reverses every "
+                         "axis, not only the rank axis; combine along axis 0 instead."),
+                 Mistake(lambda g, s: _weighted(g, 1 / np.asarray(s) / np.sum(1 / np.asarray(s))),
+                         "you weight each rank by 1 / its rows: a rank with more rows holds more of "
+                         "the data, so it must weigh more, not less (weight sizes[i] / sum(sizes))."),
+                 Mistake(lambda g, s: np.mean(g), _ONE_ARRAY),
+                 Mistake(_scales_in_place, _IN_PLACE),
+                 Mistake(_shortcut_for_one_rank, _ALIASED),
+                 Mistake(lambda g, s: solutions.combine_gradients(g, s).astype(np.float16),
+                         "float16 keeps only about 3 significant digits, so the result is off in the "
+                         "fourth: return float64 (or the gradients' own dtype)."),
+             ),
+             diagnose=_diagnose_combination,
+             fallback="the full-batch mean is the mean of the ranks' means weighted by their rows: "
+                      "the sum over ranks of sizes[i] / sum(sizes) * grads[i].",
+             success="for 1 to 40 ranks, with equal and unequal shards and gradients of one and two axes, "
+                     "the result is the full-batch gradient: with equal shards the plain mean (what DDP "
+                     "does), otherwise the mean weighted by each rank's rows.",
+         ), _new_array)
