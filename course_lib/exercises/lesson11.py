@@ -1,45 +1,21 @@
 """Checks for lesson 11 (distributed training): two tables for the engine in core.
 
-Both run through :func:`core.run_table` behind an adapter: ``my_shard`` is called once per rank
-and judged as one partition of the rows (any partition the text allows passes), and
-``combine_gradients`` must not hand back one of the gradients it was given.
+Both run behind an adapter (see :mod:`adapters`): ``my_shard`` is called once per rank and judged
+as one split of the rows (any split the text allows passes), and ``combine_gradients`` must not
+hand back one of the gradients it was given.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import operator
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from course_lib.exercises.core import (
-    Case,
-    Exercise,
-    Mismatch,
-    Mistake,
-    Probes,
-    Returns,
-    Table,
-    register,
-    run_table,
-)
+from course_lib.exercises.adapters import on_every_share, register_adapted, same_split, shown_shares
+from course_lib.exercises.core import Case, Mismatch, Mistake, Probes, Returns, Table
 from course_lib.solutions import lesson11 as solutions
-
-Adapter = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-def _adapted(id: str, title: str, solution: Callable[..., Any], table: Table,  # noqa: A002
-             adapt: Adapter) -> Exercise:
-    """Register a table exercise whose functions the engine calls through ``adapt``."""
-    inner = dataclasses.replace(table, mistakes=tuple(Mistake(adapt(m.answer), m.hint)
-                                                      for m in table.mistakes))
-    return register(Exercise(
-        id=id, title=title, solution=solution, wrong=table.mistakes,
-        checker=lambda fn: run_table(inner, adapt(solution), adapt(fn), "function")))
-
 
 # ---------------------------------------------------------------------------------------------
 # 11.my_shard: one case is a data set of n rows dealt to world_size ranks. The engine sees all
@@ -49,58 +25,11 @@ def _adapted(id: str, title: str, solution: Callable[..., Any], table: Table,  #
 _INTS = "return a list of ints, e.g. list(range(...))."
 
 
-def _rows(got: Any, call: str) -> list[int]:
-    """The row indices a rank got, as Python ints; raises Mismatch for anything else."""
-    if isinstance(got, (str, bytes, dict)) or not hasattr(got, "__iter__"):
-        raise Mismatch(call, "a list of int row indices", type(got).__name__, _INTS)
-    rows = []
-    for i in got:
-        try:
-            if isinstance(i, (bool, np.bool_)):
-                raise TypeError
-            rows.append(operator.index(i))  # int, NumPy integers, integer 0-d tensors; not floats
-        except TypeError:
-            raise Mismatch(call, "a list of int row indices",
-                           f"a {type(got).__name__} holding {type(i).__name__} {i!r}", _INTS) from None
-    return rows
-
-
-def _all_ranks(fn: Callable[[int, int, int], Any]) -> Callable[[int, int], list[list[int]]]:
-    def my_shard_on_every_rank(n: int, world_size: int) -> list[list[int]]:
-        return [_rows(fn(n, rank, world_size), f"my_shard({n}, {rank}, {world_size})")
-                for rank in range(world_size)]
-
-    return my_shard_on_every_rank
-
-
-def _is_partition(shards: list[list[int]]) -> bool:
-    """Equal shares that together hold each of the rows 0 .. n - 1 exactly once."""
-    rows = sorted(i for s in shards for i in s)
-    return len({len(s) for s in shards}) <= 1 and rows == list(range(len(rows)))
-
-
-def _same_partition(got: list[list[int]], want: list[list[int]]) -> bool:
-    return got == want or (len(got) == len(want) and _is_partition(got) and _is_partition(want)
-                           and sum(map(len, got)) == sum(map(len, want)))
-
-
 def _shard_cases(rng: np.random.Generator) -> list[Case]:
     """(n, world_size) pairs: n is always a multiple of world_size, as the exercise says."""
     pairs = [(12, 3), (16, 2), (6, 1), (5, 5), (1, 1), (128, 64), (1050, 7)]
     pairs += [(ws * int(rng.integers(2, 30)), ws) for ws in (4, 7, 3, 8, 6, 5)]
     return [Case(f"my_shard({n}, rank, {ws}) for rank = 0 .. {ws - 1}", (n, ws)) for n, ws in pairs]
-
-
-def _listed(rows: list[int]) -> str:
-    return str(rows) if len(rows) <= 8 else f"[{', '.join(map(str, rows[:6]))}, ...]"
-
-
-def _shown_shards(case: Case, want: list[list[int]], got: list[list[int]]) -> tuple[str, str]:
-    n, world_size = case.args
-    sizes = [len(s) for s in got]
-    told = "; ".join(f"rank {r} {_listed(s)}" for r, s in enumerate(got[:3]))
-    return (f"{n // world_size} row(s) on each rank, each of the rows 0..{n - 1} on exactly one",
-            f"sizes {sizes if len(sizes) <= 8 else _listed(sizes)}: {told}{'; ...' if len(got) > 3 else ''}")
 
 
 _SAME = "every rank got the same rows: the rows a rank gets must depend on its rank."
@@ -122,9 +51,9 @@ def _diagnose_shards(case: Case, got: list[list[int]], want: list[list[int]]) ->
     return _TWICE if any(c > 1 for c in counts.values()) else _MISSING
 
 
-_adapted("11.my_shard", "Deal the rows of a data set to the ranks", solutions.my_shard, Table(
+register_adapted("11.my_shard", "Deal the rows of a data set to the ranks", solutions.my_shard, Table(
     cases=_shard_cases, seed=11,
-    returns=Returns(equal=_same_partition),
+    returns=Returns(equal=same_split()),
     mistakes=(
         Mistake(lambda n, rank, ws: list(range(n)), "every rank got all n rows: pick this rank's share "
                                                     "with rank and world_size."),
@@ -152,10 +81,12 @@ _adapted("11.my_shard", "Deal the rows of a data set to the ranks", solutions.my
                 "(range) or int64."),
         Mistake(lambda n, rank, ws: [float(i) for i in range(rank, n, ws)], _INTS),
     ),
-    diagnose=_diagnose_shards, shown=_shown_shards, fallback=_MISSING,
+    diagnose=_diagnose_shards, fallback=_MISSING,
+    shown=shown_shares("rank", lambda n, ws: f"{n // ws} row(s) on each rank, each of the rows "
+                                             f"0..{n - 1} on exactly one"),
     success="for world sizes 1 to 64 and n from 1 to 1050 (multiples of the world size), every rank "
             "gets n // world_size rows, no row goes to two ranks, and together they cover all n rows.",
-), _all_ranks)
+), on_every_share("my_shard", _INTS))
 
 # ---------------------------------------------------------------------------------------------
 # 11.combine_gradients: the reference is the full-batch gradient (the solution, which equals
@@ -267,7 +198,7 @@ _SHAPE = ("combine the per-rank gradients element by element: the result has the
 
 _ONE_ARRAY = f"return one array, of the shape of each rank's gradient: {_SHAPE}"
 
-_adapted("11.combine_gradients", "Combine per-rank gradients into the full-batch gradient",
+register_adapted("11.combine_gradients", "Combine per-rank gradients into the full-batch gradient",
          solutions.combine_gradients, Table(
              cases=_combine_cases, seed=11,
              returns=Returns("array", dtype="float", rtol=1e-5, atol=1e-7,
