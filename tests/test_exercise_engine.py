@@ -220,3 +220,18 @@ def test_value_exercises(registry):
 def test_mistakes_are_the_exercises_wrong_answers(registry):
     ex = exercise("99.engine", "t", _double, _table())
     assert [w.hint for w in ex.wrong] == ["that triples: multiply by 2.", "that adds 2: multiply by 2."]
+
+
+def test_a_mistake_the_contract_refuses_still_gets_its_own_hint(registry):
+    table = _table(mistakes=(Mistake(lambda x: (2 * x).ravel(), "you flattened the array: keep its axes."),))
+    msg = _check(lambda x: (x + x).ravel(), table).message
+    assert msg.startswith("double(random (1, 5) array).shape: expected (1, 5), got (5,)")
+    assert msg.endswith("Hint: you flattened the array: keep its axes.")
+    assert _check(lambda x: (2 * x)[..., :1], table).message.endswith("look at which axes the result "
+                                                                      "should keep.")
+
+
+def test_an_answer_that_ignores_its_input_is_told_so(registry):
+    table = _table(cases=lambda rng: [Case("double([1, 2])", (np.array([1.0, 2.0]),)),
+                                      Case("double([3, 4])", (np.array([3.0, 4.0]),))])
+    assert "the same for every input tried" in _check(lambda x: np.array([7.0, 7.0]), table).message

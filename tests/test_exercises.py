@@ -129,7 +129,7 @@ def test_time_limit_leaves_fast_code_alone():
 def test_feedback_names_expected_got_and_hint():
     result = evaluate("00.mean_squared_error", lambda y_pred, y: float(((y_pred - y) ** 2).sum()))
     assert result.message == ("mean_squared_error(y_pred, y): expected 0.5625, got 2.25. "
-                              "Hint: 2.25 is the sum of squared errors: divide by the number of elements.")
+                              "Hint: that is the sum of squared errors: divide by the number of elements.")
     assert str(result).startswith("❌ Not yet")
 
 
@@ -145,7 +145,7 @@ def test_check_logs_results_when_asked(tmp_path, monkeypatch, capsys):
 def test_solution_is_revealed_only_on_request(capsys):
     exercises.solution("00.mean_squared_error")
     out = capsys.readouterr().out
-    assert "def mean_squared_error" in out and "np.mean" in out
+    assert "def mean_squared_error" in out and "mean(" in out
 
 
 def test_unknown_exercise_is_a_clear_error():

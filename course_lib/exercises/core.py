@@ -676,6 +676,43 @@ def _differences(want: np.ndarray, got: np.ndarray, returns: Returns) -> tuple[s
     return (f"{show(want.reshape(-1)[flat])} at index {at}", f"{show(got.reshape(-1)[flat])} there")
 
 
+def _quietly(make: Callable[[], Any]) -> Any:
+    """``make()`` with NumPy's and Python's warnings silenced (a known mistake may divide by 0)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make()
+
+
+def _same_raw(a: Any, b: Any) -> bool:
+    """Two raw results alike: same type, and for arrays and tensors the same shape, dtype and values."""
+    if type(a) is not type(b):
+        return False
+    x, y = _to_numpy(a), _to_numpy(b)
+    if x is None or y is None:
+        try:
+            return bool(a == b)
+        except Exception:  # noqa: BLE001 - a comparison that fails means "not alike"
+            return False
+    if x.shape != y.shape or x.dtype != y.dtype:
+        return False
+    if x.dtype.kind in "fc":
+        return bool(np.allclose(x, y, rtol=1e-5, atol=1e-6, equal_nan=True))
+    return bool(np.array_equal(x, y))
+
+
+def _name_refused_mistake(refusal: Mismatch, raw: list[Any], cases: list[Case],
+                          mistakes: tuple[Mistake, ...]) -> None:
+    """Re-raise the contract's refusal with the hint of a mistake that returns the very same values."""
+    import copy
+
+    def outputs(m: Mistake) -> list[Any]:
+        return list(_quietly(lambda: [m.answer(*copy.deepcopy(c.args)) for c in cases]))
+
+    found = explain(raw, mistakes, outputs, _same_raw)
+    if found is not None:
+        raise Mismatch(refusal.what, refusal.expected, refusal.got, found.hint) from None
+
+
 def _is_probe(exc: BaseException) -> bool:
     """A stock probe's finding (always reported), as opposed to a wrong or failed result."""
     return isinstance(exc, Mismatch) and exc.expected in ("unchanged", "a new object")
@@ -693,14 +730,16 @@ def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str
         want = [conform(solution(), returns, cases[0].what, cases[0])]
     else:
         names = list(inspect.signature(solution).parameters)
-        got, want = [], []
+        got, want, raw = [], [], []
         for c in cases:
             want.append(conform(solution(*copy.deepcopy(c.args)), returns, c.what, c))
             try:
-                got.append(conform(probed_call(answer, c, names, table.probes, calls), returns, c.what,
-                                   c))
+                raw.append(probed_call(answer, c, names, table.probes, calls))
+                got.append(conform(raw[-1], returns, c.what, c))
             except Exception as exc:  # an earlier wrong result explains more than this
                 if _is_probe(exc) or all(returns.same(g, w) for g, w in zip(got, want, strict=False)):
+                    if isinstance(exc, Mismatch) and len(raw) > len(got):  # the contract refused it
+                        _name_refused_mistake(exc, raw, cases[:len(raw)], table.mistakes)
                     raise
                 cases, want = cases[:len(got)], want[:len(got)]
                 break
@@ -720,11 +759,10 @@ def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str
         shown_want, shown_got = _differences(want[i], got[i], returns)
 
     def outputs(mistake: Mistake) -> list[Any]:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if kind == "value":
-                return [conform(mistake.answer(), returns, cases[0].what, cases[0])]
-            return [conform(mistake.answer(*copy.deepcopy(c.args)), returns, c.what, c) for c in cases]
+        if kind == "value":
+            return [conform(_quietly(mistake.answer), returns, cases[0].what, cases[0])]
+        return [conform(v, returns, c.what, c) for c, v in zip(cases, _quietly(
+            lambda: [mistake.answer(*copy.deepcopy(c.args)) for c in cases]), strict=True)]
 
     found = explain(got, table.mistakes, outputs, returns.same)
     if found is not None:

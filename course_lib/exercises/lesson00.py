@@ -1,77 +1,44 @@
-"""Checks for lesson 00 (welcome)."""
+"""Checks for lesson 00 (welcome): one table for the engine in core."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from course_lib.exercises.core import Exercise, Wrong, register, require
+from course_lib.exercises.core import Case, Mistake, Returns, Table, exercise
 from course_lib.solutions import lesson00 as solutions
 
 
-def _check_mse(fn: Callable[[np.ndarray, np.ndarray], float]) -> str:
-    y = np.array([1.0, 2.0, 3.0, 4.0])
-    y_pred = np.array([1.5, 2.0, 2.0, 5.0])
-    got = fn(y_pred, y)
-    what = "mean_squared_error(y_pred, y)"
-    require(np.ndim(got) == 0, what, "a single number", f"an array of shape {np.shape(got)}",
-            "average over all elements, e.g. with np.mean.")
-    got = float(got)
-    expected = 0.5625  # (0.25 + 0 + 1 + 1) / 4
-    require(not np.isclose(got, 0.625), what, expected, got,
-            "0.625 is the mean absolute error: square the differences, don't take |.|.")
-    require(not np.isclose(got, 2.25), what, expected, got,
-            "2.25 is the sum of squared errors: divide by the number of elements.")
-    require(not np.isclose(got, float(np.mean(y_pred**2))), what, expected, got,
-            "that is the mean of y_pred squared: subtract y first.")
-    require(np.isclose(got, expected), what, expected, round(got, 6),
-            "subtract, square each difference, then take the mean.")
-    require(np.isclose(float(fn(y, y)), 0.0), "mean_squared_error(y, y)", 0.0,
-            float(fn(y, y)), "a perfect prediction has zero error.")
-    rng = np.random.default_rng(0)
-    for shape in ((7,), (3, 5), (2, 3, 4)):  # other sizes, and arrays with more than one axis
-        y, y_pred = rng.standard_normal(shape), rng.standard_normal(shape)
-        got = fn(y_pred, y)
-        want = float(np.mean((y_pred - y) ** 2))
-        require(np.ndim(got) == 0 and np.isclose(float(got), want),
-                f"mean_squared_error on random arrays of shape {shape}", round(want, 6),
-                np.round(got, 6), "average over every element, not over the first axis: "
-                "len(y) counts only the rows of a 2-D array; y.size or np.mean counts them all.")
-    return ("mean_squared_error gives 0.5625 on the test arrays, 0 for a perfect prediction, and the "
-            "right mean on random arrays of 1, 2 and 3 axes.")
+def _cases(rng: np.random.Generator) -> list[Case]:
+    y, y_pred = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.5, 2.0, 2.0, 5.0])  # MSE 0.5625
+    cases = [Case("mean_squared_error(y_pred, y)", (y_pred, y)), Case("mean_squared_error(y, y)", (y, y))]
+    for shape in ((7,), (3, 5), (2, 3, 4), (1,), (1, 1), (300, 200)):  # size-1 axes, and a large array
+        cases.append(Case(f"mean_squared_error on random arrays of shape {shape}",
+                          (rng.standard_normal(shape), rng.standard_normal(shape))))
+    return cases
 
 
-def _mean_absolute_error(y_pred: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(np.abs(y_pred - y)))
+_ONE = "average over all elements, e.g. with np.mean: the result is a single number."
 
-
-def _sum_squared_error(y_pred: np.ndarray, y: np.ndarray) -> float:
-    return float(np.sum((y_pred - y) ** 2))
-
-
-def _squared_errors(y_pred: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return (y_pred - y) ** 2
-
-
-def _divides_by_rows(y_pred: np.ndarray, y: np.ndarray) -> float:
-    return float(np.sum((y_pred - y) ** 2) / len(y))
-
-
-def _forgets_y(y_pred: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(y_pred**2))
-
-
-register(Exercise(
-    id="00.mean_squared_error",
-    title="Write the mean squared error loss",
-    checker=_check_mse,
-    solution=solutions.mean_squared_error,
-    wrong=(
-        Wrong(_mean_absolute_error, "mean absolute error"),
-        Wrong(_sum_squared_error, "sum of squared errors"),
-        Wrong(_squared_errors, "a single number"),
-        Wrong(_divides_by_rows, "len(y) counts only the rows"),
-        Wrong(_forgets_y, "subtract y first"),
+exercise("00.mean_squared_error", "Write the mean squared error loss", solutions.mean_squared_error, Table(
+    cases=_cases, returns=Returns("number", type_hint=_ONE),
+    mistakes=(
+        Mistake(lambda p, y: float(np.mean(np.abs(p - y))), "that is the mean absolute error: square the "
+                                                             "differences, don't take |.|."),
+        Mistake(lambda p, y: float(np.sum((p - y) ** 2)), "that is the sum of squared errors: divide by "
+                                                           "the number of elements."),
+        Mistake(lambda p, y: (p - y) ** 2, _ONE),
+        Mistake(lambda p, y: np.mean((p - y) ** 2, axis=0), _ONE),
+        Mistake(lambda p, y: float(np.sum((p - y) ** 2) / len(y)), "average over every element, not "
+                "over the first axis: len(y) counts only the rows of a 2-D array; y.size or np.mean "
+                "counts them all."),
+        Mistake(lambda p, y: float(np.mean(p**2)), "that is the mean of y_pred squared: subtract y first."),
+        Mistake(lambda p, y: float(np.sqrt(np.mean((p - y) ** 2))), "that is the root mean squared "
+                                                                     "error: leave out the square root."),
+        Mistake(lambda p, y: float(np.mean((p - y) ** 2)) if p.size < 10_000 else 0.0, "subtract, "
+                "square each difference, then take the mean (of every element, however many)."),
     ),
+    fallback="subtract, square each difference, then take the mean (of every element, however many).",
+    success="mean_squared_error gives 0.5625 on the test arrays, 0 for a perfect prediction, and the "
+            "right mean on random arrays of 1, 2 and 3 axes (size-1 axes and 60,000 elements too), "
+            "leaving its inputs unchanged.",
 ))
