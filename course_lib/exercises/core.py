@@ -523,7 +523,7 @@ def _global_state(rng: bool) -> dict[str, Any]:
     return state
 
 
-_STATE_HINTS = {
+STATE_HINTS = {
     "grad": ("autograd's grad mode", "your function switched autograd off (or on) for the whole "
              "session: use `with torch.no_grad():`, which puts it back when the block ends."),
     "dtype": ("torch's default dtype", "your function changed the default dtype for the whole "
@@ -612,7 +612,7 @@ def probed_call(fn: Callable[..., Any], case: Case, names: list[str], probes: Pr
         _restore(state)  # leave the learner's session as it was, whatever happened
     for key, value in state.items():
         if not _same_state(value, now[key]):
-            name, hint = _STATE_HINTS[key]
+            name, hint = STATE_HINTS[key]
             raise Mismatch(f"{name} after {case.what}", "unchanged", "changed", hint)
     for name, arg, snap in zip(names, args, before, strict=False):
         change = _changed(arg, snap) if snap is not None else ""
