@@ -1,5 +1,5 @@
 """Run the README's start command for a test, talk to its Lab over HTTP and websockets, and look
-at what it left running."""
+at what it left running; cut a lesson down to its exercises for the `course progress` tests."""
 
 from __future__ import annotations
 
@@ -11,12 +11,27 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from typing import Any
 
 import psutil
 from conftest import ROOT, alive
 from conftest import http_get as _http_get
 
 from course_lib.tools.visdom_server import free_port
+
+
+def exercises_only(nb: Any) -> Any:
+    """The lesson ``nb`` cut down, in place, to what its exercises need: the hosted-runtime cell,
+    the cell that imports ``exercises``, and each exercise and check cell (a run of seconds, for
+    tests about how `course progress` reports; the whole lessons run under nbval)."""
+    from course_lib.tools.progress import exercise_cells
+
+    keep = {i for c in exercise_cells(nb) for i in (c.stub_index, c.check_index) if i >= 0}
+    keep |= {i for i, cell in enumerate(nb.cells) if cell.get("id") == "hosted-runtime"
+             or (cell.cell_type == "code" and "from course_lib import exercises" in cell.source)}
+    assert len(keep) >= 4, f"expected set-up, exercise and check cells, kept {sorted(keep)}"
+    nb.cells = [cell for i, cell in enumerate(nb.cells) if i in keep]
+    return nb
 
 
 def start_course(extra_env: dict[str, str] | None = None, background: bool = False,

@@ -3,7 +3,7 @@
 tests/class_reports/ holds four learners' reports made by real runs of
 `course progress --json --learner NAME` on copies of lessons 00 and 03 with their exercise cells
 filled in (reference solutions, known wrong answers, or left as committed); one test makes a
-fresh report the same way and adds it to the class.
+fresh report the same way, on lesson 00 cut down to its exercise, and adds it to the class.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 
 import nbformat
 import pytest
-from course_process import ROOT
+from course_process import ROOT, exercises_only
 
 from course_lib.tools.class_report import class_rows, collect, format_html, read_report
 from course_lib.tools.progress import exercise_cells
@@ -128,13 +128,14 @@ def test_a_learner_without_a_name_is_their_file_and_a_missing_lesson_is_not_atte
 
 
 def test_a_fresh_progress_report_joins_the_class(tmp_path):
-    """A real run: lesson 00 with the reference solution, as learner 'fay' (JUPYTERHUB_USER)."""
+    """A real run: lesson 00 (its set-up and exercise cells) with the reference solution, as learner
+    'fay' (JUPYTERHUB_USER)."""
     src = ROOT / "notebooks" / "00_welcome.ipynb"
     nb = nbformat.read(src, as_version=4)
     [cell] = exercise_cells(nb)
     nb.cells[cell.stub_index].source = ("from course_lib.solutions.lesson00 import mean_squared_error "
                                         f"as {cell.answer}")
-    nbformat.write(nb, tmp_path / src.name)
+    nbformat.write(exercises_only(nb), tmp_path / src.name)
     proc = subprocess.run([sys.executable, "-m", "course_lib.tools.cli", "progress", "--json",
                            tmp_path / src.name], cwd=tmp_path, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "JUPYTERHUB_USER": "fay"})
