@@ -319,7 +319,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
     ``loader.generator``, or None) and ``epoch``: :func:`load_checkpoint` puts them all back.
     """
     path = check_path(path, "path")
-    expect(path.parent.is_dir(), "path", "a file in a folder that exists", str(path))
+    expect(path.parent.is_dir() and not path.is_dir(), "path", "a file in a folder that exists", str(path))
     _check_model(model)
     _check_optimizer(optimizer, model)
     check_int(epoch, "epoch", low=0)

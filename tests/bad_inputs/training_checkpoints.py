@@ -77,6 +77,7 @@ CASES = [
     Case("training.save_checkpoint", lambda m: _save(m, path=3), "path: expected a path"),
     Case("training.save_checkpoint", lambda m: _save(m, path=TMP / "no such folder" / "ck.pt"),
          "path: expected a file in a folder that exists"),
+    Case("training.save_checkpoint", lambda m: _save(m, path=TMP), "path: expected a file in a folder"),
     Case("training.save_checkpoint", lambda m: _save(m, epoch=-1), "epoch: expected an int of at least 0"),
     Case("training.save_checkpoint", lambda m: _save(m, epoch=1.5), "epoch: expected an int"),
     Case("training.save_checkpoint", lambda m: _save(m, generator=_parts(m)[1]),
