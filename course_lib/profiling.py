@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import CourseInputError, check_path, expect, wrapped
+from course_lib.errors import CourseInputError, check_fields, check_path, expect, wrapped
 
 os.environ.setdefault("KINETO_LOG_LEVEL", "6")  # above Kineto's highest level: no log lines
 
@@ -31,6 +31,10 @@ class Span:
     label: str
     start_s: float
     duration_s: float
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        expect(self.duration_s >= 0, "duration_s", "a duration of at least 0 s", self.duration_s)
 
     @property
     def end_s(self) -> float:
