@@ -317,6 +317,7 @@ class Returns:
     atol: float = 1e-8
     equal: Callable[[Any, Any], bool] | None = None  # replaces the closeness test
     show: Callable[[Any], Any] | None = None  # how feedback prints a value
+    convert: Callable[[Any, str, Case | None], Any] | None = None  # checks and converts an "any"
     type_hint: str = ""
     shape_hint: str = ""
     dtype_hint: str = ""
@@ -352,7 +353,7 @@ class Returns:
 def show(value: Any) -> Any:
     """A short, readable form of a value for feedback."""
     if isinstance(value, float):
-        return round(value, 6)
+        return float(f"{value:.6g}")  # six significant digits: 1.5625e-09 stays readable
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f":
             value = np.round(value.astype(np.float64), 4)  # float32 would print 0.8359000086784363
@@ -418,7 +419,7 @@ def conform(value: Any, returns: Returns, what: str, case: Case | None = None) -
                            returns.type_hint or (INT_HINT if whole else NUMBER_HINT))
         return number
     if returns.kind == "any":
-        return value
+        return returns.convert(value, what, case) if returns.convert else value
     torch = _torch()
     if returns.kind == "tensor":
         ok = torch is not None and isinstance(value, torch.Tensor)
@@ -687,6 +688,8 @@ def _same_raw(a: Any, b: Any) -> bool:
     """Two raw results alike: same type, and for arrays and tensors the same shape, dtype and values."""
     if type(a) is not type(b):
         return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_raw(u, v) for u, v in zip(a, b, strict=True))
     x, y = _to_numpy(a), _to_numpy(b)
     if x is None or y is None:
         try:
