@@ -1,8 +1,11 @@
-"""Checks for lesson 02 (GPU versus CPU)."""
+"""Checks for lesson 02 (GPU versus CPU): three tables for the engine in core, and a timing checker.
+
+``honest_time`` measures a simulated device, so it keeps a hand-written checker on one Mistake list.
+"""
 
 from __future__ import annotations
 
-import math
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -10,171 +13,178 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises.core import Exercise, Mismatch, Wrong, register, require
+from course_lib.exercises.core import (
+    Case,
+    Exercise,
+    Mistake,
+    Probes,
+    Returns,
+    Table,
+    Technique,
+    as_number,
+    exercise,
+    probed_call,
+    register,
+    require,
+)
 from course_lib.solutions import lesson02 as solutions
 
+# ---------------------------------------------------------------------------------------------
+# 02.achieved_gflops. Edge cases: n = 1, n = 100 000 (past int32 for n³), times from a
+# microsecond to 20 seconds.
 
-def _close(a: Any, b: float, rel: float = 1e-6) -> bool:
-    return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isclose(float(a), b, rel_tol=rel)
+
+def _gflops_cases(rng: np.random.Generator) -> list[Case]:
+    """The worked example first, then edge and random sizes and times (below and above 1 s)."""
+    pairs = [(1000, 0.05), (512, 0.001), (1, 1e-6), (100_000, 20.0)]
+    pairs += [(int(rng.integers(low, high)), float(10 ** rng.uniform(-4, 1.3)))
+              for low, high in ((8, 64), (100, 900), (1500, 5000))]
+    pairs.append((int(rng.integers(200, 800)), float(rng.uniform(1.5, 9.0))))
+    return [Case(f"achieved_gflops({n}, {s:.6g})", (n, s)) for n, s in pairs]
 
 
-def _gflops_cases() -> list[tuple[int, float]]:
-    """The worked example first, then random sizes and times (seconds below and above 1)."""
-    rng = np.random.default_rng(2)
-    cases = [(1000, 0.05), (512, 0.001)]
-    for low, high in ((8, 64), (100, 900), (1500, 5000)):
-        cases.append((int(rng.integers(low, high)), float(10 ** rng.uniform(-4, 1.3))))
-    cases.append((int(rng.integers(200, 800)), float(rng.uniform(1.5, 9.0))))
+_TWO_N_CUBED = "n² counts the dot products, but each has n multiplies and n adds: 2·n³ FLOPs."
+
+exercise("02.achieved_gflops", "Turn a matmul time into GFLOP/s", solutions.achieved_gflops, Table(
+    cases=_gflops_cases, seed=2,
+    returns=Returns("number"),
+    mistakes=(
+        Mistake(lambda n, s: n**3 / s / 1e9, "each of the n³ terms needs a multiply AND an add: 2·n³ FLOPs."),
+        Mistake(lambda n, s: 2 * n**3 / s, "that is FLOP/s; divide by 1e9 for GFLOP/s."),
+        Mistake(lambda n, s: 2 * n**3 / s / 1e6, "that is MFLOP/s: giga is 1e9, so divide by 1e9, "
+                                                 "not 1e6."),
+        Mistake(lambda n, s: 2 * 1000**3 / s / 1e9, "use n, not a fixed 1000."),
+        Mistake(lambda n, s: 2 * n**2 / s / 1e9, _TWO_N_CUBED),
+        Mistake(lambda n, s: 2 * n**3 / 1e9, "the time is missing: divide the FLOPs by `seconds`."),
+        Mistake(lambda n, s: 2 * n**3 * s / 1e9, "you multiplied by the seconds: a rate is FLOPs "
+                                                 "divided by time."),
+        Mistake(lambda n, s: (2 * n**3 - n**2) / s / 1e9, "n - 1 adds per dot product is the exact "
+                "count, but the convention (the lesson's and benchmark's) is 2·n³ FLOPs."),
+        Mistake(lambda n, s: (2 * n ^ 3) / s / 1e9, "in Python ^ is bitwise XOR, not a power: n cubed "
+                                                    "is n ** 3."),
+    ),
+    fallback="GFLOP/s = 2·n³ FLOPs / seconds / 1e9.",
+    success="achieved_gflops gives 2·n³ / seconds / 1e9 (a 1000 x 1000 matmul in 50 ms is 40 GFLOP/s), "
+            "for sizes from 1 to 100 000 and times from a microsecond to 20 seconds.",
+))
+
+# ---------------------------------------------------------------------------------------------
+# 02.arithmetic_intensity. Edge cases: n = 1 and 100 000; 2-, 4- and 8-byte elements.
+
+
+def _intensity_cases(rng: np.random.Generator) -> list[Case]:
+    sizes = [1024, int(rng.integers(2, 64)), int(rng.integers(300, 5000)), 1, 100_000]
+    cases = []
+    for op in ("add", "matmul"):
+        cases += [Case(f"arithmetic_intensity({op!r}, {n})", (op, n)) for n in sizes]  # float32
+        cases += [Case(f"arithmetic_intensity({op!r}, {n}, {b})", (op, n, b))
+                  for n, b in ((sizes[0], 8), (sizes[1], 2), (sizes[2], 8))]
     return cases
 
 
-def _check_gflops(fn: Callable[[int, float], Any]) -> str:
-    for n, seconds in _gflops_cases():
-        what = f"achieved_gflops({n}, {seconds:.6g})"
-        got = fn(n, seconds)
-        require(isinstance(got, (int, float)) and not isinstance(got, bool), what, "a number",
-                type(got).__name__)
-        want = 2 * n**3 / seconds / 1e9
-        if _close(got, want):
-            continue
-        expected = f"{want:.6g}"
-        require(not _close(got, want / 2), what, expected, got,
-                "each of the n³ terms needs a multiply AND an add: 2·n³ FLOPs.")
-        require(not _close(got, want * 1e9), what, expected, got,
-                "that is FLOP/s; divide by 1e9 for GFLOP/s.")
-        require(not _close(got, 2 * n**2 / seconds / 1e9), what, expected, got,
-                "n² counts the dot products, but each has n multiplies and n adds: 2·n³ FLOPs.")
-        require(n == 1000 or not _close(got, 2 * 1000**3 / seconds / 1e9), what, expected, got,
-                "use n, not a fixed 1000.")
-        require(not _close(got, 2 * n**3 / 1e9), what, expected, got,
-                "the time is missing: divide the FLOPs by `seconds`.")
-        require(not _close(got, 2 * n**3 * seconds / 1e9), what, expected, got,
-                "you multiplied by the seconds: a rate is FLOPs divided by time.")
-        require(not _close(got, (2 * n**3 - n**2) / seconds / 1e9), what, expected, got,
-                "n - 1 adds per dot product is the exact count, but the convention (the lesson's "
-                "and benchmark's) is 2·n³ FLOPs.")
-        raise Mismatch(what, expected, got, "GFLOP/s = 2·n³ FLOPs / seconds / 1e9.")
-    return ("achieved_gflops gives 2·n³ / seconds / 1e9 (a 1000 x 1000 matmul in 50 ms is 40 GFLOP/s), "
-            "for sizes from a few to thousands and times below and above a second.")
+def _intensity(op: str, n: int, bytes_per_element: int = 4, *, matmul: Callable[[int], float] =
+               lambda n: 2 * n**3, add: Callable[[int], float] = lambda n: n * n, arrays: int = 3) -> float:
+    """The intensity with one part of the count swapped for a mistake's."""
+    return (matmul(n) if op == "matmul" else add(n)) / (arrays * n * n * bytes_per_element)
 
 
-def _check_intensity(fn: Callable[..., Any]) -> str:
-    rng = np.random.default_rng(2)
-    sizes = [1024, int(rng.integers(2, 64)), int(rng.integers(300, 5000))]
-    cases: list[tuple[str, int, int | None, bool]] = []  # op, n, bytes_per_element, by keyword
-    for op in ("add", "matmul"):
-        cases += [(op, n, None, True) for n in sizes]  # the default, float32
-        cases += [(op, sizes[0], 8, True), (op, sizes[1], 2, True), (op, sizes[2], 8, False)]
-    for op, n, size, keyword in cases:
-        if size is None:
-            got, call, bpe = fn(op, n), f"arithmetic_intensity({op!r}, {n})", 4
-        elif keyword:
-            got, call, bpe = fn(op, n, bytes_per_element=size), \
-                f"arithmetic_intensity({op!r}, {n}, bytes_per_element={size})", size
-        else:
-            got, call, bpe = fn(op, n, size), f"arithmetic_intensity({op!r}, {n}, {size})", size
-        require(isinstance(got, (int, float)) and not isinstance(got, bool), call, "a number",
-                type(got).__name__)
-        flops = 2 * n**3 if op == "matmul" else n * n
-        want = flops / (3 * n * n * bpe)
-        if _close(got, want):
-            continue
-        expected = f"{want:.6g}"
-        require(not (op == "matmul" and _close(got, want / 2)), call, expected, got,
-                "a matmul does 2·n³ FLOPs, not n³.")
-        require(bpe == 4 or not _close(got, want * bpe / 4), call, expected, got,
-                "use bytes_per_element, not a fixed 4 bytes: float64 moves 8 bytes per element, "
-                "float16 2, for the same FLOPs.")
-        require(not (op == "matmul" and n != 1024 and _close(got, 2 * 1024 / (3 * bpe))), call, expected,
-                got, "use n: a matmul's FLOPs grow as n³ but its bytes only as n², so its intensity "
-                "grows with n.")
-        require(not _close(got, want * 3 / 2), call, expected, got,
-                "count the bytes of all three arrays: two inputs read AND one output written, 3·n² "
-                "elements.")
-        require(op != "add", call, expected, got,
-                "one addition per element, and 3 values of bytes_per_element bytes move per element.")
-        raise Mismatch(call, expected, got, "2·n³ FLOPs over 3·n²·bytes_per_element bytes.")
-    return ("add stays at 1 / (3·bytes_per_element) FLOP/byte whatever n, and matmul's intensity, "
-            "2·n / (3·bytes_per_element), grows with n (170.7 FLOP/byte at n = 1024 in float32); checked "
-            "for several n and 2-, 4- and 8-byte elements.")
+exercise("02.arithmetic_intensity", "Arithmetic intensity of add and matmul",
+         solutions.arithmetic_intensity, Table(
+    cases=_intensity_cases, seed=2,
+    returns=Returns("number"),
+    mistakes=(
+        Mistake(lambda op, n, b=4: _intensity(op, n, b, matmul=lambda n: n**3),
+                "a matmul does 2·n³ FLOPs, not n³."),
+        Mistake(lambda op, n, b=4: _intensity(op, n, 4), "use bytes_per_element, not a fixed 4 bytes: "
+                "float64 moves 8 bytes per element, float16 2, for the same FLOPs."),
+        Mistake(lambda op, n, b=4: 1.0, "one addition per element, and 3 values of bytes_per_element "
+                                        "bytes move per element."),
+        Mistake(lambda op, n, b=4: _intensity(op, 1024, b), "use n: a matmul's FLOPs grow as n³ but its "
+                "bytes only as n², so its intensity grows with n."),
+        Mistake(lambda op, n, b=4: _intensity(op, n, b, arrays=2), "count the bytes of all three arrays: "
+                "two inputs read AND one output written, 3·n² elements."),
+        Mistake(lambda op, n, b=4: _intensity(op, n, b, add=lambda n: 2 * n * n), "an element-wise add "
+                "does one FLOP per element (there is no multiply): n² FLOPs, not 2·n²."),
+        Mistake(lambda op, n, b=4: (2 * n**3 if op == "matmul" else n * n) // (3 * n * n * b),
+                "// rounds the intensity down to a whole number (an add's 1/12 becomes 0): divide "
+                "with /."),
+        Mistake(lambda op, n, b=4: _intensity(op, n, 8 * b), "bytes_per_element is in bytes already: "
+                "multiplying by 8 counts bits, and intensity is FLOPs per byte."),
+    ),
+    fallback="2·n³ FLOPs over 3·n²·bytes_per_element bytes.",
+    success="add stays at 1 / (3·bytes_per_element) FLOP/byte whatever n, and matmul's intensity, "
+            "2·n / (3·bytes_per_element), grows with n (170.7 FLOP/byte at n = 1024 in float32); "
+            "checked for n from 1 to 100 000 and 2-, 4- and 8-byte elements.",
+))
+
+# ---------------------------------------------------------------------------------------------
+# 02.roofline. Each chip on both sides of its ridge point, and exactly at it.
 
 
-def _roofline_cases() -> list[tuple[float, float, float]]:
-    """The lesson's two examples, then random chips, each on both sides of its ridge point."""
-    rng = np.random.default_rng(2)
-    cases = [(1 / 12, 1000.0, 100.0), (170.0, 1000.0, 100.0)]
+def _roofline_cases(rng: np.random.Generator) -> list[Case]:
+    """The lesson's two examples, then random chips below, at and above their ridge points."""
+    triples = [(1 / 12, 1000.0, 100.0), (170.0, 1000.0, 100.0), (10.0, 1000.0, 100.0)]
     for _ in range(3):
         peak, bandwidth = float(rng.uniform(50, 5000)), float(rng.uniform(20, 3000))
         ridge = peak / bandwidth  # the intensity where the two limits meet
-        cases += [(ridge * float(rng.uniform(0.02, 0.7)), peak, bandwidth),
-                  (ridge * float(rng.uniform(1.5, 40)), peak, bandwidth)]
-    return cases
+        triples += [(ridge * float(rng.uniform(0.02, 0.7)), peak, bandwidth),
+                    (ridge * float(rng.uniform(1.5, 40)), peak, bandwidth)]
+    return [Case(f"roofline({i:.4g}, peak_gflops={p:.4g}, bandwidth_gb_per_s={b:.4g}) (the two limits "
+                 f"meet at intensity {p / b:.4g})", (i, p, b)) for i, p, b in triples]
 
 
-def _check_roofline(fn: Callable[[float, float, float], Any]) -> str:
-    cases = _roofline_cases()
-    got = []
-    for intensity, peak, bandwidth in cases:
-        value = fn(intensity, peak, bandwidth)
-        require(isinstance(value, (int, float)) and not isinstance(value, bool),
-                f"roofline({intensity:.4g}, {peak:.4g}, {bandwidth:.4g})", "a number", type(value).__name__)
-        got.append(value)
+exercise("02.roofline", "The roofline: which limit binds?", solutions.roofline, Table(
+    cases=_roofline_cases, seed=2,
+    returns=Returns("number"),
+    mistakes=(
+        Mistake(lambda i, p, b: max(p, i * b), "max() gives the larger limit; the one that binds is the "
+                                               "smaller one: use min()."),
+        Mistake(lambda i, p, b: i * b, "above the ridge point the arithmetic peak caps the speed, "
+                                       "however fast memory is."),
+        Mistake(lambda i, p, b: p, "below the ridge point memory bandwidth × intensity caps the speed, "
+                                   "below the peak."),
+        Mistake(lambda i, p, b: min(1000.0, i * b), "use peak_gflops, not a fixed peak of 1000."),
+        Mistake(lambda i, p, b: min(p, i * 100.0), "use bandwidth_gb_per_s, not a fixed bandwidth of 100."),
+        Mistake(lambda i, p, b: min(p, b / i), "multiply the bandwidth by the intensity (GB/s × "
+                                               "FLOP/byte = GFLOP/s), don't divide."),
+        Mistake(lambda i, p, b: p if i >= 10 else i * b, "the ridge point peak / bandwidth moves with "
+                "the chip: compare the two limits (min), not the intensity with the lesson's 10."),
+        Mistake(lambda i, p, b: min(p, i * b / 1e9), "GB/s × FLOP/byte is already GFLOP/s: no factor "
+                                                     "of 1e9."),
+    ),
+    fallback="the attainable GFLOP/s is the smaller of the peak and bandwidth × intensity; the ridge "
+             "point peak / bandwidth moves with the chip.",
+    success="roofline gives min(peak, bandwidth × intensity) below, at and above the ridge point "
+            "(peak / bandwidth) for several chips: low intensity is capped by bandwidth, high "
+            "intensity by the peak.",
+))
 
-    def every(rule: Callable[[float, float, float], float]) -> bool:
-        return all(_close(g, rule(*case)) for g, case in zip(got, cases, strict=True))
-
-    if every(lambda i, p, b: min(p, i * b)):
-        return ("roofline gives min(peak, bandwidth × intensity) on both sides of the ridge point "
-                "(peak / bandwidth) for several chips: low intensity is capped by bandwidth, high "
-                "intensity by the peak.")
-    failing = [k for k, case in enumerate(cases) if not _close(got[k], min(case[1], case[2] * case[0]))]
-    intensity, peak, bandwidth = cases[failing[0]]
-    what = (f"roofline({intensity:.4g}, peak_gflops={peak:.4g}, bandwidth_gb_per_s={bandwidth:.4g}) "
-            f"(the two limits meet at intensity {peak / bandwidth:.4g})")
-    expected, value = f"{min(peak, intensity * bandwidth):.6g}", got[failing[0]]
-    require(not every(lambda i, p, b: max(p, i * b)), what, expected, value,
-            "max() gives the larger limit; the one that binds is the smaller one: use min().")
-    require(not every(lambda i, p, b: i * b), what, expected, value,
-            "above the ridge point the arithmetic peak caps the speed, however fast memory is.")
-    require(not every(lambda i, p, b: p), what, expected, value,
-            "below the ridge point memory bandwidth × intensity caps the speed, below the peak.")
-    require(not every(lambda i, p, b: min(1000.0, i * b)), what, expected, value,
-            "use peak_gflops, not a fixed peak of 1000.")
-    require(not every(lambda i, p, b: min(p, i * 100.0)), what, expected, value,
-            "use bandwidth_gb_per_s, not a fixed bandwidth of 100.")
-    require(not every(lambda i, p, b: min(p, b / i)), what, expected, value,
-            "multiply the bandwidth by the intensity (GB/s × FLOP/byte = GFLOP/s), don't divide.")
-    raise Mismatch(what, expected, value,
-                   "the attainable GFLOP/s is the smaller of the peak and bandwidth × intensity; the ridge "
-                   "point peak / bandwidth moves with the chip.")
+# ---------------------------------------------------------------------------------------------
+# 02.honest_time: a timing exercise, so a hand-written checker on one Mistake list. A simulated
+# device sleeps for known times, so the verdict does not depend on how busy the machine is. The
+# cases make each part of the method necessary: start-up calls (warm-up), an asynchronous queue
+# (synchronize, after the warm-up and after each call), a hiccup among the timed calls (median,
+# not mean) and a device that slows down as it runs (median, not the fastest call).
 
 
 class _AsyncDevice:
-    """A stand-in for a GPU: ``launch()`` queues ``cost`` seconds of work and returns at once;
-    the first ``cold_calls`` launches cost ``cold_cost`` (start-up), and launch number
-    ``slow_call`` (counted from 0) costs ``slow_cost``, a hiccup such as another program would
-    cause. The work is a sleep in ``synchronize()``, so the check gives the same verdict on a busy
-    machine."""
+    """A stand-in for a GPU: ``launch()`` queues ``work(k)`` seconds for launch number k and
+    returns at once; ``synchronize()`` sleeps until the queue is done. Records each launch's work
+    and whether earlier work was still queued when it came."""
 
-    def __init__(self, cost: float, cold_calls: int, cold_cost: float, slow_call: int = -1,
-                 slow_cost: float = 0.0) -> None:
-        self.cost, self.cold_calls, self.cold_cost = cost, cold_calls, cold_cost
-        self.slow_call, self.slow_cost = slow_call, slow_cost
-        self.work: list[float] = []  # the seconds of device work of each launch, in order
+    def __init__(self, work: Callable[[int], float]) -> None:
+        self.plan = work
+        self.work: list[float] = []
+        self.queued: list[bool] = []  # was earlier work unfinished when launch k came?
         self._lock = threading.Lock()
         self._done_at = time.perf_counter()  # when the queued work will be finished
 
-    @property
-    def launched(self) -> int:
-        return len(self.work)
-
     def launch(self) -> None:
         with self._lock:
-            k = len(self.work)
-            work = self.cold_cost if k < self.cold_calls else self.slow_cost if k == self.slow_call \
-                else self.cost
-            self.work.append(work)
-            self._done_at = max(self._done_at, time.perf_counter()) + work
+            now = time.perf_counter()
+            self.queued.append(self._done_at - now > 1e-3)
+            self.work.append(self.plan(len(self.work)))
+            self._done_at = max(self._done_at, now) + self.work[-1]
 
     def synchronize(self) -> None:
         with self._lock:
@@ -182,237 +192,121 @@ class _AsyncDevice:
         if wait > 0:
             time.sleep(wait)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> _AsyncDevice:
+        return self  # the probes copy the arguments; the checker reads this device's records
 
-def _near(got: float, target: float) -> bool:
-    """``got`` is a measurement of ``target`` seconds (of device work, plus a little overhead)."""
-    return 0.85 * target <= got <= 1.2 * target
+
+def _device(cold: int, cold_cost: float, cost: Callable[[int], float]) -> Callable[[int], float]:
+    return lambda k: cold_cost if k < cold else cost(k - cold)
+
+
+# (how it is described, the device's work per launch, warmup, repeats)
+_HONEST_CASES: tuple[tuple[str, Callable[[int], float], int, int], ...] = (
+    ("whose calls take 20 ms after 3 start-up calls of 60 ms", _device(3, 0.06, lambda k: 0.02), 3, 5),
+    ("whose calls take 6 ms after 5 start-up calls of 80 ms, the third timed call taking 150 ms",
+     _device(5, 0.08, lambda k: 0.15 if k == 2 else 0.006), 5, 7),
+    ("that slows down as it runs: 10 ms on the first timed call, 5 ms more on each next one, after 2 "
+     "start-up calls of 40 ms", _device(2, 0.04, lambda k: 0.01 + 0.005 * k), 2, 9),
+)
+
+_NUMBER = "return one number: the median seconds per call."
+_NEVER = "you never called launch(): time the device's work."
+_NO_WARMUP = "you made no warm-up calls: make `warmup` untimed calls before the timed ones."
+_FIXED_WARMUP = "use the argument `warmup`, not a fixed 3 warm-up calls."
+_FIXED_REPEATS = "use the argument `repeats`, not a fixed 10 timed calls."
+_NO_SYNC = ("launch() only queues the work and returns at once, so you timed the queueing. Call "
+            "synchronize() before you read the clock.")
+_QUEUED_WARMUP = ("your first timed call started while the warm-up work was still queued, so its time "
+                  "includes that work (a median hides one such call, but the time is still wrong): call "
+                  "synchronize() after the warm-up calls, before the clock starts.")
+_ONE_SYNC = ("you synchronized once, after all the timed launches, so you know only their total: time "
+             "each call on its own (launch, synchronize, read the clock) and return the median.")
+_MEAN = ("that is the mean of the timed calls, and one slow call pulls a mean up: return the median "
+         "(statistics.median), which ignores it.")
+_MS = "that is milliseconds: return seconds, as time.perf_counter() gives them."
+_TOTAL = "that is the total of the timed calls: return the time per call (the median)."
+_MIN = ("that is the fastest timed call (min): this device slows down as it runs (as a GPU does when "
+        "it heats up), and the text asks for the typical call, the median.")
+_PROCESS = ("time.process_time counts only this process's CPU time, and the device works in the "
+            "background: time with time.perf_counter(), wall time.")
+_HONEST_PROBES = Probes(techniques=(Technique(time, "process_time", required=False, hint=_PROCESS),))
 
 
 def _check_honest_time(fn: Callable[..., Any]) -> str:
-    # (cost, cold calls, their cost, warmup, repeats, hiccup): a warmup other than the default 3 and
-    # repeats other than 10, and in the second case one slow timed call that a median ignores and a
-    # mean does not
-    for cost, cold_calls, cold_cost, warmup, repeats, hiccup in ((0.02, 3, 0.06, 3, 5, False),
-                                                                 (0.006, 5, 0.08, 5, 7, True)):
-        dev = _AsyncDevice(cost, cold_calls, cold_cost, slow_call=warmup + 2 if hiccup else -1,
-                           slow_cost=0.15)
-        what = (f"honest_time(launch, synchronize, warmup={warmup}, repeats={repeats}) on a device "
-                f"whose calls take {cost * 1e3:.0f} ms after {cold_calls} slow start-up calls"
-                + (", one timed call taking 150 ms" if hiccup else ""))
-        got = fn(dev.launch, dev.synchronize, warmup=warmup, repeats=repeats)
-        require(isinstance(got, (int, float)) and not isinstance(got, bool), what,
-                "a number of seconds", type(got).__name__)
-        calls, want = dev.launched, warmup + repeats
+    for words, work, warmup, repeats in _HONEST_CASES:
+        dev = _AsyncDevice(work)
+        what = f"honest_time(launch, synchronize, warmup={warmup}, repeats={repeats}) on a device {words}"
+        calls: dict[str, int] = {}
+        value = probed_call(fn, Case(what, (dev.launch, dev.synchronize, warmup, repeats)),
+                            ["launch", "synchronize", "warmup", "repeats"], _HONEST_PROBES, calls)
+        got = as_number(value)
+        require(got is not None, what, "a number of seconds", type(value).__name__, _NUMBER)
+        assert got is not None
+        used = calls.get("process_time", 0)
+        require(not used, f"time.process_time in your function on {what}", "not called",
+                f"called {used} time(s)", _PROCESS)
+        launched, want = len(dev.work), warmup + repeats
         expected = f"{want} calls of launch()"
-        require(calls > 0, what, expected, "none", "you never called launch(): time the device's work.")
-        require(calls != repeats, what, expected, calls,
-                "you made no warm-up calls: make `warmup` untimed calls before the timed ones.")
-        require(warmup == 3 or calls != 3 + repeats, what, expected, calls,
-                "use the argument `warmup`, not a fixed 3 warm-up calls.")
-        require(repeats == 10 or calls != warmup + 10, what, expected, calls,
-                "use the argument `repeats`, not a fixed 10 timed calls.")
-        require(calls == want, what, expected, calls,
+        require(launched > 0, what, expected, "none", _NEVER)
+        require(launched != repeats, what, expected, launched, _NO_WARMUP)
+        require(warmup == 3 or launched != 3 + repeats, what, expected, launched, _FIXED_WARMUP)
+        require(repeats == 10 or launched != warmup + 10, what, expected, launched, _FIXED_REPEATS)
+        require(launched == want, what, expected, launched,
                 "make exactly `warmup` untimed calls, then `repeats` timed ones.")
-        require(got >= 0.5 * cost, what, f"about {cost:.3f} s", f"{got:.6f} s",
-                "launch() only queues the work and returns at once, so you timed the queueing. "
-                "Call synchronize() before you read the clock.")
-        if got <= 3 * cost:
-            continue
         timed = dev.work[warmup:]
+        median = statistics.median(timed)
+        seconds = f"about {median:.3f} s"
+        require(got >= 0.5 * min(timed), what, seconds, f"{got:.6f} s", _NO_SYNC)
+        require(not any(dev.queued[warmup + 1:]), what, "each timed call on an empty queue",
+                "launches while earlier ones were still running", _ONE_SYNC)
+        require(not dev.queued[warmup], what, "the first timed call on an empty queue",
+                "the warm-up work still running", _QUEUED_WARMUP)
+        if 0.8 * median <= got <= 1.2 * median + 0.01:  # sleeps overshoot a little on a busy machine
+            continue
         shown = f"{got:.6g} s"
-        require(not _near(got, sum(timed) / len(timed)), what, f"about {cost:.3f} s", shown,
-                "that is the mean of the timed calls, and one slow call pulls a mean up: return the "
-                "median (statistics.median), which ignores it.")
-        require(not _near(got, 1000 * cost), what, f"about {cost:.3f} s", shown,
-                "that is milliseconds: return seconds, as time.perf_counter() gives them.")
-        require(not _near(got, sum(timed)), what, f"about {cost:.3f} s", shown,
-                "that is the total of the timed calls: return the time per call (the median).")
-        raise Mismatch(what, f"about {cost:.3f} s", shown,
-                       f"your time is more than 3 times the device's time per call. The first {cold_calls} "
-                       "calls pay a one-off start-up: make sure no timed call includes that work "
-                       "(`warmup` untimed calls, then synchronize before the clock starts), and return the "
-                       "median of the per-call times.")
+        for target, hint in ((statistics.mean(timed), _MEAN), (1000 * median, _MS), (sum(timed), _TOTAL),
+                             (min(timed), _MIN)):
+            require(not 0.85 * target <= got <= 1.2 * target + 0.005, what, seconds, shown, hint)
+        require(False, what, seconds, shown,
+                "your time is not the device's time per call. The first calls pay a one-off start-up: "
+                "make sure no timed call includes that work (`warmup` untimed calls, then synchronize "
+                "before the clock starts), and return the median of the per-call times.")
     return ("warm-up calls first, then synchronize before each reading of the clock: the time you "
             "return is the device's real time per call, for other warmup and repeats than the "
-            "defaults, and with a slow outlier among the timed calls.")
+            "defaults, with a slow outlier among the timed calls and on a device that slows down.")
 
 
-def _per_call_times(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int,
-                    repeats: int, sync: bool = True) -> list[float]:
-    for _ in range(warmup):
-        launch()
-    synchronize()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        launch()
-        if sync:
+def _honest_by(*, warmup_calls: int | None = None, timed_calls: int | None = None, sync: bool = True,
+               sync_after_warmup: bool = True, one_sync: bool = False,
+               summary: Callable[[list[float]], Any] = statistics.median, clock: str = "perf_counter"
+               ) -> Callable[..., Any]:
+    """A learner's honest_time with one way of measuring switched (None: as the arguments say)."""
+
+    def honest_time(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
+                    repeats: int = 10) -> Any:
+        now = getattr(time, clock)  # looked up at the call, as a learner's time.process_time() is
+        for _ in range(warmup if warmup_calls is None else warmup_calls):
+            launch()
+        if sync_after_warmup:
             synchronize()
-        times.append(time.perf_counter() - start)
-    return times
+        n = repeats if timed_calls is None else timed_calls
+        if one_sync:
+            start = now()
+            for _ in range(n):
+                launch()
+            synchronize()
+            return (now() - start) / n
+        times = []
+        for _ in range(n):
+            start = now()
+            launch()
+            if sync:
+                synchronize()
+            times.append(now() - start)
+        return summary(times)
 
+    return honest_time
 
-def _median(times: list[float]) -> float:
-    return sorted(times)[len(times) // 2]
-
-
-def _gflops_n_cubed(n: int, seconds: float) -> float:
-    return n**3 / seconds / 1e9
-
-
-def _gflops_in_flops(n: int, seconds: float) -> float:
-    return 2 * n**3 / seconds
-
-
-def _gflops_fixed_1000(n: int, seconds: float) -> float:
-    return 2 * 1000**3 / seconds / 1e9
-
-
-def _gflops_n_squared(n: int, seconds: float) -> float:
-    return 2 * n**2 / seconds / 1e9
-
-
-def _gflops_times_seconds(n: int, seconds: float) -> float:
-    return 2 * n**3 * seconds / 1e9
-
-
-def _gflops_exact_adds(n: int, seconds: float) -> float:
-    return (2 * n**3 - n**2) / seconds / 1e9  # n - 1 adds per dot product
-
-
-def _intensity_n_cubed(op: str, n: int, bytes_per_element: int = 4) -> float:
-    return (n**3 if op == "matmul" else n * n) / (3 * n * n * bytes_per_element)
-
-
-def _intensity_fixed_4_bytes(op: str, n: int, bytes_per_element: int = 4) -> float:
-    return (2 * n**3 if op == "matmul" else n * n) / (3 * n * n * 4)
-
-
-def _intensity_constant(op: str, n: int, bytes_per_element: int = 4) -> float:
-    return 1.0
-
-
-def _intensity_fixed_n(op: str, n: int, bytes_per_element: int = 4) -> float:
-    return 2 * 1024 / (3 * bytes_per_element) if op == "matmul" else 1 / (3 * bytes_per_element)
-
-
-def _intensity_reads_only(op: str, n: int, bytes_per_element: int = 4) -> float:
-    return (2 * n**3 if op == "matmul" else n * n) / (2 * n * n * bytes_per_element)
-
-
-def _roofline_max(intensity: float, peak_gflops: float, bandwidth_gb_per_s: float) -> float:
-    return max(peak_gflops, intensity * bandwidth_gb_per_s)
-
-
-def _roofline_bandwidth_only(intensity: float, peak_gflops: float, bandwidth_gb_per_s: float) -> float:
-    return intensity * bandwidth_gb_per_s
-
-
-def _roofline_peak_only(intensity: float, peak_gflops: float, bandwidth_gb_per_s: float) -> float:
-    return peak_gflops
-
-
-def _roofline_fixed_peak(intensity: float, peak_gflops: float, bandwidth_gb_per_s: float) -> float:
-    return min(1000.0, intensity * bandwidth_gb_per_s)
-
-
-def _roofline_fixed_bandwidth(intensity: float, peak_gflops: float, bandwidth_gb_per_s: float) -> float:
-    return min(peak_gflops, intensity * 100.0)
-
-
-def _roofline_divides(intensity: float, peak_gflops: float, bandwidth_gb_per_s: float) -> float:
-    return min(peak_gflops, bandwidth_gb_per_s / intensity)
-
-
-def _roofline_fixed_ridge(intensity: float, peak_gflops: float, bandwidth_gb_per_s: float) -> float:
-    return peak_gflops if intensity >= 10 else intensity * bandwidth_gb_per_s  # 10 = 1000 / 100
-
-
-def _honest_no_sync(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
-                    repeats: int = 10) -> float:
-    return _median(_per_call_times(launch, synchronize, warmup, repeats, sync=False))
-
-
-def _honest_no_warm_up(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
-                       repeats: int = 10) -> float:
-    return _median(_per_call_times(launch, synchronize, 0, repeats))
-
-
-def _honest_constant(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
-                     repeats: int = 10) -> float:
-    return 0.02
-
-
-def _honest_fixed_warmup(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
-                         repeats: int = 10) -> float:
-    return _median(_per_call_times(launch, synchronize, 3, repeats))
-
-
-def _honest_fixed_repeats(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
-                          repeats: int = 10) -> float:
-    return _median(_per_call_times(launch, synchronize, warmup, 10))
-
-
-def _honest_mean(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
-                 repeats: int = 10) -> float:
-    times = _per_call_times(launch, synchronize, warmup, repeats)
-    return sum(times) / len(times)
-
-
-def _honest_milliseconds(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
-                         repeats: int = 10) -> float:
-    return 1000 * _median(_per_call_times(launch, synchronize, warmup, repeats))
-
-
-def _honest_total(launch: Callable[[], None], synchronize: Callable[[], None], warmup: int = 3,
-                  repeats: int = 10) -> float:
-    return sum(_per_call_times(launch, synchronize, warmup, repeats))
-
-
-register(Exercise(
-    id="02.achieved_gflops",
-    title="Turn a matmul time into GFLOP/s",
-    checker=_check_gflops,
-    solution=solutions.achieved_gflops,
-    wrong=(
-        Wrong(_gflops_n_cubed, "a multiply AND an add"),
-        Wrong(_gflops_in_flops, "divide by 1e9"),
-        Wrong(_gflops_fixed_1000, "not a fixed 1000"),
-        Wrong(_gflops_n_squared, "n² counts the dot products"),
-        Wrong(_gflops_times_seconds, "you multiplied by the seconds"),
-        Wrong(_gflops_exact_adds, "the convention"),
-    ),
-))
-
-register(Exercise(
-    id="02.arithmetic_intensity",
-    title="Arithmetic intensity of add and matmul",
-    checker=_check_intensity,
-    solution=solutions.arithmetic_intensity,
-    wrong=(
-        Wrong(_intensity_n_cubed, "2·n³ FLOPs, not n³"),
-        Wrong(_intensity_fixed_4_bytes, "not a fixed 4 bytes"),
-        Wrong(_intensity_constant, "one addition per element"),
-        Wrong(_intensity_fixed_n, "its intensity grows with n"),
-        Wrong(_intensity_reads_only, "one output written"),
-    ),
-))
-
-register(Exercise(
-    id="02.roofline",
-    title="The roofline: which limit binds?",
-    checker=_check_roofline,
-    solution=solutions.roofline,
-    wrong=(
-        Wrong(_roofline_max, "max() gives the larger limit"),
-        Wrong(_roofline_bandwidth_only, "above the ridge point"),
-        Wrong(_roofline_peak_only, "below the ridge point"),
-        Wrong(_roofline_fixed_peak, "not a fixed peak of 1000"),
-        Wrong(_roofline_fixed_bandwidth, "not a fixed bandwidth of 100"),
-        Wrong(_roofline_divides, "don't divide"),
-        Wrong(_roofline_fixed_ridge, "moves with the chip"),
-    ),
-))
 
 register(Exercise(
     id="02.honest_time",
@@ -420,13 +314,18 @@ register(Exercise(
     checker=_check_honest_time,
     solution=solutions.honest_time,
     wrong=(
-        Wrong(_honest_no_sync, "only queues the work"),
-        Wrong(_honest_no_warm_up, "you made no warm-up calls"),
-        Wrong(_honest_constant, "you never called launch()"),
-        Wrong(_honest_fixed_warmup, "not a fixed 3 warm-up calls"),
-        Wrong(_honest_fixed_repeats, "not a fixed 10 timed calls"),
-        Wrong(_honest_mean, "one slow call pulls a mean up"),
-        Wrong(_honest_milliseconds, "that is milliseconds"),
-        Wrong(_honest_total, "the total of the timed calls"),
+        Mistake(_honest_by(sync=False), _NO_SYNC),
+        Mistake(_honest_by(warmup_calls=0), _NO_WARMUP),
+        Mistake(lambda launch, synchronize, warmup=3, repeats=10: 0.02, _NEVER),
+        Mistake(_honest_by(warmup_calls=3), _FIXED_WARMUP),
+        Mistake(_honest_by(timed_calls=10), _FIXED_REPEATS),
+        Mistake(_honest_by(summary=statistics.mean), _MEAN),
+        Mistake(_honest_by(summary=lambda t: 1000 * statistics.median(t)), _MS),
+        Mistake(_honest_by(summary=sum), _TOTAL),
+        Mistake(_honest_by(summary=min), _MIN),
+        Mistake(_honest_by(sync_after_warmup=False), _QUEUED_WARMUP),
+        Mistake(_honest_by(one_sync=True), _ONE_SYNC),
+        Mistake(_honest_by(summary=lambda t: t), _NUMBER),
+        Mistake(_honest_by(clock="process_time"), _PROCESS),
     ),
 ))
