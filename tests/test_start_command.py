@@ -30,13 +30,50 @@ from course_process import (
 )
 
 
-@pytest.fixture
-def started_course():
-    proc, output, ports = start_course()
-    try:
-        yield proc, output, ports
-    finally:
+@pytest.fixture(scope="module")
+def course_runs():
+    """The start commands this module's tests share, stopped at its end."""
+    runs: list[tuple] = []
+    yield runs
+    for proc, _, _ in runs:
         stop_group(proc)
+
+
+@pytest.fixture
+def started_course(course_runs):
+    """The start command, running: one serves every test that needs it (the test that checks
+    Ctrl-C runs after those that only use it), and a new one starts if a test has stopped it."""
+    if not course_runs or course_runs[-1][0].poll() is not None:
+        course_runs.append(start_course())
+    return course_runs[-1]
+
+
+def test_a_websocket_abandoned_while_the_kernel_starts_is_harmless(started_course):
+    """Lab's first-load 500 (`'NoneType' object has no attribute 'kernel_ws_protocol'`), replayed.
+
+    jupyter_server holds a kernel's websocket request until the kernel answers kernel_info. If
+    the browser drops that socket first, tornado runs the handler's on_close, which clears its
+    connection, and the handshake that follows fails with that AttributeError: a 500 logged for
+    a socket nobody listens to. The kernel, and the browser's next socket, are unaffected.
+    """
+    import base64
+    import socket
+
+    proc, output, ports = started_course
+    token = re.search(r"token=(\w+)", output).group(1)
+    base = f"http://127.0.0.1:{ports['lab']}"
+    kernel = post_json(f"{base}/api/kernels?token={token}", {"name": "python3"})
+    path = f"/api/kernels/{kernel['id']}/channels?token={token}&session_id={uuid.uuid4().hex}"
+    raw = socket.create_connection(("127.0.0.1", ports["lab"]))
+    raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{ports['lab']}\r\nUpgrade: websocket\r\n"
+                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    time.sleep(0.3)
+    raw.close()  # given up on while the kernel is still starting
+    printed = asyncio.run(run_code(f"ws://127.0.0.1:{ports['lab']}{path}", "print(6 * 7)"))
+    assert printed.strip() == "42"
+    _, listing = http_get(f"{base}/api/kernels/{kernel['id']}?token={token}")
+    assert json.loads(listing)["execution_state"] in ("idle", "busy")
 
 
 def test_start_command_serves_lab_visdom_and_tensorboard(started_course):
@@ -146,31 +183,3 @@ def test_a_bad_port_variable_is_refused_in_one_line():
     assert proc.wait(timeout=60) == 2
     assert "[start] COURSE_VISDOM_PORT: expected a port number between 1 and 65535, got '80x'." in output
     assert "Traceback" not in output
-
-
-def test_a_websocket_abandoned_while_the_kernel_starts_is_harmless(started_course):
-    """Lab's first-load 500 (`'NoneType' object has no attribute 'kernel_ws_protocol'`), replayed.
-
-    jupyter_server holds a kernel's websocket request until the kernel answers kernel_info. If
-    the browser drops that socket first, tornado runs the handler's on_close, which clears its
-    connection, and the handshake that follows fails with that AttributeError: a 500 logged for
-    a socket nobody listens to. The kernel, and the browser's next socket, are unaffected.
-    """
-    import base64
-    import socket
-
-    proc, output, ports = started_course
-    token = re.search(r"token=(\w+)", output).group(1)
-    base = f"http://127.0.0.1:{ports['lab']}"
-    kernel = post_json(f"{base}/api/kernels?token={token}", {"name": "python3"})
-    path = f"/api/kernels/{kernel['id']}/channels?token={token}&session_id={uuid.uuid4().hex}"
-    raw = socket.create_connection(("127.0.0.1", ports["lab"]))
-    raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{ports['lab']}\r\nUpgrade: websocket\r\n"
-                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
-                 "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    time.sleep(0.3)
-    raw.close()  # given up on while the kernel is still starting
-    printed = asyncio.run(run_code(f"ws://127.0.0.1:{ports['lab']}{path}", "print(6 * 7)"))
-    assert printed.strip() == "42"
-    _, listing = http_get(f"{base}/api/kernels/{kernel['id']}?token={token}")
-    assert json.loads(listing)["execution_state"] in ("idle", "busy")
