@@ -6,11 +6,12 @@ is wrong; after those checks its body is the code lesson 05 teaches.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -33,6 +34,7 @@ from course_lib.errors import (
 
 Batches = DataLoader | tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+T = TypeVar("T")
 CHECKPOINT_KEYS = ("epoch", "model", "optimizer", "scheduler", "torch_rng", "generator_rng")
 
 
@@ -156,6 +158,48 @@ def _naming_the_batch(xb: torch.Tensor, yb: torch.Tensor) -> AbstractContextMana
 
 
 # --- the public calls ---------------------------------------------------------------------------
+
+class _NotebookLine:
+    """A file for tqdm that shows what it writes as one line of a notebook, replaced in place.
+
+    Each write updates one display (``update_display_data``), so the saved notebook keeps the
+    bar's last state, the finished bar, where a widget's saved text would show it empty."""
+
+    encoding = "utf-8"  # tells tqdm it may draw the bar with block characters
+
+    def __init__(self) -> None:
+        from IPython.display import display
+
+        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text: str) -> int:
+        line = text.split("\r")[-1].rstrip()  # tqdm writes "\r" + the bar; "\n" when it closes
+        if line and self._handle is not None:
+            self._handle.update({"text/plain": line}, raw=True)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing to flush: each write is shown at once."""
+
+
+def _in_notebook() -> bool:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def progress_bar(iterable: Iterable[T], desc: str, unit: str = "it") -> Iterable[T]:
+    """``iterable`` with a tqdm progress bar: drawn in place in a notebook (and saved finished),
+    on stderr elsewhere."""
+    expect(isinstance(iterable, Iterable), "iterable", "something to loop over, e.g. range(epochs)",
+           iterable)
+    expect(isinstance(desc, str), "desc", "a str, the bar's label", desc)
+    expect(isinstance(unit, str) and unit != "", "unit", "a non-empty str, e.g. 'epoch'", unit)
+    from tqdm import tqdm
+
+    file = _NotebookLine() if _in_notebook() else sys.stderr
+    return tqdm(iterable, desc=desc, unit=unit, file=file)
+
 
 def make_loader(x: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle: bool = True,
                 seed: int = 0) -> DataLoader:
@@ -289,12 +333,7 @@ def fit(model: nn.Module, train: Batches, optimizer: torch.optim.Optimizer, epoc
         if live is not None and step % log_every == 0:
             live.log(step, train=loss)
 
-    epoch_range: Iterable[int] = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm
-
-        epoch_range = tqdm(epoch_range, desc="epochs", unit="epoch")
-    for _ in epoch_range:
+    for _ in progress_bar(range(epochs), "epochs", unit="epoch") if progress else range(epochs):
         losses = train_epoch(model, train_loader, optimizer, loss_fn=loss_fn, scheduler=scheduler,
                              max_grad_norm=max_grad_norm, on_step=log_step)
         history.train_loss.append(sum(losses) / len(losses))

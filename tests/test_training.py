@@ -17,6 +17,7 @@ from course_lib.training import (
     fit,
     load_checkpoint,
     make_loader,
+    progress_bar,
     save_checkpoint,
     train_epoch,
 )
@@ -334,3 +335,25 @@ def test_train_epoch_bad_input(split):
     with pytest.raises(CourseInputError, match="loader: expected at least one batch"):
         train_epoch(model, DataLoader(TensorDataset(split.x_val[:0], split.y_val[:0])), optimizer)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_progress_bar_outside_a_notebook_draws_on_stderr(capsys):
+    assert list(progress_bar(range(3), "epochs", unit="epoch")) == [0, 1, 2]
+    assert "epochs: 100%" in capsys.readouterr().err
+
+
+def test_progress_bar_in_a_notebook_keeps_one_line_that_ends_finished(monkeypatch):
+    """In a kernel the bar is one display, updated in place: what a saved notebook keeps is its last state."""
+    from course_lib import training
+
+    shown = []
+
+    class Handle:
+        def update(self, data, raw):
+            shown.append(data["text/plain"])
+
+    monkeypatch.setattr(training, "_in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: Handle())
+    assert list(progress_bar(range(4), "epochs")) == [0, 1, 2, 3]
+    assert shown[0].startswith("epochs:   0%|") and shown[-1].startswith("epochs: 100%|")
+    assert "4/4" in shown[-1] and all("\r" not in line and "\n" not in line for line in shown)

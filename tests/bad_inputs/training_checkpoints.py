@@ -1,5 +1,6 @@
-"""Bad input for course_lib.training's epoch and checkpoint calls (train_epoch, save_checkpoint,
-load_checkpoint). Every call must be refused by an argument check before anything is trained or written.
+"""Bad input for course_lib.training's epoch, progress and checkpoint calls (train_epoch,
+progress_bar, save_checkpoint, load_checkpoint). Every call must be refused by an argument check
+before anything is trained or written.
 """
 
 import atexit
@@ -74,6 +75,9 @@ CASES = [
     Case("training.train_epoch", lambda m: _epoch(m, max_grad_norm=True), "max_grad_norm: expected a finite"),
     Case("training.train_epoch", lambda m: _epoch(m, on_step="print"), "on_step: expected None or a"),
     Case("training.train_epoch", lambda m: _epoch(m, loss_fn=3), "loss_fn: expected a function"),
+    Case("training.progress_bar", lambda m: m.progress_bar(5, "epochs"), "iterable: expected something"),
+    Case("training.progress_bar", lambda m: m.progress_bar(range(3), None), "desc: expected a str"),
+    Case("training.progress_bar", lambda m: m.progress_bar(range(3), "epochs", unit=""), "unit: expected a"),
     Case("training.save_checkpoint", lambda m: _save(m, path=3), "path: expected a path"),
     Case("training.save_checkpoint", lambda m: _save(m, path=TMP / "no such folder" / "ck.pt"),
          "path: expected a file in a folder that exists"),
