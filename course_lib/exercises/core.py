@@ -286,6 +286,13 @@ class Case(NamedTuple):
 
     what: str
     args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...] = ()  # keyword arguments, as (name, value) pairs
+
+    def call(self, fn: Callable[..., Any]) -> Any:
+        """``fn`` on fresh copies of the arguments."""
+        import copy
+
+        return fn(*copy.deepcopy(self.args), **copy.deepcopy(dict(self.kwargs)))
 
 
 class Technique(NamedTuple):
@@ -602,12 +609,12 @@ def probed_call(fn: Callable[..., Any], case: Case, names: list[str], probes: Pr
     """Call ``fn`` on fresh copies of the case's arguments and run the stock probes on the call."""
     import copy
 
-    args = copy.deepcopy(case.args)
+    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(dict(case.kwargs))
     before = [_snapshot(a) for a in args] if probes.inputs_unchanged else []
     state = _global_state(probes.rng) if probes.global_state else {}
     try:
         with _spying(probes.techniques, calls if calls is not None else {}):
-            got = fn(*args)
+            got = fn(*args, **kwargs)
     finally:
         now = _global_state(probes.rng) if probes.global_state else {}
         _restore(state)  # leave the learner's session as it was, whatever happened
@@ -647,6 +654,8 @@ class Table:
     probes: Probes = Probes()
     diagnose: Callable[[Case, Any, Any], str | None] | None = None  # a rule tried before fallback
     shown: Callable[[Case, Any, Any], tuple[Any, Any]] | None = None  # (expected, got) as printed
+    raised: Callable[[Case, Exception], tuple[str, str] | None] | None = None  # (expected, hint)
+    # for an exception that a known mistake raises
     ignores_input_hint: str = ("your result is the same for every input tried: compute it from the "
                                "arguments, not from a variable of the notebook or a number of your own.")
 
@@ -706,10 +715,9 @@ def _same_raw(a: Any, b: Any) -> bool:
 def _name_refused_mistake(refusal: Mismatch, raw: list[Any], cases: list[Case],
                           mistakes: tuple[Mistake, ...]) -> None:
     """Re-raise the contract's refusal with the hint of a mistake that returns the very same values."""
-    import copy
 
     def outputs(m: Mistake) -> list[Any]:
-        return list(_quietly(lambda: [m.answer(*copy.deepcopy(c.args)) for c in cases]))
+        return list(_quietly(lambda: [c.call(m.answer) for c in cases]))
 
     found = explain(raw, mistakes, outputs, _same_raw)
     if found is not None:
@@ -723,7 +731,6 @@ def _is_probe(exc: BaseException) -> bool:
 
 def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str) -> str:
     """Check ``answer`` against the table: the checker behind every table exercise."""
-    import copy
 
     cases = list(table.cases(np.random.default_rng(table.seed)))
     returns = table.returns
@@ -735,12 +742,15 @@ def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str
         names = list(inspect.signature(solution).parameters)
         got, want, raw = [], [], []
         for c in cases:
-            want.append(conform(solution(*copy.deepcopy(c.args)), returns, c.what, c))
+            want.append(conform(c.call(solution), returns, c.what, c))
             try:
                 raw.append(probed_call(answer, c, names, table.probes, calls))
                 got.append(conform(raw[-1], returns, c.what, c))
             except Exception as exc:  # an earlier wrong result explains more than this
                 if _is_probe(exc) or all(returns.same(g, w) for g, w in zip(got, want, strict=False)):
+                    said = table.raised(c, exc) if table.raised and not isinstance(exc, Mismatch) else None
+                    if said is not None:
+                        raise Mismatch(c.what, said[0], f"{type(exc).__name__}: {exc}", said[1]) from None
                     if isinstance(exc, Mismatch) and len(raw) > len(got):  # the contract refused it
                         _name_refused_mistake(exc, raw, cases[:len(raw)], table.mistakes)
                     raise
@@ -765,7 +775,7 @@ def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str
         if kind == "value":
             return [conform(_quietly(mistake.answer), returns, cases[0].what, cases[0])]
         return [conform(v, returns, c.what, c) for c, v in zip(cases, _quietly(
-            lambda: [mistake.answer(*copy.deepcopy(c.args)) for c in cases]), strict=True)]
+            lambda: [c.call(mistake.answer) for c in cases]), strict=True)]
 
     found = explain(got, table.mistakes, outputs, returns.same)
     if found is not None:

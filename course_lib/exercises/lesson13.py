@@ -1,139 +1,95 @@
-"""Checks for lesson 13 (language models)."""
+"""Checks for lesson 13 (language models): four tables for the engine in core."""
 
 from __future__ import annotations
 
-import functools
 import math
-import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
-from course_lib.exercises.core import Exercise, Mismatch, Wrong, register, require
+from course_lib.exercises.core import Case, Mismatch, Mistake, Probes, Returns, Table, exercise
 from course_lib.solutions import lesson13 as solutions
 
-# --- 13.kv_cache_bytes ------------------------------------------------------------------------
+# --- 13.kv_cache_bytes: the text asks for an int ----------------------------------------------
 
 
-def _kv_cases() -> list[tuple[tuple[int, int, int], dict[str, int]]]:
-    """(layers, width, tokens) and keyword arguments: every argument varies on its own."""
-    rng = np.random.default_rng(13)
-    cases: list[tuple[tuple[int, int, int], dict[str, int]]] = [
+def _kv_cases(rng: np.random.Generator) -> list[Case]:
+    """Every argument varies on its own; one sequence of a million tokens (a loop runs long)."""
+    found: list[tuple[tuple[int, int, int], dict[str, int]]] = [
         ((32, 4096, 100), {}),  # the lesson's 7B model, bfloat16 by default
-        ((3, 64, 7), {"bytes_per_number": 1}),
-        ((12, 768, 1024), {"bytes_per_number": 4}),
-        ((1, 4096, 1), {}),
-        ((80, 8192, 32768), {"bytes_per_number": 2}),
-    ]
+        ((3, 64, 7), {"bytes_per_number": 1}), ((12, 768, 1024), {"bytes_per_number": 4}),
+        ((1, 4096, 1), {}), ((80, 8192, 32768), {"bytes_per_number": 2}), ((2, 64, 1_000_000), {})]
     for bytes_per_number in (None, 1, 2, 4):
         args = (int(rng.integers(1, 97)), 64 * int(rng.integers(1, 129)), int(rng.integers(1, 100_001)))
-        cases.append((args, {} if bytes_per_number is None else {"bytes_per_number": bytes_per_number}))
-    return cases
+        found.append((args, {} if bytes_per_number is None else {"bytes_per_number": bytes_per_number}))
+    return [Case(f"kv_cache_bytes({n}, {w}, {t}{''.join(f', {k}={v}' for k, v in kw.items())})",
+                 (n, w, t), tuple(kw.items())) for (n, w, t), kw in found]
 
 
-def _check_kv(fn: Callable[..., Any]) -> str:
-    for (layers, width, tokens), kwargs in _kv_cases():
-        bpn = kwargs.get("bytes_per_number", 2)
-        want = solutions.kv_cache_bytes(layers, width, tokens, **kwargs)
-        got = fn(layers, width, tokens, **kwargs)
-        extra = "".join(f", {k}={v}" for k, v in kwargs.items())
-        what = f"kv_cache_bytes({layers}, {width}, {tokens}{extra})"
-        require(isinstance(got, numbers.Real) and not isinstance(got, (bool, np.bool_)), what,
-                "a number", type(got).__name__, "return the number of bytes, an int.")
-        if got == want:
-            continue
-        mistakes = [  # (what a known mistake gives, its hint): a hint is given only if one matches
-            (want // 2, "each layer keeps a key AND a value per token: count both."),
-            (want // layers, "every layer has its own keys and values: multiply by the number of layers."),
-            (want // tokens, "that is the cache for one token: multiply by the number of tokens."),
-            (want // width, "each key and each value holds width numbers: multiply by the width."),
-            (want // bpn * 2, "that counts 2 bytes per number whatever you pass: use bytes_per_number."),
-            (want // bpn * 4, "the default is bytes_per_number=2 (bfloat16); with no bytes_per_number "
-                              "given, count 2 bytes per number."),
-            (want * 8, "that counts bits: a byte is 8 bits, and the answer is in bytes."),
-            (want / 2**20, "that is MiB: return bytes, not MiB (the lesson divides by 2**20 only to print)."),
-            (want / 2**30, "that is GiB: return bytes, not GiB (the lesson divides by 2**30 only to print)."),
-        ]
-        if "bytes_per_number" in kwargs:  # a wrong default cannot be seen when it is passed
-            mistakes = [m for m in mistakes if "the default is" not in m[1]]
-        matching = [hint for value, hint in mistakes if value != want and np.isclose(got, value, rtol=1e-9)]
-        hint = matching[0] if len(matching) == 1 else \
-            "2 x layers x width x tokens x bytes_per_number: a key and a value per layer and token."
-        raise Mismatch(what, want, got, hint)
-    return ("kv_cache_bytes is 2 x layers x width x tokens x bytes_per_number for every size tried, with "
-            "the default 2 bytes (bfloat16) and with 1, 2 or 4 given: 0.5 MiB per token for the 7B model.")
+def _bytes(times: float = 1.0, default: int = 2, fixed: int | None = None) -> Callable[..., Any]:
+    """kv_cache_bytes with one known mistake: a wrong factor, default or fixed bytes per number."""
+    def kv_cache_bytes(layers: int, width: int, tokens: int, bytes_per_number: int = default) -> Any:
+        total = 2 * layers * width * tokens * (fixed or bytes_per_number)
+        return total * times if times != 1.0 else total
+    return kv_cache_bytes
 
 
-def _key_only(layers: int, width: int, tokens: int, bytes_per_number: int = 2) -> int:
-    return layers * width * tokens * bytes_per_number
+def _formula(count: Callable[[int, int, int, int], Any]) -> Callable[..., Any]:
+    """A kv_cache_bytes with the exercise's signature that computes ``count(layers, width, tokens, bpn)``."""
+    def kv_cache_bytes(layers: int, width: int, tokens: int, bytes_per_number: int = 2) -> Any:
+        return count(layers, width, tokens, bytes_per_number)
+    return kv_cache_bytes
 
 
-def _one_layer(layers: int, width: int, tokens: int, bytes_per_number: int = 2) -> int:
-    return 2 * width * tokens * bytes_per_number
+_INT = "return the number of bytes, an int."
 
-
-def _ignores_bytes_per_number(layers: int, width: int, tokens: int, bytes_per_number: int = 2) -> int:
-    return 2 * layers * width * tokens * 2
-
-
-def _per_token(layers: int, width: int, tokens: int, bytes_per_number: int = 2) -> int:
-    return 2 * layers * width * bytes_per_number
-
-
-def _float32_default(layers: int, width: int, tokens: int, bytes_per_number: int = 4) -> int:
-    return 2 * layers * width * tokens * bytes_per_number
-
-
-def _in_mib(layers: int, width: int, tokens: int, bytes_per_number: int = 2) -> float:
-    return 2 * layers * width * tokens * bytes_per_number / 2**20
-
-
-register(Exercise(
-    id="13.kv_cache_bytes",
-    title="The size of a KV cache",
-    checker=_check_kv,
-    solution=solutions.kv_cache_bytes,
-    wrong=(
-        Wrong(_key_only, "a key AND a value"),
-        Wrong(_one_layer, "multiply by the number of layers"),
-        Wrong(_ignores_bytes_per_number, "whatever you pass"),
-        Wrong(_per_token, "multiply by the number of tokens"),
-        Wrong(_float32_default, "the default is bytes_per_number=2"),
-        Wrong(_in_mib, "return bytes, not MiB"),
+exercise("13.kv_cache_bytes", "The size of a KV cache", solutions.kv_cache_bytes, Table(
+    cases=_kv_cases, seed=13, returns=Returns("int", type_hint=_INT),
+    mistakes=(
+        Mistake(_formula(lambda n, w, t, b: n * w * t * b),
+                "each layer keeps a key AND a value per token: count both."),
+        Mistake(_formula(lambda n, w, t, b: 2 * w * t * b),
+                "every layer has its own keys and values: multiply by the number of layers."),
+        Mistake(_bytes(fixed=2), "that counts 2 bytes per number whatever you pass: use bytes_per_number."),
+        Mistake(_formula(lambda n, w, t, b: 2 * n * w * b),
+                "that is the cache for one token: multiply by the number of tokens."),
+        Mistake(_formula(lambda n, w, t, b: 2 * n * t * b),
+                "each key and each value holds width numbers: multiply by the width."),
+        Mistake(_bytes(default=4), "the default is bytes_per_number=2 (bfloat16); with no bytes_per_number "
+                                   "given, count 2 bytes per number."),
+        Mistake(_bytes(times=8), "that counts bits: a byte is 8 bits, and the answer is in bytes."),
+        Mistake(_bytes(times=2**-20), "that is MiB: return bytes, not MiB (the lesson divides by 2**20 only "
+                                      "to print)."),
+        Mistake(_bytes(times=2**-30), "that is GiB: return bytes, not GiB (the lesson divides by 2**30 only "
+                                      "to print)."),
+        Mistake(_formula(lambda n, w, t, b: float(2 * n * w * t * b)), _INT),
+        Mistake(_formula(lambda n, w, t, b: min(t, 100_000) * 2 * n * w * b),
+                "your count stops growing at 100,000 tokens: multiply by tokens, however many there are."),
     ),
+    fallback="2 x layers x width x tokens x bytes_per_number: a key and a value per layer and token.",
+    success="kv_cache_bytes is 2 x layers x width x tokens x bytes_per_number, an int, for every size "
+            "tried (up to a million tokens), with the default 2 bytes (bfloat16) and with 1, 2 or 4 given: "
+            "0.5 MiB per token for the 7B model.",
 ))
 
-# --- shared: name the known mistake whose output the learner's answer equals --------------------
+
+def _close(got: np.ndarray, want: np.ndarray) -> bool:
+    """Equal to the reference: to 1e-5, or 1e-3 where either side was computed in half precision."""
+    if got.shape != want.shape:
+        return False
+    tol = 1e-5 if got.dtype.itemsize >= 4 and want.dtype.itemsize >= 4 else 1e-3
+    return bool(np.allclose(got.astype(np.float64), want.astype(np.float64), atol=tol, rtol=tol,
+                            equal_nan=True))
 
 
-def _close(got: torch.Tensor, want: torch.Tensor) -> bool:
-    tol = 1e-3 if want.dtype in (torch.float16, torch.bfloat16) else 1e-5
-    return got.shape == want.shape and bool(torch.allclose(got.to(want.dtype), want, atol=tol, rtol=tol,
-                                                           equal_nan=True))
+def _values(case: Case, want: Any, got: Any) -> tuple[str, str]:
+    diff = float(np.nanmax(np.abs(np.asarray(got, np.float64) - np.asarray(want, np.float64)), initial=0))
+    return "the reference's values", f"values off by up to {diff:.3g}"
 
 
-def _diagnose(what: str, want: torch.Tensor, got: torch.Tensor, make: Callable[..., torch.Tensor],
-              mistakes: Sequence[tuple[dict[str, Any], str]], hint: str) -> None:
-    """Raise Mismatch with the hint of the first mistake ``make(**keywords)`` that gives ``got``."""
-    for keywords, mistake_hint in mistakes:
-        value = make(**keywords)
-        if not _close(value, want) and _close(got, value):
-            raise Mismatch(what, "the reference's values", "different values", mistake_hint)
-    diff = float((got.double() - want.double()).abs().max())
-    raise Mismatch(what, "the reference's values", f"values off by up to {diff:.3g}", hint)
-
-
-def _check_tensor_out(got: Any, what: str, shape: tuple[int, ...], hint: str) -> torch.Tensor:
-    require(isinstance(got, torch.Tensor), what, "a torch tensor", type(got).__name__, hint)
-    require(tuple(got.shape) == shape, what, f"shape {shape}", f"shape {tuple(got.shape)}", hint)
-    require(got.is_floating_point(), what, "a float tensor", got.dtype, hint)
-    return got
-
-
-# --- 13.multi_head_attention -----------------------------------------------------------------
-
+# --- 13.multi_head_attention: qkv and proj are only read, so the probes watch their weights and mode
 
 def _mha(x: torch.Tensor, qkv: torch.nn.Module, proj: torch.nn.Module, n_heads: int, *, scale: str = "head",
          mask: str = "before", split: str = "time", merge: str = "transpose", project: bool = True
@@ -148,8 +104,9 @@ def _mha(x: torch.Tensor, qkv: torch.nn.Module, proj: torch.nn.Module, n_heads: 
         q, k, v = (z.reshape(b, n_heads, t, d_head) for z in (q, k, v))
     scores = q @ k.transpose(-2, -1)
     scores = scores / {"head": math.sqrt(d_head), "model": math.sqrt(d), "none": 1.0}[scale]
-    future = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
-    if mask == "before":
+    future = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device),
+                        diagonal=0 if mask == "diagonal" else 1)
+    if mask in ("before", "diagonal"):
         scores = scores.masked_fill(future, float("-inf"))
     weights = torch.softmax(scores, dim=-1)
     if mask == "after":
@@ -172,42 +129,32 @@ _MHA_MISTAKES = (  # (keyword arguments of _mha, the hint)
     ({"merge": "reshape"}, "the heads are merged without transposing back: (b, heads, t, d_head) must become "
                            "(b, t, heads, d_head) with .transpose(1, 2) before .reshape(b, t, d)."),
     ({"project": False}, "no output projection: the concatenated heads go through proj at the end."),
+    ({"mask": "diagonal"}, "the mask hides the diagonal too: position i may attend to itself, so set "
+                           "only the scores where j > i to -inf (torch.triu(..., diagonal=1))."),
 )
 
 
-def _mha_cases() -> list[tuple[int, int, int, int, torch.dtype]]:
-    """(batch, time, width, heads, dtype): the first tells every mistake apart."""
-    rng = np.random.default_rng(13)
-    cases = [(2, 6, 16, 4, torch.float32), (1, 1, 8, 2, torch.float32), (3, 9, 12, 3, torch.float64),
-             (2, 5, 24, 1, torch.float32), (1, 17, 32, 8, torch.float32)]
+
+
+def _mha_cases(rng: np.random.Generator) -> list[Case]:
+    """(batch, time, width, heads, dtype): the first tells every mistake apart; size-1 axes, batch 128."""
+    shapes = [(2, 6, 16, 4, torch.float32), (1, 1, 8, 2, torch.float32), (3, 9, 12, 3, torch.float64),
+              (2, 5, 24, 1, torch.float32), (1, 17, 32, 8, torch.float32), (128, 3, 8, 2, torch.float32)]
     for _ in range(3):
         h = int(rng.choice([1, 2, 4, 8]))
-        cases.append((int(rng.integers(1, 4)), int(rng.integers(2, 33)), h * int(rng.integers(1, 9)), h,
-                      torch.float32))
-    return cases
-
-
-def _check_mha(fn: Callable[..., Any]) -> str:
-    cases = _mha_cases()
-    for n, (b, t, d, h, dtype) in enumerate(cases):
+        shapes.append((int(rng.integers(1, 4)), int(rng.integers(2, 33)), h * int(rng.integers(1, 9)), h,
+                       torch.float32))
+    cases = []
+    for n, (b, t, d, h, dtype) in enumerate(shapes):
         gen = torch.Generator().manual_seed(1300 + n)
         qkv, proj = torch.nn.Linear(d, 3 * d, dtype=dtype), torch.nn.Linear(d, d, dtype=dtype)
         with torch.no_grad():
             for p in (*qkv.parameters(), *proj.parameters()):
                 p.copy_(torch.randn(p.shape, generator=gen, dtype=dtype) / math.sqrt(d))
         x = torch.randn(b, t, d, generator=gen, dtype=dtype) * 2
-        what = f"multi_head_attention(x of shape {(b, t, d)}, qkv, proj, n_heads={h}) [{dtype}]"
-        with torch.no_grad():
-            want = solutions.multi_head_attention(x, qkv, proj, h)
-            got = _check_tensor_out(fn(x, qkv, proj, h), what, (b, t, d),
-                                    "return proj(y): one vector of width d per position, shape (b, t, d).")
-            if _close(got.detach(), want):
-                continue
-            _diagnose(what, want, got.detach(), functools.partial(_mha, x, qkv, proj, h), _MHA_MISTAKES,
-                      "q, k, v from qkv(x); split the width into heads; softmax(q·kᵀ/√d_head with the "
-                      "future at -inf); weights @ v; heads side by side again; proj.")
-    return (f"multi_head_attention equals the reference (to 1e-5) for {len(cases)} seeded shapes "
-            "(batch 1-3, 1-32 positions, 1-8 heads, float32 and float64).")
+        cases.append(Case(f"multi_head_attention(x of shape {(b, t, d)}, qkv, proj, n_heads={h}) [{dtype}]",
+                          (x, qkv, proj, h)))
+    return cases
 
 
 def _mha_with(**mistake: Any) -> Callable[..., torch.Tensor]:
@@ -217,29 +164,34 @@ def _mha_with(**mistake: Any) -> Callable[..., torch.Tensor]:
     return multi_head_attention
 
 
-def _mha_returns_a_tuple(x, qkv, proj, n_heads):
-    return _mha(x, qkv, proj, n_heads), None
+def _scales_proj(x: torch.Tensor, qkv: torch.nn.Module, proj: torch.nn.Linear, n_heads: int) -> torch.Tensor:
+    with torch.no_grad():
+        proj.bias.add_(0.5)  # a model's weights are not the learner's to change
+    return _mha(x, qkv, proj, n_heads)
 
 
-register(Exercise(
-    id="13.multi_head_attention",
-    title="Multi-head causal self-attention, all heads at once",
-    checker=_check_mha,
-    solution=solutions.multi_head_attention,
-    wrong=(
-        Wrong(_mha_with(scale="none"), "the scores are not scaled"),
-        Wrong(_mha_with(scale="model"), "divided by √d_model"),
-        Wrong(_mha_with(mask="after"), "applied after the softmax"),
-        Wrong(_mha_with(mask="none"), "no causal mask"),
-        Wrong(_mha_with(split="heads"), "split along the wrong axis"),
-        Wrong(_mha_with(merge="reshape"), "merged without transposing back"),
-        Wrong(_mha_with(project=False), "no output projection"),
-        Wrong(_mha_returns_a_tuple, "return proj(y)"),
-    ),
-))
+_OUT = "return proj(y): one vector of width d per position, shape (b, t, d)."
+_READ_ONLY = ("your function changed qkv or proj (their weights, or their train/eval mode): the layers "
+              "are only read here, so use them as they are.")
 
-# --- 13.sampling_probs -----------------------------------------------------------------------
+exercise("13.multi_head_attention", "Multi-head causal self-attention, all heads at once",
+         solutions.multi_head_attention, Table(
+             cases=_mha_cases, seed=13, shown=_values,
+             returns=Returns("tensor", shape=lambda c: tuple(c.args[0].shape), dtype="float", equal=_close,
+                             type_hint=_OUT, shape_hint=_OUT),
+             probes=Probes(mutation_hint=_READ_ONLY),
+             mistakes=(*(Mistake(_mha_with(**kw), hint) for kw, hint in _MHA_MISTAKES),
+                       Mistake(lambda x, qkv, proj, h: (_mha(x, qkv, proj, h), None), _OUT),
+                       Mistake(_scales_proj, _READ_ONLY),
+                       Mistake(lambda x, qkv, proj, h: (proj.eval(), _mha(x, qkv, proj, h))[1], _READ_ONLY)),
+             fallback="q, k, v from qkv(x); split the width into heads; softmax(q·kᵀ/√d_head with the future "
+                      "at -inf); weights @ v; heads side by side again; proj.",
+             success="multi_head_attention equals the reference (to 1e-5) for 9 seeded shapes (batch 1 to "
+                     "128, 1 to 32 positions, 1 to 8 heads, float32 and float64), and leaves the layers' "
+                     "weights and mode as they were.",
+         ))
 
+# --- 13.sampling_probs ---------------------------------------------------------------------------
 
 def _probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None, *, scale: str = "divide",
            keep: str = "largest", extra: int = 0, renormalise: bool = True, dim: int = -1,
@@ -279,29 +231,21 @@ _PROB_MISTAKES = (
 )
 
 
-def _prob_cases() -> list[tuple[tuple[int, ...], dict[str, Any]]]:
-    """(shape of the logits, keyword arguments): defaults, both sides of temperature 1, top-k or not."""
-    return [((3, 10), {"temperature": 0.5, "top_k": 3}), ((12,), {}), ((89,), {"temperature": 2.0}),
-            ((4, 7), {"temperature": 0.8}), ((2, 6), {"top_k": 1}), ((5,), {"temperature": 1.5, "top_k": 5}),
-            ((2, 3, 20), {"temperature": 0.25, "top_k": 7}), ((30,), {"top_k": 4})]
 
 
-def _check_probs(fn: Callable[..., Any]) -> str:
-    cases = _prob_cases()
-    for n, (shape, kwargs) in enumerate(cases):
+def _prob_cases(rng: np.random.Generator) -> list[Case]:
+    """Defaults, both sides of temperature 1, top-k from 1 to the whole vocabulary, or none."""
+    found: list[tuple[tuple[int, ...], dict[str, Any]]] = [
+             ((3, 10), {"temperature": 0.5, "top_k": 3}), ((12,), {}), ((89,), {"temperature": 2.0}),
+             ((4, 7), {"temperature": 0.8}), ((2, 6), {"top_k": 1}), ((5,), {"temperature": 1.5, "top_k": 5}),
+             ((2, 3, 20), {"temperature": 0.25, "top_k": 7}), ((30,), {"top_k": 4}), ((1, 1), {}),
+             ((1, 9), {"temperature": 1.0, "top_k": 9})]
+    cases = []
+    for n, (shape, kwargs) in enumerate(found):
         logits = torch.randn(shape, generator=torch.Generator().manual_seed(1310 + n)) * 3
         args = "".join(f", {k}={v}" for k, v in kwargs.items())
-        what = f"sampling_probs(logits of shape {shape}{args})"
-        want = solutions.sampling_probs(logits, **kwargs)
-        got = _check_tensor_out(fn(logits.clone(), **kwargs), what, shape,
-                                "return one probability per logit: a tensor of the logits' shape.")
-        if _close(got, want):
-            continue
-        _diagnose(what, want, got, functools.partial(_probs, logits, **kwargs), _PROB_MISTAKES,
-                  "divide the logits by temperature; if top_k, set all but the k largest to -inf; softmax "
-                  "over the last axis.")
-    return (f"sampling_probs equals the reference for {len(cases)} seeded cases: 1 to 3 axes, temperatures "
-            "0.25 to 2 and the default 1, top_k from 1 to 7 and None.")
+        cases.append(Case(f"sampling_probs(logits of shape {shape}{args})", (logits,), tuple(kwargs.items())))
+    return cases
 
 
 def _probs_with(**mistake: Any) -> Callable[..., torch.Tensor]:
@@ -311,25 +255,32 @@ def _probs_with(**mistake: Any) -> Callable[..., torch.Tensor]:
     return sampling_probs
 
 
-register(Exercise(
-    id="13.sampling_probs",
-    title="Temperature and top-k: the probabilities to sample from",
-    checker=_check_probs,
-    solution=solutions.sampling_probs,
-    wrong=(
-        Wrong(_probs_with(scale="multiply"), "multiplied by the temperature"),
-        Wrong(_probs_with(scale="after"), "applied after the softmax"),
-        Wrong(_probs_with(keep="all"), "top_k is ignored"),
-        Wrong(_probs_with(keep="smallest"), "k SMALLEST"),
-        Wrong(_probs_with(extra=1), "keeps k + 1 tokens"),
-        Wrong(_probs_with(renormalise=False), "no longer sum to 1"),
-        Wrong(_probs_with(dim=0), "wrong axis"),
-        Wrong(_probs_with(softmax=False), "not probabilities"),
-    ),
-))
+def _divides_in_place(logits: torch.Tensor, temperature: float = 1.0,
+                      top_k: int | None = None) -> torch.Tensor:
+    logits /= temperature
+    return _probs(logits, 1.0, top_k)
 
-# --- 13.kv_cache_update ----------------------------------------------------------------------
 
+_SHAPE = "return one probability per logit: a tensor of the logits' shape."
+_IN_PLACE = ("your function changed logits in place (logits /= ..., or masked_fill_): compute new "
+             "tensors and leave the logits as they were.")
+
+exercise("13.sampling_probs", "Temperature and top-k: the probabilities to sample from",
+         solutions.sampling_probs, Table(
+             cases=_prob_cases, seed=13, shown=_values,
+             returns=Returns("tensor", shape=lambda c: tuple(c.args[0].shape), dtype="float", equal=_close,
+                             type_hint=_SHAPE, shape_hint=_SHAPE),
+             probes=Probes(mutation_hint=_IN_PLACE),
+             mistakes=(*(Mistake(_probs_with(**kw), hint) for kw, hint in _PROB_MISTAKES),
+                       Mistake(_divides_in_place, _IN_PLACE)),
+             fallback="divide the logits by temperature; if top_k, set all but the k largest to -inf; "
+                      "softmax over the last axis.",
+             success="sampling_probs equals the reference for 10 seeded cases: 1 to 3 axes (a single logit "
+                     "too), temperatures 0.25 to 2 and the default 1, top_k from 1 to the whole vocabulary "
+                     "and None, and leaves the logits unchanged.",
+         ))
+
+# --- 13.kv_cache_update --------------------------------------------------------------------------
 
 def _update(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor, *, dim: int = 2, order: str = "append",
             keep: str = "all", swap: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -359,62 +310,61 @@ _UPDATE_MISTAKES = (
 )
 
 
-def _stacked_update(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor, **keywords: Any) -> torch.Tensor:
-    return torch.stack(_update(cache, k_new, v_new, **keywords))
 
 
-def _update_cases() -> list[tuple[int, int, int, int, torch.dtype]]:
+def _update_cases(rng: np.random.Generator) -> list[Case]:
     """(batch, heads, positions already cached, d_head, dtype); 0 cached means cache=None."""
-    rng = np.random.default_rng(13)
-    cases = [(2, 4, 5, 8, torch.float32), (1, 1, 1, 4, torch.float32), (3, 2, 9, 16, torch.float64),
-             (1, 8, 31, 2, torch.bfloat16), (2, 3, 0, 6, torch.float32)]
+    shapes = [(2, 4, 5, 8, torch.float32), (1, 1, 1, 4, torch.float32), (3, 2, 9, 16, torch.float64),
+              (1, 8, 31, 2, torch.bfloat16), (2, 3, 0, 6, torch.float32), (1, 2, 2000, 4, torch.float32)]
     for _ in range(3):
-        cases.append((int(rng.integers(1, 4)), int(rng.integers(1, 9)), int(rng.integers(0, 40)),
-                      int(rng.integers(1, 33)), torch.float32))
-    return cases
-
-
-def _check_update(fn: Callable[..., Any]) -> str:
-    cases = _update_cases()
-    for n, (b, h, cached, d, dtype) in enumerate(cases):
+        shapes.append((int(rng.integers(1, 4)), int(rng.integers(1, 9)), int(rng.integers(0, 40)),
+                       int(rng.integers(1, 33)), torch.float32))
+    cases = []
+    for n, (b, h, cached, d, dtype) in enumerate(shapes):
         gen = torch.Generator().manual_seed(1320 + n)
         k, v = (torch.randn(b, h, cached, d, generator=gen).to(dtype) for _ in range(2))
         k_new, v_new = (torch.randn(b, h, 1, d, generator=gen).to(dtype) for _ in range(2))
-        cache = None if cached == 0 else (k, v)
-        shown = "None" if cache is None else f"(keys, values) of shape {(b, h, cached, d)}"
-        what = f"kv_cache_update({shown}, k_new, v_new of shape {(b, h, 1, d)}) [{dtype}]"
-        try:
-            got = fn(None if cache is None else (k.clone(), v.clone()), k_new.clone(), v_new.clone())
-        except (TypeError, ValueError, RuntimeError) as exc:
-            if cache is None:
-                raise Mismatch(what, "(k_new, v_new)", f"{type(exc).__name__}: {exc}",
-                               "the first token comes with cache=None: then the cache is just "
-                               "(k_new, v_new).") from None
-            if isinstance(exc, RuntimeError) and "Sizes of tensors must match" in str(exc):
-                raise Mismatch(what, f"keys and values of shape {(b, h, cached + 1, d)}", "torch.cat refused",
-                               "the cache grows along the time axis, dim 2 of (batch, heads, time, d_head): "
-                               "torch.cat([cached, new], dim=2).") from None
-            raise
-        require(isinstance(got, (tuple, list)) and len(got) == 2, what, "a pair (keys, values)",
-                type(got).__name__, "return the new keys and the new values, as a tuple of two tensors.")
-        want = solutions.kv_cache_update(cache, k_new, v_new)
-        for name, g in (("keys", got[0]), ("values", got[1])):
-            hint = (f"the {name} grow along the time axis, dim 2 of (batch, heads, time, d_head): "
-                    f"torch.cat([cached, new], dim=2) gives {(b, h, cached + 1, d)}.")
-            g_shape = tuple(g.shape) if isinstance(g, torch.Tensor) else ()
-            if cached and g_shape == (b, h, 1, d):
-                hint = _UPDATE_MISTAKES[1][1]
-            elif cached > 1 and g_shape == (b, h, cached, d):
-                hint = _UPDATE_MISTAKES[2][1]
-            g = _check_tensor_out(g, f"{what}, the {name}", (b, h, cached + 1, d), hint)
-        if _close(got[0], want[0]) and _close(got[1], want[1]):
-            continue
-        _diagnose(what, torch.stack(want), torch.stack([got[0], got[1]]),
-                  functools.partial(_stacked_update, cache, k_new, v_new), _UPDATE_MISTAKES,
-                  "append the new key after the cached keys and the new value after the cached values, "
-                  "along the time axis (dim 2).")
-    return (f"kv_cache_update appends one position along the time axis for {len(cases)} seeded cases: "
-            "an empty cache (None), 1 to 39 cached positions, 1 to 8 heads, float32, float64 and bfloat16.")
+        shown = "None" if cached == 0 else f"(keys, values) of shape {(b, h, cached, d)}"
+        cases.append(Case(f"kv_cache_update({shown}, k_new, v_new of shape {(b, h, 1, d)}) [{dtype}]",
+                          (None if cached == 0 else (k, v), k_new, v_new)))
+    return cases
+
+
+_PAIR = "return the new keys and the new values, as a tuple of two tensors."
+_TIME_AXIS = ("the keys and values grow along the time axis, dim 2 of (batch, heads, time, d_head): "
+              "torch.cat([cached, new], dim=2).")
+_FIRST = "the first token comes with cache=None: then the cache is just (k_new, v_new)."
+
+
+def _pair(value: Any, what: str, case: Case | None) -> tuple[np.ndarray, np.ndarray]:
+    """The learner's (keys, values), checked, as float arrays."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise Mismatch(what, "a pair (keys, values)", type(value).__name__, _PAIR)
+    out = []
+    for name, g in zip(("keys", "values"), value, strict=True):
+        if not isinstance(g, torch.Tensor) or not g.is_floating_point():
+            raise Mismatch(f"{what}, the {name}", "a float tensor", type(g).__name__, _PAIR)
+        if case is not None:
+            b, h, _, d = case.args[1].shape
+            cached = 0 if case.args[0] is None else case.args[0][0].shape[2]
+            if tuple(g.shape) != (b, h, cached + 1, d):
+                raise Mismatch(f"{what}, the {name}", f"shape {(b, h, cached + 1, d)}", f"shape "
+                               f"{tuple(g.shape)}", _TIME_AXIS)
+        out.append(g.detach().float().numpy())
+    return out[0], out[1]
+
+
+def _raised(case: Case, exc: Exception) -> tuple[str, str] | None:
+    if case.args[0] is None and isinstance(exc, (TypeError, ValueError, RuntimeError)):
+        return "(k_new, v_new)", _FIRST
+    if isinstance(exc, RuntimeError) and "Sizes of tensors must match" in str(exc):
+        return "keys and values one position longer", _TIME_AXIS
+    return None
+
+
+def _update_no_first_token(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor) -> Any:
+    k, v = cache
+    return torch.cat([k, k_new], dim=2), torch.cat([v, v_new], dim=2)
 
 
 def _update_with(**mistake: Any) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
@@ -424,22 +374,32 @@ def _update_with(**mistake: Any) -> Callable[..., tuple[torch.Tensor, torch.Tens
     return kv_cache_update
 
 
-def _update_no_first_token(cache, k_new, v_new):
+def _writes_into_cache(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor) -> Any:
+    if cache is None:
+        return k_new, v_new
     k, v = cache
+    k[:, :, -1:] = k_new  # overwrites the caller's tensors, then adds a copy of the same
     return torch.cat([k, k_new], dim=2), torch.cat([v, v_new], dim=2)
 
 
-register(Exercise(
-    id="13.kv_cache_update",
-    title="The KV cache: add one token's key and value",
-    checker=_check_update,
-    solution=solutions.kv_cache_update,
-    wrong=(
-        Wrong(_update_with(dim=1), "along the time axis"),
-        Wrong(_update_with(order="prepend"), "it is the LAST position"),
-        Wrong(_update_with(keep="none"), "the earlier positions are lost"),
-        Wrong(_update_with(keep="replace_last"), "last position is overwritten"),
-        Wrong(_update_with(swap=True), "keys and values are swapped"),
-        Wrong(_update_no_first_token, "the first token comes with cache=None"),
-    ),
-))
+exercise("13.kv_cache_update", "The KV cache: add one token's key and value", solutions.kv_cache_update,
+         Table(
+             cases=_update_cases, seed=13, raised=_raised,
+             shown=lambda c, want, got: ("the reference's keys and values", "different values"),
+             returns=Returns("any", convert=_pair,
+                             equal=lambda g, w: all(_close(a, b) for a, b in zip(g, w, strict=True))),
+             probes=Probes(mutation_hint="your function wrote into the cache it was given: build new "
+                                         "tensors with torch.cat and leave the old ones as they were."),
+             mistakes=(
+                 Mistake(_update_with(dim=1), _TIME_AXIS),
+                 *(Mistake(_update_with(**kw), hint) for kw, hint in _UPDATE_MISTAKES),
+                 Mistake(_update_no_first_token, _FIRST),
+                 Mistake(_writes_into_cache, "your function wrote into the cache it was given: build new "
+                                             "tensors with torch.cat and leave the old ones as they were."),
+             ),
+             fallback="append the new key after the cached keys and the new value after the cached values, "
+                      "along the time axis (dim 2).",
+             success="kv_cache_update appends one position along the time axis for 9 seeded cases: an "
+                     "empty cache (None), 1 to 2000 cached positions, 1 to 8 heads, float32, float64 and "
+                     "bfloat16, and leaves the old cache as it was.",
+         ))
