@@ -11,7 +11,7 @@ What the lessons import (module: what it holds; lessons that use it):
 - ``codeview``: several functions' source side by side; 12.
 - ``data``: shipped files under ``data/``, checked against their SHA-256 manifest; 13 (and the
   modules that read shipped data).
-- ``datasets``: image datasets, transforms, collate functions, loader timing; 06.
+- ``datasets``: image datasets, transforms, collate functions, loader timing; 06, 07.
 - ``devices``: the devices torch can use, ``best_device()`` (or ``$COURSE_DEVICE``), ``device_of``,
   ``synchronize``; 00-03, 05-07, 09-13 (every lesson that uses PyTorch).
 - ``digits``: scikit-learn's 8x8 digits as a train/validation split; 04, 05.
