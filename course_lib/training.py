@@ -7,7 +7,7 @@ is wrong; after those checks its body is the code lesson 05 teaches.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,29 +159,6 @@ def _naming_the_batch(xb: torch.Tensor, yb: torch.Tensor) -> AbstractContextMana
 
 # --- the public calls ---------------------------------------------------------------------------
 
-class _NotebookLine:
-    """A file for tqdm that shows what it writes as one line of a notebook, replaced in place.
-
-    Each write updates one display (``update_display_data``), so the saved notebook keeps the
-    bar's last state, the finished bar, where a widget's saved text would show it empty."""
-
-    encoding = "utf-8"  # tells tqdm it may draw the bar with block characters
-
-    def __init__(self) -> None:
-        from IPython.display import display
-
-        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
-
-    def write(self, text: str) -> int:
-        line = text.split("\r")[-1].rstrip()  # tqdm writes "\r" + the bar; "\n" when it closes
-        if line and self._handle is not None:
-            self._handle.update({"text/plain": line}, raw=True)
-        return len(text)
-
-    def flush(self) -> None:
-        """Nothing to flush: each write is shown at once."""
-
-
 def _in_notebook() -> bool:
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
@@ -189,16 +166,31 @@ def _in_notebook() -> bool:
 
 
 def progress_bar(iterable: Iterable[T], desc: str, unit: str = "it") -> Iterable[T]:
-    """``iterable`` with a tqdm progress bar: drawn in place in a notebook (and saved finished),
-    on stderr elsewhere."""
+    """``iterable`` with tqdm's progress bar: the widget in a notebook, saved finished; stderr elsewhere."""
     expect(isinstance(iterable, Iterable), "iterable", "something to loop over, e.g. range(epochs)",
            iterable)
     expect(isinstance(desc, str), "desc", "a str, the bar's label", desc)
     expect(isinstance(unit, str) and unit != "", "unit", "a non-empty str, e.g. 'epoch'", unit)
-    from tqdm import tqdm
+    if not _in_notebook():
+        from tqdm import tqdm
 
-    file = _NotebookLine() if _in_notebook() else sys.stderr
-    return tqdm(iterable, desc=desc, unit=unit, file=file)
+        return tqdm(iterable, desc=desc, unit=unit)
+    return _notebook_bar(iterable, desc, unit)
+
+
+def _notebook_bar(iterable: Iterable[T], desc: str, unit: str) -> Iterator[T]:
+    """tqdm's widget, shown once more when the loop ends: a saved notebook keeps what a display
+    showed last, so its text (what a page without widgets shows) is the finished bar, not an empty one."""
+    from IPython.display import display
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    bar = notebook_tqdm(iterable, desc=desc, unit=unit, display=False)
+    handle = display(bar.container, display_id=True)
+    try:
+        yield from bar
+    finally:
+        if handle is not None:
+            handle.update(bar.container)
 
 
 def make_loader(x: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle: bool = True,

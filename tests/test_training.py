@@ -342,18 +342,24 @@ def test_progress_bar_outside_a_notebook_draws_on_stderr(capsys):
     assert "epochs: 100%" in capsys.readouterr().err
 
 
-def test_progress_bar_in_a_notebook_keeps_one_line_that_ends_finished(monkeypatch):
-    """In a kernel the bar is one display, updated in place: what a saved notebook keeps is its last state."""
+def test_progress_bar_in_a_notebook_is_shown_again_finished(monkeypatch):
+    """A saved notebook keeps a display's last state: the bar is displayed with an id and updated
+    when the loop ends, so its saved text reads 100 %, not the 0 % it had when it appeared."""
     from course_lib import training
 
     shown = []
 
     class Handle:
-        def update(self, data, raw):
-            shown.append(data["text/plain"])
+        def update(self, obj):
+            shown.append(repr(obj))
+
+    def display(obj, display_id=False):
+        assert display_id
+        shown.append(repr(obj))
+        return Handle()
 
     monkeypatch.setattr(training, "_in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: Handle())
+    monkeypatch.setattr("IPython.display.display", display)
     assert list(progress_bar(range(4), "epochs")) == [0, 1, 2, 3]
-    assert shown[0].startswith("epochs:   0%|") and shown[-1].startswith("epochs: 100%|")
-    assert "4/4" in shown[-1] and all("\r" not in line and "\n" not in line for line in shown)
+    assert len(shown) == 2
+    assert shown[0].startswith("epochs:   0%|") and shown[1].startswith("epochs: 100%|") and "4/4" in shown[1]
