@@ -235,3 +235,19 @@ def test_an_answer_that_ignores_its_input_is_told_so(registry):
     table = _table(cases=lambda rng: [Case("double([1, 2])", (np.array([1.0, 2.0]),)),
                                       Case("double([3, 4])", (np.array([3.0, 4.0]),))])
     assert "the same for every input tried" in _check(lambda x: np.array([7.0, 7.0]), table).message
+
+
+def test_keyword_arguments_and_known_exceptions(registry):
+    def scale(x, factor=2.0):
+        return factor * x
+
+    cases = lambda rng: [Case("scale([1.0])", (np.ones(1),)),  # noqa: E731
+                         Case("scale([1.0], factor=3.0)", (np.ones(1),), (("factor", 3.0),))]
+    table = _table(cases=cases, mistakes=(Mistake(lambda x, factor=2.0: 2 * x, "use factor."),),
+                   raised=lambda case, exc: ("a scaled copy", "accept factor as a keyword.")
+                   if isinstance(exc, TypeError) else None)
+    assert _check(scale, table, solution=scale).passed
+    assert _check(lambda x, factor=2.0: 2 * x, table, solution=scale).message.endswith("use factor.")
+    msg = _check(lambda x: 2 * x, table, solution=scale).message
+    assert msg.startswith("scale([1.0], factor=3.0): expected a scaled copy, got TypeError")
+    assert msg.endswith("Hint: accept factor as a keyword.")

@@ -49,6 +49,14 @@ def test_wrong_answer_fails_with_its_own_hint(exercise_id, index):
         f"{exercise_id}: wrong answer {index} also matches another answer's hint: {result.message!r}")
 
 
+NOT_YET_ON_THE_ENGINE = {"03", "04", "05", "07"}  # lessons whose checkers still list Wrong phrases
+
+
+def test_every_other_lesson_lists_whole_hint_mistakes():
+    still = {i[:2] for i, ex in ALL.items() if any(not isinstance(w, Mistake) for w in ex.wrong)}
+    assert still <= NOT_YET_ON_THE_ENGINE, f"on Wrong phrases: {sorted(still - NOT_YET_ON_THE_ENGINE)}"
+
+
 @pytest.mark.parametrize("exercise_id", sorted(ALL))
 def test_untouched_stub_reads_not_attempted(exercise_id):
     assert evaluate(exercise_id, ...).status == "not_attempted"

@@ -4,6 +4,23 @@ A lesson's stub cell carries the Jupyter tag ``exercise``; the cell after it, ta
 ``check``, calls :func:`check`. Checks live in ``course_lib/exercises/lessonNN.py``;
 reference solutions in ``course_lib/solutions/lessonNN.py``, shown only by :func:`solution`.
 A learner's function runs under a time limit, and whatever it raises becomes feedback.
+
+Every lesson's exercise file follows one template::
+
+    def _cases(rng):                 # seeded; edge cases first: size-1 axes, extremes, thresholds
+        return [Case("f(x) for ...", (x,)), ...]
+
+    exercise("NN.name", "Title", solutions.name, Table(
+        cases=_cases, returns=Returns("number" | "int" | "array" | "tensor" | "any", ...),
+        mistakes=(Mistake(wrong_function, "the whole hint the learner reads"), ...),
+        fallback="the hint when no known mistake explains the answer",
+        success="what was checked, and nothing more"))
+
+:func:`run_table` runs the answer (through the stock probes of :func:`probed_call`), the
+reference and every mistake on each case, and names the mistake whose outputs the answer
+reproduces. An exercise that needs behaviour probes (timing, a graph, a training step) keeps a
+hand-written checker and registers ``Exercise(..., wrong=(Mistake(...), ...))``: the tests run
+the same Mistake list either way.
 """
 
 from __future__ import annotations
