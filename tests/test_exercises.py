@@ -175,3 +175,55 @@ def test_register_refuses_duplicates(monkeypatch):
         register(Exercise("99.tmp", "t", checker=lambda a: "ok", solution=lambda: 1))
     assert evaluate("99.tmp", 5) == Result("99.tmp", "passed", "ok")
     assert ex.wrong == (Wrong(ex.wrong[0].answer, "two"),)
+
+
+def _pixel_count_objects(mask, min_area):
+    import cv2
+
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask)  # pixel counts, not contour areas
+    return int(sum(1 for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area))
+
+
+def _iterative_depth(tree):
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, tuple):
+            stack += [(node[0], depth + 1), (node[1], depth + 1)]
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _right_answers():
+    """Unusual but right answers, which the checks must accept (one scalar rule, any view or dtype)."""
+    import numpy as np
+    import torch
+
+    return {
+        "00.mean_squared_error": [lambda p, y: np.mean((p - y) ** 2),
+                                  lambda p, y: np.float32(((p - y) ** 2).mean()),
+                                  lambda p, y: torch.tensor(((p - y) ** 2).mean())],
+        "01.to_model_input": [lambda a: torch.as_tensor(a, dtype=torch.float32),
+                              lambda a: torch.tensor(a).float()],
+        "08.count_objects": [_pixel_count_objects, lambda m, a: np.int64(_pixel_count_objects(m, a))],
+        "08.disparity_to_depth": [lambda d, f, b, o: np.where(d < 0, np.nan,
+                                                              b * f / (d + o)).astype(np.float32)],
+        "09.top1_agreement": [lambda a, b: np.mean(a.argmax(-1) == b.argmax(-1)),
+                              lambda a, b: torch.tensor(a.argmax(1) == b.argmax(1)).float().mean()],
+        "10.tree_depth": [_iterative_depth, lambda t: np.int64(_iterative_depth(t))],
+        "12.to_linear_weight": [lambda w: torch.from_numpy(w).T, lambda w: torch.tensor(w.T.copy())],
+        "13.kv_cache_bytes": [lambda n, w, t, bytes_per_number=2: np.int64(2) * n * w * t * bytes_per_number],
+        "13.sampling_probs": [lambda logits, temperature=1.0, top_k=None: torch.softmax(
+            (logits / temperature) if top_k is None else (logits / temperature).masked_fill(
+                logits / temperature < torch.topk(logits / temperature, top_k).values[..., -1:], -torch.inf),
+            dim=-1)],
+    }
+
+
+RIGHT = [(i, k) for i, answers in sorted(_right_answers().items()) for k in range(len(answers))]
+
+
+@pytest.mark.parametrize(("exercise_id", "index"), RIGHT, ids=[f"{e}-{k}" for e, k in RIGHT])
+def test_unusual_right_answers_pass(exercise_id, index):
+    result = evaluate(exercise_id, _right_answers()[exercise_id][index])
+    assert result.passed, f"{exercise_id}: a right answer was refused: {result.message}"
