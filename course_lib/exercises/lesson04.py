@@ -243,12 +243,17 @@ def _watched(fn: Callable[..., Any]) -> Callable[..., Any]:
     return mse_gradient
 
 
-def _tape_gradient(loss_of_error: Callable[[Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+def _taped(loss: Callable[[Any, Any, Any, Any], Any] = lambda tf, x, w, y: (x @ w - y) ** 2,
+           of: Callable[[Any, Any], Any] = lambda w, x: w, mean: bool = True) -> Callable[..., Any]:
+    """An mse_gradient with one known mistake: another loss (of x, w, y), its gradient with
+    respect to another thing, or the sum of the errors instead of their mean."""
+
     def mse_gradient(w: Any, x: Any, y: Any) -> Any:
         tf = import_tensorflow()
         with tf.GradientTape() as tape:
-            loss = loss_of_error(tf, tf.matmul(x, w) - y)
-        return tape.gradient(loss, w)
+            errors = loss(tf, x, w, y)
+            value = tf.reduce_mean(errors) if mean else tf.reduce_sum(errors)
+        return tape.gradient(value, of(w, x))
 
     return mse_gradient
 
@@ -258,38 +263,6 @@ def _gradient_outside_tape(w: Any, x: Any, y: Any) -> Any:
     loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
     with tf.GradientTape() as tape:
         pass
-    return tape.gradient(loss, w)
-
-
-def _gradient_wrt_x(w: Any, x: Any, y: Any) -> Any:
-    tf = import_tensorflow()
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
-    return tape.gradient(loss, x)
-
-
-def _gradient_as_list(w: Any, x: Any, y: Any) -> Any:
-    tf = import_tensorflow()
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
-    return tape.gradient(loss, [w])
-
-
-def _gradient_returns_loss(w: Any, x: Any, y: Any) -> Any:
-    return import_tensorflow().reduce_mean((x @ w - y) ** 2)  # the loss itself, not its gradient
-
-
-def _gradient_forgets_y(w: Any, x: Any, y: Any) -> Any:
-    tf = import_tensorflow()
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean(tf.matmul(x, w) ** 2)
-    return tape.gradient(loss, w)
-
-
-def _gradient_first_100_rows(w: Any, x: Any, y: Any) -> Any:
-    tf = import_tensorflow()
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean((tf.matmul(x[:100], w) - y[:100]) ** 2)  # a batch size that stopped at 100
     return tape.gradient(loss, w)
 
 
@@ -322,18 +295,19 @@ _MSE = Table(
     # the stock probes cannot see a tf.Variable: _watched checks that w stays as it was
     probes=Probes(techniques=(Technique(import_tensorflow().GradientTape, "gradient", True, _ABOUT_TAPE),)),
     mistakes=(
-        Mistake(_tape_gradient(lambda tf, e: tf.reduce_sum(e ** 2)), _TIMES_N),
-        Mistake(_tape_gradient(lambda tf, e: tf.reduce_sum(e ** 2) / 8), _FIXED.format(k=8)),
-        Mistake(_tape_gradient(lambda tf, e: tf.reduce_mean(e ** 2) / 2), _HALF),
-        Mistake(_tape_gradient(lambda tf, e: tf.reduce_mean(tf.abs(e))),
+        Mistake(_taped(mean=False), _TIMES_N),
+        Mistake(_taped(lambda tf, x, w, y: (x @ w - y) ** 2 / 8, mean=False), _FIXED.format(k=8)),
+        Mistake(_taped(lambda tf, x, w, y: (x @ w - y) ** 2 / 2), _HALF),
+        Mistake(_taped(lambda tf, x, w, y: tf.abs(x @ w - y)),
                 "that is the gradient of the mean absolute error: square the errors, don't take tf.abs."),
-        Mistake(_gradient_forgets_y, _FORGETS_Y),
-        Mistake(_gradient_first_100_rows, "your gradient uses only the first 100 rows of x (a slice such as "
-                                          "x[:100]): take the mean over every row, however many."),
+        Mistake(_taped(lambda tf, x, w, y: (x @ w) ** 2), _FORGETS_Y),
+        Mistake(_taped(lambda tf, x, w, y: (x[:100] @ w - y[:100]) ** 2),  # a batch that stops at 100
+                "your gradient uses only the first 100 rows of x (a slice such as x[:100]): take the mean "
+                "over every row, however many."),
         Mistake(_gradient_outside_tape, _NONE),
-        Mistake(_gradient_returns_loss, _A_SCALAR),
-        Mistake(_gradient_wrt_x, _WRT_X),
-        Mistake(_gradient_as_list, _AS_LIST),
+        Mistake(lambda w, x, y: import_tensorflow().reduce_mean((x @ w - y) ** 2), _A_SCALAR),  # the loss
+        Mistake(_taped(of=lambda w, x: x), _WRT_X),
+        Mistake(_taped(of=lambda w, x: [w]), _AS_LIST),
         Mistake(_gradient_then_step, _NO_UPDATE),
         Mistake(_gradient_by_formula, _ABOUT_TAPE),
         Mistake(_gradient_tape_beside_formula, _NOT_FROM_TAPE),
