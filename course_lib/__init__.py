@@ -36,7 +36,8 @@ What the lessons import (module: what it holds; lessons that use it):
 - ``tensor_pictures``: pictures of broadcasting; 01.
 - ``tfevents``: TensorBoard run folders and the scalars read back; 04.
 - ``timing``: ``benchmark`` (warm-up, synchronisation, repeats, median); 00, 02, 04, 06-10, 12, 13.
-- ``training``: ``fit``, the training loop of lesson 05 as one call, and ``evaluate``; 05, 07.
+- ``training``: ``fit``, the training loop of lesson 05 as one call, ``train_epoch``, ``evaluate``,
+  resumable checkpoints (``save_checkpoint``, ``load_checkpoint``) and ``progress_bar``; 05, 07.
 - ``trees``: binary trees as nested tuples and a recursive network; 10.
 - ``twolayer``: the lecture's two-layer ReLU network problem; 03, 12.
 - ``vision``: OpenCV images and torch tensors, and measuring helpers; 08, 09.
