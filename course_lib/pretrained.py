@@ -358,6 +358,7 @@ def fine_tune_param_groups(model: EfficientNetLite0, first_stage: int, body_lr: 
     BatchNorm; the head is the classifier ``model._fc``. Every other parameter gets
     ``requires_grad = False``; these get ``True``."""
     model = _check_model(model)
+    check_int(first_stage, "first_stage", low=1, high=len(STAGES))
     start = first_block_of_stage(first_stage)
     body_lr = check_number(body_lr, "body_lr", low=0, low_open=True)
     head_lr = check_number(head_lr, "head_lr", low=0, low_open=True)
