@@ -11,6 +11,11 @@ central 224 x 224 square (the usual 0.875 crop of ImageNet evaluation), then sca
 value as ``(x - 127) / 128`` into about [-1, 1]. :func:`resize_and_crop` does the first two
 steps alone, so another pipeline (``cv2.dnn.blobFromImage`` with ``scalefactor=1/128`` and
 ``mean=127``) can reproduce the exact same input tensor.
+
+For fine-tuning, the model splits at any block (``prefix`` and ``features_from``, so that the
+output of a frozen part can be computed once), :func:`fine_tune_param_groups` freezes what lies
+below a stage and gives the rest two learning rates, and :func:`freeze_batchnorm` keeps the
+BatchNorm statistics fixed through ``model.train()``.
 """
 
 from __future__ import annotations
