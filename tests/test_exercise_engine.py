@@ -251,3 +251,19 @@ def test_keyword_arguments_and_known_exceptions(registry):
     msg = _check(lambda x: 2 * x, table, solution=scale).message
     assert msg.startswith("scale([1.0], factor=3.0): expected a scaled copy, got TypeError")
     assert msg.endswith("Hint: accept factor as a keyword.")
+
+
+def _triples_and_switches_autograd_off(x):
+    torch.set_grad_enabled(False)
+    torch.set_default_dtype(torch.float64)
+    return 3 * x
+
+
+def test_looking_for_the_mistake_leaves_the_learners_session_as_it_was(registry):
+    """The engine runs every known mistake to name the one an answer reproduces: a mistake that
+    switches autograd off or changes the default dtype must not do so to the learner's session."""
+    table = _table(mistakes=(Mistake(_triples_and_switches_autograd_off, "that triples."),))
+    result = _check(lambda x: x + 10, table)  # wrong, and explained by no mistake: all are run
+    assert result.status == "failed"
+    assert torch.is_grad_enabled()
+    assert torch.get_default_dtype() == torch.float32

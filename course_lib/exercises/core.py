@@ -704,10 +704,16 @@ def _differences(want: np.ndarray, got: np.ndarray, returns: Returns) -> tuple[s
 
 
 def _quietly(make: Callable[[], Any]) -> Any:
-    """``make()`` with NumPy's and Python's warnings silenced (a known mistake may divide by 0)."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return make()
+    """``make()`` with NumPy's and Python's warnings silenced (a known mistake may divide by 0), and
+    the session's global state (grad mode, default dtype, random generators) put back afterwards:
+    a known mistake that switches autograd off must not do so to the learner's session."""
+    state = _global_state(rng=True)
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return make()
+    finally:
+        _restore(state)
 
 
 def _same_raw(a: Any, b: Any) -> bool:
@@ -754,12 +760,12 @@ def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str
     calls: dict[str, int] = {}
     if kind == "value":
         got = [conform(answer, returns, cases[0].what, cases[0])]
-        want = [conform(solution(), returns, cases[0].what, cases[0])]
+        want = [conform(_quietly(solution), returns, cases[0].what, cases[0])]
     else:
         names = list(inspect.signature(solution).parameters)
         got, want, raw = [], [], []
         for c in cases:
-            want.append(conform(c.call(solution), returns, c.what, c))
+            want.append(conform(_quietly(functools.partial(c.call, solution)), returns, c.what, c))
             try:
                 raw.append(probed_call(answer, c, names, table.probes, calls))
                 got.append(conform(raw[-1], returns, c.what, c))
