@@ -1,4 +1,9 @@
-"""Checks for lesson 05 (PyTorch modules, losses, optimizers and the training loop)."""
+"""Checks for lesson 05 (PyTorch modules, losses, optimizers and the training loop).
+
+05.count_parameters is a table for the engine in core; train_step, predict and resume need
+behaviour probes (a training step, the mode of the forward pass, an interrupted run), so they
+keep hand-written checkers on one Mistake list, and call the answer through the stock probes.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,25 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
-from course_lib.errors import is_int
-from course_lib.exercises.core import Exercise, Wrong, register, require
+from course_lib.exercises.core import (
+    STATE_HINTS,
+    Case,
+    Exercise,
+    Mistake,
+    Probes,
+    Returns,
+    Table,
+    as_number,
+    exercise,
+    probed_call,
+    register,
+    require,
+)
 from course_lib.solutions import lesson05 as solutions
 from course_lib.training import make_loader, save_checkpoint, train_epoch
 
 ModuleT = TypeVar("ModuleT", bound=nn.Module)
+_GRAD_OFF = STATE_HINTS["grad"][1]
 
 
 def _seeded(seed: int, build: Callable[[], ModuleT]) -> ModuleT:
@@ -47,7 +65,7 @@ def _batch(seed: int, n: int = 16, features: int = 64, classes: int = 10
     return torch.rand(n, features, generator=g), torch.randint(0, classes, (n,), generator=g)
 
 
-# -- 05.count_parameters -------------------------------------------------------------------
+# -- 05.count_parameters: a table of models, judged against sum(p.numel()) over trainable ones
 class _Custom(nn.Module):
     """Not a Sequential: nested layers, a bare nn.Parameter and a buffer."""
 
@@ -64,12 +82,25 @@ class _Custom(nn.Module):
         return self.head(self.body(x - self.mean)) * self.scale
 
 
-def _count_models() -> list[tuple[str, nn.Module]]:
+class _Tempered(nn.Module):
+    """A linear layer and a learnable temperature: a 0-d nn.Parameter, which has no first axis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(6, 4)
+        self.temperature = nn.Parameter(torch.tensor(1.5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x) / self.temperature
+
+
+def _count_cases(rng: np.random.Generator) -> list[Case]:
+    """Models in an order that lets a known mistake be named before it breaks (the 0-d one last)."""
     frozen = _small_net(0)
     for p in frozen[0].parameters():
         p.requires_grad_(False)
     shared = _seeded(3, lambda: nn.Linear(16, 16))
-    return [
+    models = [
         ("the lesson's net (Linear(64, 32), ReLU, Linear(32, 10))", _small_net(0)),
         ("a conv net (Conv2d(3, 8, 3), BatchNorm2d(8), ReLU, pooling, Linear(8, 4, bias=False))",
          _seeded(1, lambda: nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
@@ -78,91 +109,21 @@ def _count_models() -> list[tuple[str, nn.Module]]:
         ("the lesson's net with its first layer frozen", frozen),
         ("a net that uses the same Linear(16, 16) twice (shared weights)",
          nn.Sequential(shared, nn.ReLU(), shared)),
+        ("a net without parameters (ReLU, Flatten)", nn.Sequential(nn.ReLU(), nn.Flatten())),
         ("a custom nn.Module (nested layers, an nn.Parameter of its own, a buffer)",
          _seeded(2, _Custom)),
+        ("a custom nn.Module with a 0-d nn.Parameter (a learnable temperature)", _seeded(4, _Tempered)),
     ]
+    return [Case(f"count_parameters({name})", (model,)) for name, model in models]
 
 
-def _count_hint(model: nn.Module, got: Any) -> str:
-    """The hint for a wrong count: a known mistake if ``got`` is what it gives, else the rule."""
-    params = list(model.parameters())
-    trainable = [p for p in params if p.requires_grad]
-    by_layer = None  # layer by layer, a layer used twice counted twice
-    if isinstance(model, nn.Sequential):
-        by_layer = sum(p.numel() for layer in model for p in layer.parameters() if p.requires_grad)
-    known = [
-        (len(trainable), f"{len(trainable)} is the number of parameter tensors (weights, biases): "
-                         "count the numbers inside them with p.numel()."),
-        (len(params), f"{len(params)} is the number of parameter tensors: count the numbers inside "
-                      "them with p.numel()."),
-        (sum(p.numel() for p in params),
-         "count only the parameters the optimizer will train: those with requires_grad."),
-        (by_layer, "a layer used twice (shared weights) is trained once: model.parameters() lists each "
-                   "parameter once; summing layer by layer counts it twice."),
-        (sum(v.numel() for v in model.state_dict().values()),
-         "state_dict() also holds buffers (here BatchNorm's running statistics, or a registered "
-         "buffer), which are saved but not trained: count model.parameters()."),
-        (sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight")
-             and p.requires_grad),
-         "you counted the weights only: the biases (and any other nn.Parameter) are parameters too."),
-        (sum(p.numel() for m in model.modules() for p in m.parameters()),
-         "model.modules() lists the model itself and every layer inside it, so m.parameters() counts "
-         "nested parameters more than once: sum over model.parameters() once."),
-        (sum(p.shape[0] for p in trainable),
-         "len(p) or p.shape[0] is only the first axis: p.numel() multiplies all of them."),
-        (sum(p.shape[0] * (p.shape[1] if p.ndim > 1 else 1) for p in trainable),
-         "p.shape[0] * p.shape[1] counts two axes only; a conv weight has four (out, in, kh, kw): "
-         "p.numel() multiplies them all."),
-        (0, "0, though the model has trainable parameters: p.grad stays None until a backward "
-            "pass, so test p.requires_grad."),
-    ]
-    expected = sum(p.numel() for p in trainable)
-    for value, hint in known:
-        if got == value != expected:
-            return hint
-    return "sum p.numel() over model.parameters(), keeping those with p.requires_grad."
+def _trainable(model: nn.Module) -> list[nn.Parameter]:
+    return [p for p in model.parameters() if p.requires_grad]
 
 
-def _check_count_parameters(fn: Callable[[nn.Module], Any]) -> str:
-    models = _count_models()
-    for name, model in models:
-        expected = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        what = f"count_parameters({name})"
-        got = fn(model)
-        require(is_int(got), what, "an int", f"{got!r} ({type(got).__name__})",
-                "sum p.numel() over the parameters: a plain int (use .item() on a tensor).")
-        require(got == expected, what, expected, got, _count_hint(model, got))
-    return (f"the right count of trainable numbers for {len(models)} models: a linear net, a conv net "
-            "with BatchNorm, a partly frozen net, one with shared weights and a custom module.")
-
-
-def _count_tensors(model: nn.Module) -> int:
-    return len(list(model.parameters()))
-
-
-def _count_all(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-def _count_weights(model: nn.Module) -> int:
-    return sum(p.numel() for n, p in model.named_parameters() if n.endswith("weight") and p.requires_grad)
-
-
-def _count_first_axis(model: nn.Module) -> int:
-    return sum(len(p) for p in model.parameters() if p.requires_grad)
-
-
-def _count_two_axes(model: nn.Module) -> int:
-    return sum(p.shape[0] * (p.shape[1] if p.ndim > 1 else 1) for p in model.parameters()
-               if p.requires_grad)
-
-
-def _count_state_dict(model: nn.Module) -> int:
-    return sum(v.numel() for v in model.state_dict().values())
-
-
-def _count_per_module(model: nn.Module) -> int:
-    return sum(p.numel() for m in model.modules() for p in m.parameters() if p.requires_grad)
+def _count_in_eval_mode(model: nn.Module) -> int:
+    model.eval()
+    return solutions.count_parameters(model)
 
 
 def _count_layer_by_layer(model: nn.Module) -> int:
@@ -171,30 +132,56 @@ def _count_layer_by_layer(model: nn.Module) -> int:
                if p.requires_grad)
 
 
-def _count_with_grad(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.grad is not None)
+_TENSORS = ("that is the number of parameter tensors (weights, biases): count the numbers inside "
+            "them with p.numel().")
+_AN_INT = ("return the count as an int: sum p.numel() over the parameters gives one (use .item() on "
+           "a tensor, and no float() or division).")
+_READ_ONLY = ("counting only reads the model: your function changed it (its train/eval mode, its "
+              "weights or which parameters require grad); leave it as it was.")
 
-
-register(Exercise(
-    id="05.count_parameters",
-    title="Count a model's trainable parameters",
-    checker=_check_count_parameters,
-    solution=solutions.count_parameters,
-    wrong=(
-        Wrong(_count_tensors, "the number of parameter tensors (weights, biases)"),
-        Wrong(_count_all, "those with requires_grad"),
-        Wrong(_count_weights, "you counted the weights only"),
-        Wrong(_count_first_axis, "is only the first axis"),
-        Wrong(_count_two_axes, "a conv weight has four"),
-        Wrong(_count_state_dict, "also holds buffers"),
-        Wrong(_count_per_module, "counts nested parameters more than once"),
-        Wrong(_count_layer_by_layer, "a layer used twice (shared weights)"),
-        Wrong(_count_with_grad, "p.grad stays None"),
+exercise("05.count_parameters", "Count a model's trainable parameters", solutions.count_parameters, Table(
+    cases=_count_cases,
+    returns=Returns("int", type_hint=_AN_INT),
+    probes=Probes(mutation_hint=_READ_ONLY),
+    mistakes=(
+        Mistake(lambda model: len(_trainable(model)), _TENSORS),
+        Mistake(lambda model: len(list(model.parameters())), _TENSORS),
+        Mistake(lambda model: sum(p.numel() for p in model.parameters()),
+                "count only the parameters the optimizer will train: those with requires_grad."),
+        Mistake(lambda model: sum(p.numel() for n, p in model.named_parameters()
+                                  if n.endswith("weight") and p.requires_grad),
+                "you counted the weights only: the biases (and any other nn.Parameter) are "
+                "parameters too."),
+        Mistake(lambda model: sum(len(p) for p in _trainable(model)),
+                "len(p) or p.shape[0] is only the first axis (and a 0-d parameter has none): "
+                "p.numel() multiplies all of them."),
+        Mistake(lambda model: sum(p.shape[0] * (p.shape[1] if p.ndim > 1 else 1) for p in _trainable(model)),
+                "p.shape[0] * p.shape[1] counts two axes only; a conv weight has four (out, in, kh, "
+                "kw) and a 0-d parameter none: p.numel() multiplies them all."),
+        Mistake(lambda model: sum(v.numel() for v in model.state_dict().values()),
+                "state_dict() also holds buffers (here BatchNorm's running statistics, or a "
+                "registered buffer), which are saved but not trained: count model.parameters()."),
+        Mistake(lambda model: sum(p.numel() for m in model.modules() for p in _trainable(m)),
+                "model.modules() lists the model itself and every layer inside it, so m.parameters() "
+                "counts nested parameters more than once: sum over model.parameters() once."),
+        Mistake(_count_layer_by_layer,
+                "a layer used twice (shared weights) is trained once: model.parameters() lists each "
+                "parameter once; summing layer by layer counts it twice (and a custom module is not "
+                "a list of layers)."),
+        Mistake(lambda model: sum(p.numel() for p in model.parameters() if p.grad is not None),
+                "your count is 0 for models with trainable parameters: p.grad stays None until a "
+                "backward pass, so test p.requires_grad, not p.grad."),
+        Mistake(lambda model: float(solutions.count_parameters(model)), _AN_INT),
+        Mistake(_count_in_eval_mode, _READ_ONLY),
     ),
+    fallback="sum p.numel() over model.parameters(), keeping those with p.requires_grad.",
+    success=("the right count of trainable numbers, as an int, for 7 models: a linear net, a conv net "
+             "with BatchNorm, a partly frozen net, one with shared weights, one without parameters and "
+             "two custom modules (a buffer, a 0-d parameter); each model left as it was."),
 ))
 
 
-# -- 05.train_step -------------------------------------------------------------------------
+# -- 05.train_step: a behaviour checker (the optimizer's hooks see when it steps, with what) ---
 def _train_runs() -> list[tuple[str, nn.Module, Callable[[Any], torch.optim.Optimizer], int, int,
                                 tuple[int, ...]]]:
     """(description, model, optimizer factory, features, classes, batch sizes of its steps)."""
@@ -203,7 +190,7 @@ def _train_runs() -> list[tuple[str, nn.Module, Callable[[Any], torch.optim.Opti
         ("the lesson's net, SGD(lr=0.1, momentum=0.9)", _small_net(1),
          lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9), 64, 10, (16, 7, 33)),
         ("a Linear(20, 16), Tanh, Linear(16, 5) net, Adam(lr=0.01)", tanh_net,
-         lambda params: torch.optim.Adam(params, lr=0.01), 20, 5, (12, 5)),
+         lambda params: torch.optim.Adam(params, lr=0.01), 20, 5, (12, 1, 5)),
     ]
 
 
@@ -212,9 +199,55 @@ def _close(a: list[torch.Tensor | None], b: list[torch.Tensor]) -> bool:
                for p, q in zip(a, b, strict=True))
 
 
+_PILED = "gradients piled up from the previous step: call optimizer.zero_grad() before loss.backward()."
+_NO_GRADS_YET = ("optimizer.step() ran before loss.backward(): there were no gradients yet when it ran. "
+                 "Call loss.backward() first.")
+_WIPED = ("when optimizer.step() ran there were no gradients: the order is optimizer.zero_grad(), "
+          "loss.backward(), optimizer.step() (zero_grad between backward and step wipes them).")
+_WHICH_LOSS = ("the loss is nn.functional.cross_entropy(model(x), y), with the model as it was when "
+               "train_step was called.")
+_NEVER_STEPPED = ("the weights changed, but the optimizer passed in never stepped: update them with "
+                  "optimizer.step(), not with a new optimizer (its settings and state would be lost) or "
+                  "a hand-written update.")
+_NO_STEP = "the weights did not change: call optimizer.step() after loss.backward()."
+_AFTER = ("that is the loss after the update: return the loss you called backward on, computed before "
+          "optimizer.step().")
+_SOFTMAX = ("cross_entropy takes the raw scores (logits) and applies log-softmax itself: don't apply "
+            "softmax first.")
+_ITEM = "return loss.item(): a plain number, detached from the graph."
+_TWICE = "optimizer.step() ran more than once in one call: once per train_step."
+_OWN_UPDATE = ("optimizer.step() saw the right gradients, yet the weights differ: change them only "
+               "through optimizer.step().")
+_OTHER_GRADS = ("optimizer.step() saw other gradients than those of nn.functional.cross_entropy(model(x), "
+                "y): zero them, then call loss.backward() once on that loss.")
+_EVAL_MODE = ("train_step left the model in eval mode, so dropout and BatchNorm would behave as at test "
+              "time for the rest of training: a training step does not change the model's mode.")
+_BATCH_IN_PLACE = ("your function changed the batch x (or y) in place, so the data set itself changes "
+                   "from epoch to epoch: compute on a new tensor (x - m, not x -= m).")
+# x and y are the inputs the probes watch; the model and optimizer are changed by design
+_STEP_PROBES = Probes(mutation_hint=_BATCH_IN_PLACE)
+
+
+def _weights_hint(seen: dict[str, Any], unchanged: bool, grads: Any, model: nn.Module,
+                  previous_grads: list[torch.Tensor] | None, ref_grads: list[torch.Tensor]) -> str:
+    """Why the weights after a step are not those of one step of the optimizer passed in."""
+    no_grads = grads is None or all(g is None or not g.any() for g in grads)
+    if seen["steps"] == 0:
+        return _NO_STEP if unchanged else _NEVER_STEPPED
+    if seen["steps"] > 1:
+        return _TWICE
+    if no_grads and any(p.grad is not None and p.grad.any() for p in model.parameters()):
+        return _NO_GRADS_YET
+    if no_grads:
+        return _WIPED
+    if previous_grads is not None and _close(grads, [a + b for a, b in zip(previous_grads, ref_grads,
+                                                                           strict=True)]):
+        return _PILED
+    return _OWN_UPDATE if _close(grads, ref_grads) else _OTHER_GRADS
+
+
 def _check_train_step(fn: Callable[..., Any]) -> str:
-    runs = _train_runs()
-    for run, model, make_optimizer, features, classes, sizes in runs:
+    for run, model, make_optimizer, features, classes, sizes in _train_runs():
         reference = copy.deepcopy(model)
         opt, ref_opt = make_optimizer(model.parameters()), make_optimizer(reference.parameters())
         seen: dict[str, Any] = {}
@@ -233,7 +266,10 @@ def _check_train_step(fn: Callable[..., Any]) -> str:
                 soft_loss = nn.functional.cross_entropy(torch.softmax(reference(x), dim=1), y).item()
             before = [p.detach().clone() for p in model.parameters()]
             seen.update(steps=0, grads=None)
-            got = fn(model, opt, x, y)
+            where = f"step {step} of {run}, a batch of {n}"
+            got = probed_call(lambda x, y, model=model, opt=opt: fn(model, opt, x, y),
+                              Case(f"train_step(model, optimizer, x, y) at {where}", (x, y)),
+                              ["x", "y"], _STEP_PROBES)
             expected = solutions.train_step(reference, ref_opt, x, y)
             ref_grads = []
             for p in reference.parameters():
@@ -241,89 +277,33 @@ def _check_train_step(fn: Callable[..., Any]) -> str:
                 ref_grads.append(p.grad.detach().clone())
             with torch.no_grad():
                 after_loss = nn.functional.cross_entropy(reference(x), y).item()
-            where = f"step {step} of {run}, a batch of {n}"
             require(isinstance(got, float), f"train_step's return value at {where}",
-                    "a Python float (the loss)", type(got).__name__,
-                    "return loss.item(): a plain number, detached from the graph.")
+                    "a Python float (the loss)", type(got).__name__, _ITEM)
+            require(all(m.training for m in model.modules()), f"the model's mode after {where}",
+                    "training mode, as it was", "eval mode", _EVAL_MODE)
             if abs(got - expected) > 1e-4:
-                if abs(got - after_loss) < 1e-4:
-                    hint = ("that is the loss after the update: return the loss you called backward "
-                            "on, computed before optimizer.step().")
-                elif abs(got - soft_loss) < 1e-4:
-                    hint = ("cross_entropy takes the raw scores (logits) and applies log-softmax "
-                            "itself: don't apply softmax first.")
-                else:
-                    hint = ("the loss is nn.functional.cross_entropy(model(x), y), with the model as "
-                            "it was when train_step was called.")
+                hint = (_AFTER if abs(got - after_loss) < 1e-4 else
+                        _SOFTMAX if abs(got - soft_loss) < 1e-4 else _WHICH_LOSS)
                 require(False, f"loss at {where}", round(expected, 5), round(got, 5), hint)
-            if all(torch.allclose(p, q, rtol=1e-5, atol=1e-6)
-                   for p, q in zip(model.parameters(), reference.parameters(), strict=True)):
-                previous_grads = ref_grads
-                continue
-            unchanged = all(torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
-            grads = seen["grads"]
-            if seen["steps"] == 0:
-                hint = ("the weights did not change: call optimizer.step() after loss.backward()."
-                        if unchanged else
-                        "the weights changed, but the optimizer passed in never stepped: update them "
-                        "with optimizer.step(), not with a new optimizer (its settings and state "
-                        "would be lost) or a hand-written update.")
-            elif seen["steps"] > 1:
-                hint = f"optimizer.step() ran {seen['steps']} times in one call: once per train_step."
-            elif (grads is None or all(g is None or not g.any() for g in grads)) and any(
-                    p.grad is not None and p.grad.any() for p in model.parameters()):
-                hint = ("optimizer.step() ran before loss.backward(): there were no gradients yet "
-                        "when it ran. Call loss.backward() first.")
-            elif grads is None or all(g is None or not g.any() for g in grads):
-                hint = ("when optimizer.step() ran there were no gradients: the order is "
-                        "optimizer.zero_grad(), loss.backward(), optimizer.step() (zero_grad "
-                        "between backward and step wipes them).")
-            elif previous_grads is not None and _close(
-                    grads, [a + b for a, b in zip(previous_grads, ref_grads, strict=True)]):
-                hint = ("gradients piled up from the previous step: call optimizer.zero_grad() "
-                        "before loss.backward().")
-            elif _close(grads, ref_grads):
-                hint = ("optimizer.step() saw the right gradients, yet the weights differ: change "
-                        "them only through optimizer.step().")
-            else:
-                hint = ("optimizer.step() saw other gradients than those of "
-                        "nn.functional.cross_entropy(model(x), y): zero them, then call "
-                        "loss.backward() once on that loss.")
-            require(False, f"weights after {where}",
-                    "those of one step of the optimizer passed in", "different weights", hint)
+            if not all(torch.allclose(p, q, rtol=1e-5, atol=1e-6)
+                       for p, q in zip(model.parameters(), reference.parameters(), strict=True)):
+                unchanged = all(torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
+                require(False, f"weights after {where}", "those of one step of the optimizer passed in",
+                        "different weights",
+                        _weights_hint(seen, unchanged, seen["grads"], model, previous_grads, ref_grads))
             previous_grads = ref_grads
-    return ("losses and weights match a reference loop over five steps, with two models, batches of "
-            "several sizes and two optimizers (SGD with momentum, Adam).")
+    return ("losses and weights match a reference loop over six steps, with two models, batches of 1 "
+            "to 33 rows and two optimizers (SGD with momentum, Adam); the batch, the model's mode and "
+            "autograd's grad mode are left as they were.")
 
 
-def _step_without_zero_grad(model: nn.Module, optimizer: Any, x: torch.Tensor,
-                            y: torch.Tensor) -> float:
-    loss = nn.functional.cross_entropy(model(x), y)
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _step_before_backward(model: nn.Module, optimizer: Any, x: torch.Tensor,
-                          y: torch.Tensor) -> float:
-    loss = nn.functional.cross_entropy(model(x), y)
-    optimizer.zero_grad()
-    optimizer.step()
-    loss.backward()
-    return loss.item()
-
-
-def _step_zero_grad_late(model: nn.Module, optimizer: Any, x: torch.Tensor,
-                         y: torch.Tensor) -> float:
-    loss = nn.functional.cross_entropy(model(x), y)
-    loss.backward()
-    optimizer.zero_grad()
-    optimizer.step()
-    return loss.item()
-
-
-def _step_doubles_loss(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
-    return solutions.train_step(model, optimizer, x, y) * 2
+def _step(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor, *, order: str = "zbs",
+          softmax: bool = False) -> torch.Tensor:
+    """A training step whose calls of zero_grad (z), backward (b) and step (s) come in ``order``."""
+    loss = nn.functional.cross_entropy(torch.softmax(model(x), dim=1) if softmax else model(x), y)
+    for call in order:
+        {"z": optimizer.zero_grad, "b": loss.backward, "s": optimizer.step}[call]()
+    return loss
 
 
 def _step_own_optimizer(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -338,30 +318,21 @@ def _step_loss_after_update(model: nn.Module, optimizer: Any, x: torch.Tensor,
         return nn.functional.cross_entropy(model(x), y).item()
 
 
-def _step_softmax_first(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
-    loss = nn.functional.cross_entropy(torch.softmax(model(x), dim=1), y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _step_returns_tensor(model: nn.Module, optimizer: Any, x: torch.Tensor,
-                         y: torch.Tensor) -> torch.Tensor:
-    loss = nn.functional.cross_entropy(model(x), y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
+def _step_grad_mode_off(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
+    loss = solutions.train_step(model, optimizer, x, y)
+    torch.set_grad_enabled(False)  # meant as "no more graph needed", but it lasts for the session
     return loss
 
 
-def _step_twice(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
-    loss = nn.functional.cross_entropy(model(x), y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    optimizer.step()
-    return loss.item()
+def _step_in_eval_mode(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
+    loss = solutions.train_step(model, optimizer, x, y)
+    model.eval()
+    return loss
+
+
+def _step_centres_batch(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
+    x -= x.mean(dim=0)  # in place: the caller's batch changes
+    return solutions.train_step(model, optimizer, x, y)
 
 
 register(Exercise(
@@ -370,20 +341,24 @@ register(Exercise(
     checker=_check_train_step,
     solution=solutions.train_step,
     wrong=(
-        Wrong(_step_without_zero_grad, "gradients piled up"),
-        Wrong(_step_before_backward, "there were no gradients yet"),
-        Wrong(_step_zero_grad_late, "wipes them"),
-        Wrong(_step_doubles_loss, "with the model as it was when train_step was called"),
-        Wrong(_step_own_optimizer, "the optimizer passed in never stepped"),
-        Wrong(_step_loss_after_update, "that is the loss after the update"),
-        Wrong(_step_softmax_first, "don't apply softmax first"),
-        Wrong(_step_returns_tensor, "return loss.item()"),
-        Wrong(_step_twice, "once per train_step"),
+        Mistake(lambda m, o, x, y: _step(m, o, x, y, order="bs").item(), _PILED),
+        Mistake(lambda m, o, x, y: _step(m, o, x, y, order="zsb").item(), _NO_GRADS_YET),
+        Mistake(lambda m, o, x, y: _step(m, o, x, y, order="bzs").item(), _WIPED),
+        Mistake(lambda m, o, x, y: solutions.train_step(m, o, x, y) * 2, _WHICH_LOSS),
+        Mistake(_step_own_optimizer, _NEVER_STEPPED),
+        Mistake(lambda m, o, x, y: _step(m, o, x, y, order="zb").item(), _NO_STEP),
+        Mistake(_step_loss_after_update, _AFTER),
+        Mistake(lambda m, o, x, y: _step(m, o, x, y, softmax=True).item(), _SOFTMAX),
+        Mistake(lambda m, o, x, y: _step(m, o, x, y), _ITEM),
+        Mistake(lambda m, o, x, y: _step(m, o, x, y, order="zbss").item(), _TWICE),
+        Mistake(_step_grad_mode_off, _GRAD_OFF),
+        Mistake(_step_in_eval_mode, _EVAL_MODE),
+        Mistake(_step_centres_batch, _BATCH_IN_PLACE),
     ),
 ))
 
 
-# -- 05.predict ----------------------------------------------------------------------------
+# -- 05.predict: a behaviour checker (a hook sees the mode and grad mode of each forward pass)
 def _bn_net() -> nn.Sequential:
     def build() -> nn.Sequential:
         net = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
@@ -404,7 +379,33 @@ def _predict_cases() -> list[tuple[str, nn.Module, torch.Tensor]]:
         ("a net with BatchNorm and dropout, 5 rows, 5 classes", _bn_net(), _batch(8, 5, 20, 5)[0]),
         ("a net with dropout, 64 rows, 10 classes", _small_net(2, dropout=0.5), _batch(7, n=64)[0]),
         ("a net with dropout, 1 row", _small_net(4, dropout=0.5), _batch(9, n=1)[0]),
+        ("a net with BatchNorm and dropout, 300 rows, 5 classes", _bn_net(), _batch(10, 300, 20, 5)[0]),
     ]
+
+
+_PAIR = "torch.max returns (values, indices): keep the indices, or use argmax(dim=1)."
+_SCORES = ("those are scores (or probabilities), one per class in each row: the class is the index of "
+           "the largest, argmax(dim=1).")
+_ONE_ROW = ("with one row, argmax() without dim or .squeeze() gives a 0-d tensor: argmax(dim=1) keeps "
+            "one class per row, shape (1,).")
+_PER_ROW = "one class per row: argmax over dim=1, the class scores, gives shape (N,)."
+_INTEGERS = "argmax gives integer class indices: keep them as integers, don't convert to float."
+_TRAIN_MODE = ("the model was in training mode during your forward pass: dropout drops random units (and "
+               "BatchNorm uses the batch's own statistics). Call model.eval() first.")
+_DIM0 = ("argmax over dim=0 picks, for each class, the row that scores highest: take dim=1, over the "
+         "classes of each row.")
+_RECORDING = ("autograd was recording during your forward pass: wrap it in `with torch.no_grad():` so no "
+              "graph is recorded.")
+_FROZE = ("your function switched requires_grad off on the model's parameters, which lasts after the "
+          "call: the next training step would train nothing. Wrap the forward pass in "
+          "`with torch.no_grad():` instead.")
+_CHANGED = ("predicting only reads the model, yet your function changed its weights or BatchNorm's "
+            "running statistics (a forward pass in training mode updates them): call model.eval() "
+            "before the forward pass.")
+_X_IN_PLACE = "your function changed the batch x in place: leave the caller's data as it was."
+# rng off: a forward pass in training mode draws dropout masks, and that mistake has its own hint;
+# the model is not watched by the stock probe, since predict puts it in eval mode by design
+_PREDICT_PROBES = Probes(rng=False, mutation_hint=_X_IN_PLACE)
 
 
 def _check_predict(fn: Callable[[nn.Module, torch.Tensor], Any]) -> str:
@@ -413,98 +414,76 @@ def _check_predict(fn: Callable[[nn.Module, torch.Tensor], Any]) -> str:
         model.train()
         with torch.no_grad():
             scores = copy.deepcopy(model).eval()(x)
+        state = {k: v.clone() for k, v in model.state_dict().items()}
         seen: list[tuple[bool, bool]] = []  # (autograd on, some layer in training mode) per forward
         first = next(m for m in model.modules() if isinstance(m, nn.Linear))
         first.register_forward_pre_hook(lambda module, args, model=model, seen=seen: seen.append(
             (torch.is_grad_enabled(), any(m.training for m in model.modules()))))
         expected = scores.argmax(dim=1)
+        what = f"predict(model, x) for {name}"
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            got = fn(model, x)
-        what = f"predict(model, x) for {name}"
+            got = probed_call(lambda x, model=model: fn(model, x), Case(what, (x,)), ["x"], _PREDICT_PROBES)
         require(not (isinstance(got, tuple) and len(got) == 2), what, "a tensor of class indices",
-                "a pair", "torch.max returns (values, indices): keep the indices, or use argmax(dim=1).")
+                "a pair", _PAIR)
         require(isinstance(got, torch.Tensor), what, "a tensor of class indices",
                 type(got).__name__, "return a torch tensor, not a NumPy array: model(x).argmax(dim=1)."
                 if isinstance(got, np.ndarray) else "return model(x).argmax(dim=1).")
         n, c = scores.shape
         if got.shape != expected.shape:
-            if tuple(got.shape) == (n, c):
-                hint = (f"those are scores (or probabilities), {c} per row: the class is the index of "
-                        "the largest, argmax(dim=1).")
-            elif got.ndim == 0 and n == 1:
-                hint = ("with one row, argmax() without dim or .squeeze() gives a 0-d tensor: "
-                        "argmax(dim=1) keeps one class per row, shape (1,).")
-            else:
-                hint = "one class per row: argmax over dim=1, the class scores, gives shape (N,)."
+            hint = (_SCORES if tuple(got.shape) == (n, c) else
+                    _ONE_ROW if got.ndim == 0 and n == 1 else _PER_ROW)
             require(False, f"shape of {what}", tuple(expected.shape), tuple(got.shape), hint)
         require(not got.is_floating_point() and not got.is_complex() and got.dtype != torch.bool,
-                f"dtype of {what}", "integers (torch.int64)", got.dtype,
-                "argmax gives integer class indices: keep them as integers, don't convert to float.")
+                f"dtype of {what}", "integers (torch.int64)", got.dtype, _INTEGERS)
         if not torch.equal(got.long(), expected):
-            if any(training for _, training in seen):
-                hint = ("the model was in training mode during your forward pass: dropout drops random "
-                        "units (and BatchNorm uses the batch's own statistics). Call model.eval() first.")
-            elif not seen:
-                hint = "your function did not run the model: compute model(x), then argmax(dim=1)."
-            elif torch.equal(got.long(), scores.argmax(dim=0)):
-                hint = ("argmax over dim=0 picks, for each class, the row that scores highest: take "
-                        "dim=1, over the classes of each row.")
-            else:
-                hint = "the class of a row is the index of its largest score: model(x).argmax(dim=1)."
+            hint = (_TRAIN_MODE if any(training for _, training in seen) else
+                    "your function did not run the model: compute model(x), then argmax(dim=1)."
+                    if not seen else
+                    _DIM0 if torch.equal(got.long(), scores.argmax(dim=0)) else
+                    "the class of a row is the index of its largest score: model(x).argmax(dim=1).")
             require(False, what, "the predictions of the model in eval mode",
                     f"{int((got.long() != expected).sum())} of {n} rows different", hint)
+        now = model.state_dict()
+        require(all(torch.equal(now[k], v) for k, v in state.items()), f"the model after {what}",
+                "its weights and statistics unchanged", "changed", _CHANGED)
+        require(all(p.requires_grad for p in model.parameters()), f"requires_grad after {what}",
+                "True for every parameter, as before", "False", _FROZE)
         require(bool(seen) and not any(grad for grad, _ in seen), f"autograd during {what}",
-                "switched off", "on", "autograd was recording during your forward pass: wrap it in "
-                "`with torch.no_grad():` so no graph is recorded.")
+                "switched off", "on", _RECORDING)
     return ("eval-mode predictions, one integer class per row, computed without recording a graph, for "
-            "three models (dropout, BatchNorm) and batches of 5, 64 and 1 rows.")
+            "four models (dropout, BatchNorm) and batches of 1, 5, 64 and 300 rows; the weights, "
+            "requires_grad and autograd's grad mode are left as they were.")
 
 
-def _predict_train_mode(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        return model(x).argmax(dim=1)
+def _predict_by(*, eval_mode: bool = True, no_grad: bool = True, finish: Callable[[torch.Tensor], Any]
+                = lambda s: s.argmax(dim=1)) -> Callable[[nn.Module, torch.Tensor], Any]:
+    """A learner's predict: with or without model.eval() and torch.no_grad(), and its last step."""
+
+    def predict(model: nn.Module, x: torch.Tensor) -> Any:
+        if eval_mode:
+            model.eval()
+        with torch.set_grad_enabled(not no_grad):
+            return finish(model(x))
+
+    return predict
 
 
-def _predict_with_grad(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _predict_grad_mode_off(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     model.eval()
+    torch.set_grad_enabled(False)  # instead of `with torch.no_grad():`
     return model(x).argmax(dim=1)
 
 
-def _predict_wrong_dim(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _predict_frozen(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     model.eval()
-    with torch.no_grad():
-        return model(x).argmax(dim=0)
+    model.requires_grad_(False)  # instead of `with torch.no_grad():`
+    return model(x).argmax(dim=1)
 
 
-def _predict_flat_argmax(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    model.eval()
-    with torch.no_grad():
-        return model(x).argmax()
-
-
-def _predict_scores(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    model.eval()
-    with torch.no_grad():
-        return torch.softmax(model(x), dim=1)
-
-
-def _predict_max_pair(model: nn.Module, x: torch.Tensor) -> Any:
-    model.eval()
-    with torch.no_grad():
-        return torch.max(model(x), 1)
-
-
-def _predict_squeezed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    model.eval()
-    with torch.no_grad():
-        return model(x).argmax(dim=1).squeeze()
-
-
-def _predict_float(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    model.eval()
-    with torch.no_grad():
-        return model(x).argmax(dim=1).float()
+def _predict_centres_batch(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    x.sub_(x.mean(dim=0, keepdim=True))  # centred in place: the caller's batch changes too
+    return solutions.predict(model, x)
 
 
 register(Exercise(
@@ -513,19 +492,22 @@ register(Exercise(
     checker=_check_predict,
     solution=solutions.predict,
     wrong=(
-        Wrong(_predict_train_mode, "in training mode during your forward pass"),
-        Wrong(_predict_with_grad, "autograd was recording"),
-        Wrong(_predict_wrong_dim, "argmax over dim=0 picks"),
-        Wrong(_predict_flat_argmax, "one class per row: argmax over dim=1"),
-        Wrong(_predict_scores, "those are scores"),
-        Wrong(_predict_max_pair, "torch.max returns (values, indices)"),
-        Wrong(_predict_squeezed, "with one row"),
-        Wrong(_predict_float, "keep them as integers"),
+        Mistake(_predict_by(eval_mode=False), _TRAIN_MODE),
+        Mistake(_predict_by(no_grad=False), _RECORDING),
+        Mistake(_predict_by(finish=lambda s: s.argmax(dim=0)), _DIM0),
+        Mistake(_predict_by(finish=lambda s: s.argmax()), _PER_ROW),
+        Mistake(_predict_by(finish=lambda s: torch.softmax(s, dim=1)), _SCORES),
+        Mistake(_predict_by(finish=lambda s: torch.max(s, 1)), _PAIR),
+        Mistake(_predict_by(finish=lambda s: s.argmax(dim=1).squeeze()), _ONE_ROW),
+        Mistake(_predict_by(finish=lambda s: s.argmax(dim=1).float()), _INTEGERS),
+        Mistake(_predict_grad_mode_off, _GRAD_OFF),
+        Mistake(_predict_frozen, _FROZE),
+        Mistake(_predict_centres_batch, _X_IN_PLACE),
     ),
 ))
 
 
-# -- 05.resume -----------------------------------------------------------------------------
+# -- 05.resume: a behaviour checker that makes its own uninterrupted run and compares the losses
 class _ResumeRun(NamedTuple):
     """One training run the check interrupts: its optimizer and schedule, its length and where it stops."""
 
@@ -593,29 +575,46 @@ def _same_optimizer_state(got: dict[str, Any], saved: dict[str, Any]) -> bool:
         for k in saved)
 
 
+_WEIGHTS = "the weights are not the saved ones: model.load_state_dict(checkpoint['model'])."
+_OPTIMIZER = ("the optimizer started afresh, without its momentum (or Adam's running averages and step "
+              "count): restore them with optimizer.load_state_dict(checkpoint['optimizer']).")
+_SCHEDULE = ("the schedule started over, so the learning rate does too: restore its step with "
+             "scheduler.load_state_dict(checkpoint['scheduler']).")
+_TORCH_RNG = ("dropout drew other masks than the uninterrupted run: put torch's random state back with "
+              "torch.set_rng_state(checkpoint['torch_rng']).")
+_GENERATOR = ("the batches came in another order: the DataLoader shuffles with its own generator; put "
+              "its state back with generator.set_state(checkpoint['generator_rng']).")
+_FROM_ZERO = ("restarting at epoch 0 trains the finished epochs twice: return checkpoint['epoch'], the "
+              "number of epochs already done.")
+_ONE_LATE = ("checkpoint['epoch'] counts the finished epochs, so it is already the index of the next "
+             "epoch: return it as it is.")
+_UNSAFE = ("you loaded with weights_only=False, which lets the file run code while it is read: keep "
+           "weights_only=True (tensors and plain containers only).")
+_EPOCH_INT = "return checkpoint['epoch'], the epoch to continue from, as an int."
+_ALL = ("restore the model, the optimizer, the scheduler, torch's random state and the generator's "
+        "from the checkpoint, and return checkpoint['epoch'].")
+# rng off: resume restores torch's random state by design; the objects it is given it changes by
+# design too, so only grad mode and the default dtype are watched (and the path is a string)
+_RESUME_PROBES = Probes(rng=False, inputs_unchanged=False)
+
+
 def _resume_hint(checkpoint: dict[str, Any], got: _Restored) -> str:
     """What the resume left out, found by comparing each restored state with the checkpoint."""
     if not all(torch.equal(got.model[k], v) for k, v in checkpoint["model"].items()):
-        return "the weights are not the saved ones: model.load_state_dict(checkpoint['model'])."
+        return _WEIGHTS
     if not _same_optimizer_state(got.optimizer, checkpoint["optimizer"]["state"]):
-        return ("the optimizer started afresh, without its momentum (or Adam's running averages and step "
-                "count): restore them with optimizer.load_state_dict(checkpoint['optimizer']).")
+        return _OPTIMIZER
     if got.scheduler_step != checkpoint["scheduler"]["last_epoch"]:
-        return (f"the schedule is at step {got.scheduler_step} instead of "
-                f"{checkpoint['scheduler']['last_epoch']}, so the learning rate starts over: restore it "
-                "with scheduler.load_state_dict(checkpoint['scheduler']).")
+        return _SCHEDULE
     if not torch.equal(got.torch_rng, checkpoint["torch_rng"]):
-        return ("dropout drew other masks than the uninterrupted run: put torch's random state back "
-                "with torch.set_rng_state(checkpoint['torch_rng']).")
+        return _TORCH_RNG
     if not torch.equal(got.generator_rng, checkpoint["generator_rng"]):
-        return ("the batches came in another order: the DataLoader shuffles with its own generator; "
-                "put its state back with generator.set_state(checkpoint['generator_rng']).")
-    return ("restore the model, the optimizer, the scheduler, torch's random state and the generator's "
-            "from the checkpoint, and return checkpoint['epoch'].")
+        return _GENERATOR
+    return _ALL
 
 
-def _watching_loads(fn: Callable[..., Any], *args: Any) -> tuple[Any, list[dict[str, Any]]]:
-    """``fn(*args)``, and the keyword arguments of each torch.load it made."""
+def _watching_loads(call: Callable[..., Any], *args: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """``call(*args)``, and the keyword arguments of each torch.load it made."""
     loaded_with: list[dict[str, Any]] = []
     real_load = torch.load
 
@@ -624,7 +623,7 @@ def _watching_loads(fn: Callable[..., Any], *args: Any) -> tuple[Any, list[dict[
         return real_load(*load_args, **kwargs)
 
     with mock.patch.object(torch, "load", spy):
-        return fn(*args), loaded_with
+        return call(*args), loaded_with
 
 
 def _check_resume(fn: Callable[..., Any]) -> str:
@@ -652,29 +651,31 @@ def _check_resume_runs(fn: Callable[..., Any]) -> str:
 
             torch.manual_seed(99)  # a new session: other weights, fresh objects, another random state
             t = _resume_trainer(run, weights_seed=6)
-            start, loaded_with = _watching_loads(fn, path, t.model, t.optimizer, t.scheduler,
-                                                 t.loader.generator)
-            require(is_int(start), f"what resume returned for {run.name}",
-                    "the epoch to continue from (an int)", f"{start!r} ({type(start).__name__})",
-                    "return checkpoint['epoch'].")
+            what = f"resume(path, model, optimizer, scheduler, generator) for {run.name}"
+
+            def answer(path: Path, t: _Trainer = t) -> Any:
+                return fn(path, t.model, t.optimizer, t.scheduler, t.loader.generator)
+
+            start, loaded_with = _watching_loads(probed_call, answer, Case(what, (path,)), ["path"],
+                                                 _RESUME_PROBES)
+            epoch = as_number(start, whole=True)
+            require(epoch is not None, f"what resume returned for {run.name}",
+                    "the epoch to continue from (an int)", f"{start!r} ({type(start).__name__})", _EPOCH_INT)
             require(all(kw.get("weights_only", True) is not False for kw in loaded_with),
                     f"how resume read the file ({run.name})", "torch.load(path, weights_only=True)",
-                    "weights_only=False", "you loaded with weights_only=False, which lets the file run "
-                    "code while it is read: keep weights_only=True (tensors and plain containers only).")
-            if start != run.stop_after:
-                hint = ("restarting at epoch 0 trains the finished epochs twice: return "
-                        "checkpoint['epoch'], the number of epochs already done."
-                        if start == 0 else
-                        f"checkpoint['epoch'] counts the finished epochs ({run.stop_after}), so the next "
-                        f"epoch's index is {run.stop_after}: return it as it is.")
-                require(False, f"the epoch resume returned for {run.name}", run.stop_after, start, hint)
+                    "weights_only=False", _UNSAFE)
+            if epoch != run.stop_after:
+                require(False, f"the epoch resume returned for {run.name}", run.stop_after, epoch,
+                        _FROM_ZERO if epoch == 0 else
+                        _ONE_LATE if epoch == run.stop_after + 1 else _EPOCH_INT)
             got = _restored(t)
-            resumed = _train_epochs(t, range(start, run.epochs))
+            resumed = _train_epochs(t, range(run.stop_after, run.epochs))
             expected = f"the {run.epochs - run.stop_after} epochs of the uninterrupted run, bit for bit"
             require(resumed == truth[run.stop_after:], f"the losses after resuming {run.name}", expected,
                     "other losses from the first resumed step on", _resume_hint(checkpoint, got))
     return ("resumed mid-run, the losses equal an uninterrupted run's bit for bit, for two runs (AdamW "
-            "with one-cycle, SGD with momentum and cosine), with dropout and shuffled batches.")
+            "with one-cycle, SGD with momentum and cosine), with dropout and shuffled batches; the file "
+            "is read with weights_only=True and autograd's grad mode is left as it was.")
 
 
 def _resume_without(*skip: str) -> Callable[..., int]:
@@ -698,15 +699,14 @@ def _resume_without(*skip: str) -> Callable[..., int]:
     return resume
 
 
-def _resume_from_zero(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
-                      generator: torch.Generator) -> int:
-    solutions.resume(path, model, optimizer, scheduler, generator)
-    return 0
+def _resume_returning(epoch: Callable[[int], Any]) -> Callable[..., Any]:
+    """The reference resume, returning ``epoch(checkpoint['epoch'])``."""
 
+    def resume(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
+               generator: torch.Generator) -> Any:
+        return epoch(solutions.resume(path, model, optimizer, scheduler, generator))
 
-def _resume_one_late(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
-                     generator: torch.Generator) -> int:
-    return solutions.resume(path, model, optimizer, scheduler, generator) + 1
+    return resume
 
 
 def _resume_unsafe_load(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
@@ -716,19 +716,27 @@ def _resume_unsafe_load(path: Any, model: nn.Module, optimizer: Any, scheduler: 
         return solutions.resume(path, model, optimizer, scheduler, generator)
 
 
+def _resume_grad_mode_off(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
+                          generator: torch.Generator) -> int:
+    torch.set_grad_enabled(False)  # meant as "loading needs no graph", but it lasts for the session
+    return solutions.resume(path, model, optimizer, scheduler, generator)
+
+
 register(Exercise(
     id="05.resume",
     title="Resume training exactly from a checkpoint",
     checker=_check_resume,
     solution=solutions.resume,
     wrong=(
-        Wrong(_resume_without("optimizer"), "optimizer.load_state_dict(checkpoint['optimizer'])"),
-        Wrong(_resume_without("scheduler"), "scheduler.load_state_dict(checkpoint['scheduler'])"),
-        Wrong(_resume_without("torch_rng"), "torch.set_rng_state(checkpoint['torch_rng'])"),
-        Wrong(_resume_without("generator_rng"), "generator.set_state(checkpoint['generator_rng'])"),
-        Wrong(_resume_without("model"), "model.load_state_dict(checkpoint['model'])"),
-        Wrong(_resume_from_zero, "restarting at epoch 0"),
-        Wrong(_resume_one_late, "counts the finished epochs"),
-        Wrong(_resume_unsafe_load, "you loaded with weights_only=False"),
+        Mistake(_resume_without("optimizer"), _OPTIMIZER),
+        Mistake(_resume_without("scheduler"), _SCHEDULE),
+        Mistake(_resume_without("torch_rng"), _TORCH_RNG),
+        Mistake(_resume_without("generator_rng"), _GENERATOR),
+        Mistake(_resume_without("model"), _WEIGHTS),
+        Mistake(_resume_returning(lambda epoch: 0), _FROM_ZERO),
+        Mistake(_resume_returning(lambda epoch: epoch + 1), _ONE_LATE),
+        Mistake(_resume_unsafe_load, _UNSAFE),
+        Mistake(_resume_returning(float), _EPOCH_INT),
+        Mistake(_resume_grad_mode_off, _GRAD_OFF),
     ),
 ))
