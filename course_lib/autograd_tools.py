@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from course_lib.errors import CourseInputError, check_int, expect
+from course_lib.errors import CourseInputError, expect, expect_int
 
 
 def _node_label(node: Any, names: dict[int, str]) -> str:
@@ -43,7 +43,7 @@ def graph_tree(tensor: torch.Tensor, names: dict[str, torch.Tensor] | None = Non
         if not (v.requires_grad and v.grad_fn is None):
             raise CourseInputError(f"names[{label!r}]: expected a leaf tensor with requires_grad=True (only "
                                    f"leaves get an AccumulateGrad node to label), got {_tensor_kind(v)}.")
-    check_int(max_depth, "max_depth", low=1)
+    expect_int(max_depth, "max_depth", low=1)
     by_id = {id(v): k for k, v in names.items()}
     lines = [_node_label(root, by_id)]
 

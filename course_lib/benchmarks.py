@@ -27,12 +27,12 @@ from course_lib.data import DATA_DIR, DataIntegrityError, manifest_entries, sha2
 from course_lib.devices import as_device, list_devices
 from course_lib.errors import (
     CourseInputError,
-    check_bool,
-    check_choice,
-    check_int,
-    check_number,
-    check_path,
     expect,
+    expect_bool,
+    expect_choice,
+    expect_int,
+    expect_number,
+    expect_path,
 )
 from course_lib.load import BUSY_THRESHOLD
 from course_lib.timing import MAX_ROUNDS, MAX_RUN_TIME, benchmark, matmul_flops
@@ -76,18 +76,18 @@ class Point:
     other_share: float | None = None  # share of the CPU other programs used while it was timed
 
     def __post_init__(self) -> None:
-        check_choice(self.op, "op", OPS)
-        check_choice(self.library, "library", LIBRARIES)
+        expect_choice(self.op, "op", OPS)
+        expect_choice(self.library, "library", LIBRARIES)
         expect(isinstance(self.device, str) and self.device != "", "device", "a device name such as 'cpu'",
                self.device)
-        check_int(self.threads, "threads", low=1)
-        check_int(self.size, "size", low=1)
-        check_number(self.seconds, "seconds", low=0, low_open=True)
-        check_number(self.flops, "flops", low=0)
-        check_number(self.bytes, "bytes", low=0, low_open=True)
-        check_choice(self.precision, "precision", PRECISIONS)
+        expect_int(self.threads, "threads", low=1)
+        expect_int(self.size, "size", low=1)
+        expect_number(self.seconds, "seconds", low=0, low_open=True)
+        expect_number(self.flops, "flops", low=0)
+        expect_number(self.bytes, "bytes", low=0, low_open=True)
+        expect_choice(self.precision, "precision", PRECISIONS)
         if self.other_share is not None:
-            check_number(self.other_share, "other_share", low=0, high=1)
+            expect_number(self.other_share, "other_share", low=0, high=1)
 
     @property
     def busy(self) -> bool:
@@ -122,9 +122,9 @@ class Point:
 
 def op_cost(op: str, n: int, bytes_per_element: int = BYTES_FLOAT32) -> tuple[float, float]:
     """(FLOPs, least bytes moved) of one call of ``op`` on n x n arrays."""
-    check_choice(op, "op", OPS)
-    check_int(n, "n", low=1)
-    check_int(bytes_per_element, "bytes_per_element", low=1)
+    expect_choice(op, "op", OPS)
+    expect_int(n, "n", low=1)
+    expect_int(bytes_per_element, "bytes_per_element", low=1)
     elements = n * n
     if op == "matmul":  # read a and b, write c; 2·n³ multiply-adds
         return matmul_flops(n), 3.0 * elements * bytes_per_element
@@ -141,7 +141,7 @@ def _threads_ctx(library: str, threads: int) -> AbstractContextManager[Any]:
     return nullcontext()
 
 
-def _check_points(points: Any, non_empty: bool = False) -> list[Point]:
+def _expect_points(points: Any, non_empty: bool = False) -> list[Point]:
     """``points`` as a list if it is a list (or tuple) of :class:`Point`."""
     ok = isinstance(points, (list, tuple)) and all(isinstance(p, Point) for p in points)
     expect(ok and (len(points) > 0 or not non_empty), "points",
@@ -160,12 +160,12 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
     ``copy_h2d`` copies one array from the CPU to ``device`` (a GPU only; ``pinned`` picks
     page-locked host memory).
     """
-    check_choice(op, "op", OPS)
-    check_choice(library, "library", LIBRARIES)
-    check_int(n, "n", low=1, high=MAX_SIZE)
-    check_choice(precision, "precision", PRECISIONS)
-    check_bool(pinned, "pinned")
-    check_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
+    expect_choice(op, "op", OPS)
+    expect_choice(library, "library", LIBRARIES)
+    expect_int(n, "n", low=1, high=MAX_SIZE)
+    expect_choice(precision, "precision", PRECISIONS)
+    expect_bool(pinned, "pinned")
+    expect_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
     dev = as_device(device)
     if library == "numpy" and dev.type != "cpu":
         raise CourseInputError(f"device: NumPy runs on the CPU only, got {str(dev)!r}.")
@@ -173,7 +173,7 @@ def measure(op: str, n: int, *, library: str = "torch", device: str | torch.devi
         raise CourseInputError("device: a host-to-device copy needs a GPU ('cuda' or 'mps'), "
                                "got 'cpu'.")
     threads = torch.get_num_threads() if threads is None else threads
-    check_int(threads, "threads", low=1)
+    expect_int(threads, "threads", low=1)
     width = 8 if precision == "fp64" else BYTES_FLOAT32
     flops, nbytes = op_cost(op, n, bytes_per_element=width)
     np_dtype = np.float64 if precision == "fp64" else np.float32
@@ -225,15 +225,15 @@ def sweep(op: str, sizes: Iterable[int], *, library: str = "torch",
           device: str | torch.device = "cpu", threads: int | None = None,
           min_run_time: float = 0.2, precision: str = "fp32") -> list[Point]:
     """:func:`measure` at every size in ``sizes`` (smallest first); one :class:`Point` per size."""
-    check_choice(op, "op", OPS)
-    check_choice(library, "library", LIBRARIES)
-    check_choice(precision, "precision", PRECISIONS)
+    expect_choice(op, "op", OPS)
+    expect_choice(library, "library", LIBRARIES)
+    expect_choice(precision, "precision", PRECISIONS)
     expect(isinstance(sizes, Iterable) and not isinstance(sizes, (str, bytes)), "sizes",
            "a non-empty list of ints", sizes)
     sizes = list(sizes)
     expect(len(sizes) > 0, "sizes", "a non-empty list of ints", sizes)
     for i, n in enumerate(sizes):
-        check_int(n, f"sizes[{i}]", low=1, high=MAX_SIZE)
+        expect_int(n, f"sizes[{i}]", low=1, high=MAX_SIZE)
     return [measure(op, n, library=library, device=device, threads=threads,
                     min_run_time=min_run_time, precision=precision) for n in sorted(sizes)]
 
@@ -252,8 +252,8 @@ def measure_interleaved(specs: Sequence[dict[str, Any]], *, rounds: int = 3,
     expect(isinstance(specs, (list, tuple)) and len(specs) > 0
            and all(isinstance(s, dict) and "op" in s and "n" in s for s in specs), "specs",
            "a non-empty list of dicts of measure()'s arguments, each with 'op' and 'n'", specs)
-    check_int(rounds, "rounds", low=1, high=MAX_ROUNDS)
-    check_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
+    expect_int(rounds, "rounds", low=1, high=MAX_ROUNDS)
+    expect_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
     for i, spec in enumerate(specs):
         unknown = sorted(set(spec) - _MEASURE_ARGS)
         expect(not unknown and "min_run_time" not in spec, f"specs[{i}]",
@@ -305,8 +305,8 @@ def points_from_results(results: Sequence[dict[str, Any]]) -> list[Point]:
         if missing:
             raise CourseInputError(f"results[{i}]: missing {', '.join(missing)}.")
         op = r["id"].split(".", 1)[1]
-        n = check_int(r["n"], f"results[{i}] n", low=1)
-        seconds = check_number(r["median_s"], f"results[{i}] median_s", low=0, low_open=True)
+        n = expect_int(r["n"], f"results[{i}] n", low=1)
+        seconds = expect_number(r["median_s"], f"results[{i}] median_s", low=0, low_open=True)
         flops, nbytes = op_cost(op, n)
         points.append(Point(op=op, library=r["library"], device=r["device"], threads=r["threads"],
                             size=n, seconds=seconds, flops=flops,
@@ -316,7 +316,7 @@ def points_from_results(results: Sequence[dict[str, Any]]) -> list[Point]:
 
 def table(points: Sequence[Point]) -> str:
     """A plain-text table of points: op, series, size, time, GFLOP/s and GB/s; busy rows are marked."""
-    points = _check_points(points)
+    points = _expect_points(points)
     head = f"{'op':8s} {'series':26s} {'n':>5s} {'median':>10s} {'GFLOP/s':>9s} {'GB/s':>8s}"
     rows = [head, "-" * len(head)]
     for p in points:
@@ -328,8 +328,8 @@ def table(points: Sequence[Point]) -> str:
 
 def best(points: Sequence[Point], series: str | None = None, op: str = "matmul") -> Point:
     """The point with the highest GFLOP/s (or GB/s for a copy) among ``op`` points of a series."""
-    points = _check_points(points)
-    check_choice(op, "op", OPS)
+    points = _expect_points(points)
+    expect_choice(op, "op", OPS)
     expect(series is None or isinstance(series, str), "series", "None or a str such as 'torch cpu 1 thread'",
            series)
     chosen = [p for p in points if p.op == op and (series is None or p.series == series)]
@@ -343,8 +343,8 @@ def best(points: Sequence[Point], series: str | None = None, op: str = "matmul")
 def plot_gflops(points: Sequence[Point], *, op: str = "matmul", title: str | None = None,
                 ax: Any = None) -> Any:
     """Draw GFLOP/s (GB/s for copies) against size, one line per series; returns the Axes."""
-    points = _check_points(points)
-    check_choice(op, "op", OPS)
+    points = _expect_points(points)
+    expect_choice(op, "op", OPS)
     expect(title is None or isinstance(title, str), "title", "None or a str", title)
     expect(ax is None or callable(getattr(ax, "plot", None)), "ax", "None or a matplotlib Axes", ax)
     import matplotlib.pyplot as plt
@@ -389,7 +389,7 @@ def machine_info() -> dict[str, Any]:
 def make_record(points: Sequence[Point], *, note: str = "",
                 when: dt.datetime | None = None) -> dict[str, Any]:
     """A JSON-ready record of measured points with the machine, date and versions."""
-    points = _check_points(points, non_empty=True)
+    points = _expect_points(points, non_empty=True)
     expect(isinstance(note, str), "note", "a str", note)
     expect(when is None or (isinstance(when, dt.datetime) and when.utcoffset() is not None), "when",
            "None or a timezone-aware datetime such as datetime.now(timezone.utc)", when)
@@ -422,7 +422,7 @@ def write_record(record: dict[str, Any], name: str, data_dir: Path = DATA_DIR) -
     points_from_record(record)
     expect(isinstance(name, str) and len(name) <= 100 and name.replace("-", "").replace("_", "").isalnum(),
            "name", "a file stem of at most 100 letters, digits, '-' and '_'", name)
-    path = check_path(data_dir, "data_dir") / RECORD_DIR / f"{name}.json"
+    path = expect_path(data_dir, "data_dir") / RECORD_DIR / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
@@ -434,7 +434,7 @@ def load_records(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
     Returns an empty list when none is shipped. A file the manifest does not list, or whose
     SHA-256 differs, raises DataIntegrityError.
     """
-    data_dir = check_path(data_dir, "data_dir", exists="dir")
+    data_dir = expect_path(data_dir, "data_dir", exists="dir")
     manifest = manifest_entries(data_dir / "MANIFEST.sha256")
     records = []
     for path in sorted((data_dir / RECORD_DIR).glob("*.json")):

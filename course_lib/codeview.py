@@ -8,14 +8,14 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping
 
-from course_lib.errors import CourseInputError, check_callable, expect
+from course_lib.errors import CourseInputError, expect, expect_callable
 
 _CSS_SIZE = re.compile(r"\d+(\.\d+)?(px|pt|em|rem|%)")
 
 
 def source_of(fn: Callable) -> str:
     """The source code of ``fn``, dedented (works for functions defined in notebook cells too)."""
-    check_callable(fn, "fn")
+    expect_callable(fn, "fn")
     try:
         return textwrap.dedent(inspect.getsource(fn)).rstrip()
     except (OSError, TypeError) as exc:

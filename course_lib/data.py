@@ -9,11 +9,11 @@ from pathlib import Path
 
 from course_lib.errors import (
     CourseInputError,
-    check_bool,
-    check_choice,
-    check_fields,
-    check_path,
     expect,
+    expect_bool,
+    expect_choice,
+    expect_fields,
+    expect_path,
     wrapped,
 )
 from course_lib.hosted import CourseSetupError
@@ -30,12 +30,12 @@ class MissingDataError(DataIntegrityError, CourseSetupError):
     """The whole data/ folder is absent (course_lib installed without its clone); shown as one line."""
 
 
-def check_data_dir(data_dir: Path | None = None) -> Path:
+def expect_data_dir(data_dir: Path | None = None) -> Path:
     """``data_dir`` (default: the shipped data/) if it exists, else a :class:`MissingDataError` saying why.
 
     An explicit ``data_dir`` that is not a folder is the caller's mistake: a CourseInputError."""
     if data_dir is not None:
-        return check_path(data_dir, "data_dir", exists="dir")
+        return expect_path(data_dir, "data_dir", exists="dir")
     data_dir = DATA_DIR
     if not data_dir.is_dir():
         raise MissingDataError(
@@ -47,7 +47,7 @@ def check_data_dir(data_dir: Path | None = None) -> Path:
 
 def sha256(path: str | Path) -> str:
     """The SHA-256 of a file, as 64 hex digits."""
-    p = check_path(path, "path", exists="file")
+    p = expect_path(path, "path", exists="file")
     h = hashlib.sha256()
     with p.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -61,16 +61,16 @@ def read_manifest(manifest: str | Path | None = None) -> dict[str, str]:
     ``manifest``: a str or Path of an existing file; None: data/MANIFEST.sha256, or ``{}`` if the
     shipped data/ has none."""
     if manifest is None:
-        return manifest_entries(check_data_dir() / "MANIFEST.sha256")
-    path = check_path(manifest, "manifest")
+        return manifest_entries(expect_data_dir() / "MANIFEST.sha256")
+    path = expect_path(manifest, "manifest")
     if path.exists():
         return manifest_entries(path)
-    return manifest_entries(check_path(path, "manifest", exists="file"))
+    return manifest_entries(expect_path(path, "manifest", exists="file"))
 
 
 def manifest_entries(manifest: Path) -> dict[str, str]:
     """The entries of a manifest file that may be absent (absent: ``{}``); see :func:`read_manifest`."""
-    manifest = check_path(manifest, "manifest")
+    manifest = expect_path(manifest, "manifest")
     if manifest.is_dir():
         raise CourseInputError(f"manifest: expected the manifest file (such as data/MANIFEST.sha256), got a "
                                f"folder {str(manifest)!r}.")
@@ -98,8 +98,8 @@ class FileCheck:
     status: str  # "ok", "missing" or "corrupt"
 
     def __post_init__(self) -> None:
-        check_fields(self)
-        check_choice(self.status, "status", ("ok", "missing", "corrupt"))
+        expect_fields(self)
+        expect_choice(self.status, "status", ("ok", "missing", "corrupt"))
 
     @property
     def ok(self) -> bool:
@@ -110,7 +110,7 @@ def verify_all(data_dir: str | Path | None = None) -> list[FileCheck]:
     """Check every file the manifest lists; never raises for a bad file, reports it instead.
 
     ``data_dir`` (a str or Path; None: the shipped data/) must hold a MANIFEST.sha256."""
-    data_dir = DATA_DIR if data_dir is None else check_path(data_dir, "data_dir", exists="dir")
+    data_dir = DATA_DIR if data_dir is None else expect_path(data_dir, "data_dir", exists="dir")
     manifest = data_dir / "MANIFEST.sha256"
     if not manifest.is_file():
         raise CourseInputError(f"data_dir: expected a folder holding MANIFEST.sha256, got {str(data_dir)!r}, "
@@ -129,7 +129,7 @@ def data_path(name: str | Path, *, verify: bool = True) -> Path:
     """The path of a shipped file under data/ (e.g. ``"gpu_benchmarks/h100.json"``), checksum-verified."""
     expect(isinstance(name, (str, Path)) and str(name) not in ("", "."), "name",
            "a file name relative to data/ (a str or Path)", name)
-    check_bool(verify, "verify")
+    expect_bool(verify, "verify")
     name = Path(name).as_posix()
     entries = read_manifest()
     if name not in entries:
@@ -150,7 +150,7 @@ def data_path(name: str | Path, *, verify: bool = True) -> Path:
 
 def write_manifest(data_dir: str | Path | None = None) -> Path:
     """Rewrite the manifest from every file under ``data_dir`` (for maintainers who add data)."""
-    data_dir = DATA_DIR if data_dir is None else check_path(data_dir, "data_dir", exists="dir")
+    data_dir = DATA_DIR if data_dir is None else expect_path(data_dir, "data_dir", exists="dir")
     manifest = data_dir / "MANIFEST.sha256"
     lines = [f"{sha256(p)}  {p.relative_to(data_dir).as_posix()}"
              for p in sorted(data_dir.rglob("*"))

@@ -22,18 +22,18 @@ from torch.utils.data import Dataset, IterableDataset, get_worker_info
 from course_lib.data import DATA_DIR, DataIntegrityError, manifest_entries, sha256
 from course_lib.errors import (
     CourseInputError,
-    check_bool,
-    check_callable,
-    check_fields,
-    check_int,
-    check_number,
-    check_path,
     describe,
     expect,
+    expect_bool,
+    expect_callable,
+    expect_fields,
+    expect_int,
+    expect_number,
+    expect_path,
     is_int,
     wrapped,
 )
-from course_lib.vision import _check_color_image, bgr_to_rgb, image_to_tensor
+from course_lib.vision import _expect_color_image, bgr_to_rgb, image_to_tensor
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 Transform = Callable[[np.ndarray], torch.Tensor]
@@ -43,7 +43,7 @@ class _IndexInputError(CourseInputError, IndexError):
     """An index out of range: a CourseInputError that is also the IndexError Python's protocols expect."""
 
 
-def _check_index(index: object, length: int) -> int:
+def _expect_index(index: object, length: int) -> int:
     """``index`` if it is an int that can index ``length`` items (bool refused)."""
     expect(is_int(index), "index", f"an int in [0, {length})", index)
     assert isinstance(index, (int, np.integer))
@@ -52,20 +52,20 @@ def _check_index(index: object, length: int) -> int:
     return int(index)
 
 
-def _check_transform(transform: object) -> None:
+def _expect_transform(transform: object) -> None:
     if transform is not None:
-        check_callable(transform, "transform")
+        expect_callable(transform, "transform")
 
 
-def _check_rgb_u8(image_rgb: object) -> np.ndarray:
-    return _check_color_image(image_rgb, "image_rgb", uint8=True)
+def _expect_rgb_u8(image_rgb: object) -> np.ndarray:
+    return _expect_color_image(image_rgb, "image_rgb", uint8=True)
 
 
 # -- reading images -----------------------------------------------------------------------------
 def image_folder_root(verify: bool = True, data_dir: Path | None = None) -> Path:
     """The shipped data/image_folder, with every image checked against data/MANIFEST.sha256."""
-    check_bool(verify, "verify")
-    data_dir = DATA_DIR if data_dir is None else check_path(data_dir, "data_dir", exists="dir")
+    expect_bool(verify, "verify")
+    data_dir = DATA_DIR if data_dir is None else expect_path(data_dir, "data_dir", exists="dir")
     root = data_dir / "image_folder"
     manifest = manifest_entries(data_dir / "MANIFEST.sha256")
     entries = {k: v for k, v in manifest.items() if k.startswith("image_folder/")}
@@ -85,7 +85,7 @@ def image_folder_root(verify: bool = True, data_dir: Path | None = None) -> Path
 
 def read_rgb(path: str | Path) -> np.ndarray:
     """Decode an image file with OpenCV into a uint8 RGB array (H, W, 3)."""
-    if not check_path(path, "path").is_file():  # (before OpenCV, which would also print a warning)
+    if not expect_path(path, "path").is_file():  # (before OpenCV, which would also print a warning)
         raise CourseInputError(f"path: expected a readable image file, got {str(path)!r}: no such file.")
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
@@ -95,7 +95,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
 
 def to_tensor(image_rgb: np.ndarray) -> torch.Tensor:
     """A uint8 RGB array (H, W, 3) as a float32 tensor (3, H, W) scaled to [0, 1]."""
-    return image_to_tensor(_check_rgb_u8(image_rgb))[0]
+    return image_to_tensor(_expect_rgb_u8(image_rgb))[0]
 
 
 # -- transforms (classes, so that worker processes can pickle them) -----------------------------
@@ -103,10 +103,10 @@ class Resize:
     """Resize to ``size`` x ``size`` pixels and turn into a tensor: the cheap pipeline."""
 
     def __init__(self, size: int = 128) -> None:
-        self.size = check_int(size, "size", low=1)
+        self.size = expect_int(size, "size", low=1)
 
     def __call__(self, image_rgb: np.ndarray) -> torch.Tensor:
-        image = _check_rgb_u8(image_rgb)
+        image = _expect_rgb_u8(image_rgb)
         with wrapped(f"Resize({self.size}) on an image {describe(image)}"):
             out = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_AREA)
         return to_tensor(out)
@@ -124,14 +124,14 @@ class Augment:
 
     def __init__(self, size: int = 224, max_degrees: float = 15.0, blur_sigma: float = 1.0,
                  noise_std: float = 0.02, as_uint8: bool = False) -> None:
-        self.size = check_int(size, "size", low=1)
-        self.as_uint8 = check_bool(as_uint8, "as_uint8")
-        self.max_degrees = check_number(max_degrees, "max_degrees", low=0, high=180)
-        self.blur_sigma = check_number(blur_sigma, "blur_sigma", low=0, high=self.size)
-        self.noise_std = check_number(noise_std, "noise_std", low=0, high=1)
+        self.size = expect_int(size, "size", low=1)
+        self.as_uint8 = expect_bool(as_uint8, "as_uint8")
+        self.max_degrees = expect_number(max_degrees, "max_degrees", low=0, high=180)
+        self.blur_sigma = expect_number(blur_sigma, "blur_sigma", low=0, high=self.size)
+        self.noise_std = expect_number(noise_std, "noise_std", low=0, high=1)
 
     def __call__(self, image_rgb: np.ndarray) -> torch.Tensor:
-        image_rgb = _check_rgb_u8(image_rgb)
+        image_rgb = _expect_rgb_u8(image_rgb)
         with wrapped(f"Augment({self.size}) on an image {describe(image_rgb)}"):
             return self._augment(image_rgb)
 
@@ -177,7 +177,7 @@ class ImageFolder(Dataset):
     """Images stored as ``root/<class name>/<file>``: item ``i`` is (image tensor, class index)."""
 
     def __init__(self, root: str | Path, transform: Transform | None = None) -> None:
-        self.root = check_path(root, "root")
+        self.root = expect_path(root, "root")
         if not self.root.is_dir():
             raise CourseInputError(
                 f"root: expected a folder with one sub-folder per class, got {str(root)!r}.")
@@ -188,14 +188,14 @@ class ImageFolder(Dataset):
         if not self.samples:
             raise CourseInputError(f"root: expected image files in class sub-folders of "
                                    f"{self.root.name!r}, found none.")
-        _check_transform(transform)
+        _expect_transform(transform)
         self.transform = transform
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        path, label = self.samples[_check_index(index, len(self))]
+        path, label = self.samples[_expect_index(index, len(self))]
         image = read_rgb(path)
         x = self.transform(image) if self.transform is not None else to_tensor(image)
         return x, label
@@ -218,9 +218,9 @@ class ImageStream(IterableDataset):
             ok = isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], (str, Path)) \
                 and is_int(item[1])
             expect(ok, f"samples[{i}]", "a (path, label) pair: a str or Path and an int", item)
-        _check_transform(transform)
+        _expect_transform(transform)
         self.samples = list(samples)
-        self.transform, self.shard = transform, check_bool(shard, "shard")
+        self.transform, self.shard = transform, expect_bool(shard, "shard")
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, int]]:
         info = get_worker_info()
@@ -270,7 +270,7 @@ def single_thread_worker(worker_id: int) -> None:
     workers: OpenCV's thread pool does not survive ``fork()``, and a forked worker that uses
     it can hang.
     """
-    check_int(worker_id, "worker_id", low=0)
+    expect_int(worker_id, "worker_id", low=0)
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
 
@@ -318,7 +318,7 @@ class StepTimes:
     compute: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        check_fields(self)
+        expect_fields(self)
 
     @property
     def wait_fraction(self) -> float:
@@ -340,9 +340,9 @@ def time_steps(loader: Iterable[Any], step: Callable[[Any], object],
                max_steps: int | None = None) -> StepTimes:
     """Time each training step in two parts: waiting for ``next(loader)`` and running ``step(batch)``."""
     expect(isinstance(loader, Iterable), "loader", "an iterable of batches, such as a DataLoader", loader)
-    check_callable(step, "step")
+    expect_callable(step, "step")
     if max_steps is not None:
-        check_int(max_steps, "max_steps", low=1)
+        expect_int(max_steps, "max_steps", low=1)
     times = StepTimes()
     it = iter(loader)
     while max_steps is None or len(times.wait) < max_steps:

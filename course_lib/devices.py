@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from course_lib.errors import CourseInputError, check_fields, expect
+from course_lib.errors import CourseInputError, expect, expect_fields
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class DeviceInfo:
     description: str  # e.g. "NVIDIA H100 80GB HBM3, 79.1 GiB, compute capability 9.0"
 
     def __post_init__(self) -> None:
-        check_fields(self)
+        expect_fields(self)
 
     def __str__(self) -> str:
         return f"{self.name:7s} {self.description}"

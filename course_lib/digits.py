@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from course_lib.errors import check_choice, check_fields, check_int, expect
+from course_lib.errors import expect, expect_choice, expect_fields, expect_int
 
 N_FEATURES = 64  # 8 x 8 pixels
 N_CLASSES = 10  # the digits 0 to 9
@@ -26,7 +26,7 @@ class DigitsSplit:
     framework: str  # "numpy" or "torch"
 
     def __post_init__(self) -> None:
-        check_fields(self)
+        expect_fields(self)
 
     @property
     def n_features(self) -> int:
@@ -55,8 +55,8 @@ def load_digits_split(val_fraction: float = 0.2, seed: int = 0, *,
     n_val = math.ceil(N_IMAGES * float(val_fraction))  # as train_test_split rounds
     expect(N_CLASSES <= n_val <= N_IMAGES - N_CLASSES, "val_fraction", f"a fraction that leaves at least "
            f"{N_CLASSES} of the {N_IMAGES} images (one per digit) in each part", val_fraction)
-    check_int(seed, "seed", low=0, high=2**32 - 1)
-    check_choice(framework, "framework", ("numpy", "torch"))
+    expect_int(seed, "seed", low=0, high=2**32 - 1)
+    expect_choice(framework, "framework", ("numpy", "torch"))
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 

@@ -34,7 +34,7 @@ from torch import nn
 from torch.multiprocessing.spawn import ProcessContext, ProcessException, ProcessRaisedException
 
 from course_lib.devices import as_device
-from course_lib.errors import CourseInputError, check_callable, check_int, check_number, expect
+from course_lib.errors import CourseInputError, expect, expect_callable, expect_int, expect_number
 
 Worker = Callable[[int, int, dict], Any]
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -45,8 +45,8 @@ class WorkerError(RuntimeError):
     """A worker process failed; the message names its rank and holds the end of its error."""
 
 
-def _check_target(target: Worker) -> None:
-    check_callable(target, "target")
+def _expect_target(target: Worker) -> None:
+    expect_callable(target, "target")
     try:
         inspect.signature(target).bind(0, 1, {})
     except TypeError:
@@ -68,13 +68,13 @@ def _check_target(target: Worker) -> None:
                                f"got {name or target!r}: {exc}.") from None
 
 
-def _check_launch(target: Worker, world_size: int, config: dict | None, timeout: float,
+def _expect_launch(target: Worker, world_size: int, config: dict | None, timeout: float,
                   threads_per_worker: int) -> dict:
     """The config to send (``{}`` for None), once every argument of spawn_workers is sound."""
-    _check_target(target)
-    check_int(world_size, "world_size", low=1, high=16)
-    check_number(timeout, "timeout", low=0, low_open=True)
-    check_int(threads_per_worker, "threads_per_worker", low=1, high=256)
+    _expect_target(target)
+    expect_int(world_size, "world_size", low=1, high=16)
+    expect_number(timeout, "timeout", low=0, low_open=True)
+    expect_int(threads_per_worker, "threads_per_worker", low=1, high=256)
     config = {} if config is None else config
     expect(isinstance(config, dict), "config", "a dict (or None)", config)
     expect(all(isinstance(k, str) for k in config), "config", "a dict with str keys", config)
@@ -157,7 +157,7 @@ def spawn_workers(target: Worker, world_size: int = 2, config: dict | None = Non
     Raises TimeoutError when the run takes longer than ``timeout`` seconds and WorkerError when
     a worker fails; in every outcome, every process it started has been stopped on return.
     """
-    config = _check_launch(target, world_size, config, timeout, threads_per_worker)
+    config = _expect_launch(target, world_size, config, timeout, threads_per_worker)
     with tempfile.TemporaryDirectory(prefix="course_dist_") as folder, _no_process_left() as started:
         # world_size fresh interpreters; each unpickles the arguments, then calls
         # _join_and_run(rank, *args) with its own rank
@@ -221,11 +221,11 @@ def _join_and_run(rank: int, target: Worker, world_size: int, config: dict, fold
 
 # ---------------------------------------------------------------- the lesson's problem and workers
 
-def _check_seed(seed: object) -> int:
-    return check_int(seed, "seed", low=0, high=2**32 - 1)
+def _expect_seed(seed: object) -> int:
+    return expect_int(seed, "seed", low=0, high=2**32 - 1)
 
 
-def _check_config(config: object) -> tuple[int, int, float, int]:
+def _expect_config(config: object) -> tuple[int, int, float, int]:
     """(seed, steps, lr, n) from the lesson's config dict; an unknown key or a bad value is an error."""
     expect(isinstance(config, dict), "config", "a dict such as {'seed': 0, 'n': 16, 'steps': 5, 'lr': 0.05}",
            config)
@@ -234,10 +234,10 @@ def _check_config(config: object) -> tuple[int, int, float, int]:
     if unknown:
         raise CourseInputError(f"config: unknown key {unknown[0]!r}; the keys are 'seed', 'steps', 'lr' "
                                "and 'n'.")
-    seed = _check_seed(config.get("seed", 0))
-    steps = check_int(config.get("steps", 5), "steps", low=1, high=100_000)
-    lr = check_number(config.get("lr", 0.05), "lr", low=0, low_open=True)
-    n = check_int(config.get("n", 16), "n", low=1, high=1_000_000)
+    seed = _expect_seed(config.get("seed", 0))
+    steps = expect_int(config.get("steps", 5), "steps", low=1, high=100_000)
+    lr = expect_number(config.get("lr", 0.05), "lr", low=0, low_open=True)
+    n = expect_int(config.get("n", 16), "n", low=1, high=1_000_000)
     return seed, steps, lr, n
 
 
@@ -250,8 +250,8 @@ def _as_worker(fn: _F, check_config: Callable[[Any], object] | None = None) -> _
     def worker(rank: int, world_size: int, config: dict) -> Any:
         import torch.distributed as dist
 
-        check_int(world_size, "world_size", low=1)
-        check_int(rank, "rank", low=0, high=world_size - 1)
+        expect_int(world_size, "world_size", low=1)
+        expect_int(rank, "rank", low=0, high=world_size - 1)
         expect(isinstance(config, dict), "config", "a dict", config)
         if check_config is not None:
             check_config(config)
@@ -267,9 +267,9 @@ def _as_worker(fn: _F, check_config: Callable[[Any], object] | None = None) -> _
 def make_problem(seed: int = 0, n: int = 16, d_in: int = 8,
                  d_out: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     """A small regression data set (x, y) that every process can rebuild from the seed."""
-    _check_seed(seed)
+    _expect_seed(seed)
     for label, v in (("n", n), ("d_in", d_in), ("d_out", d_out)):
-        check_int(v, label, low=1, high=1_000_000)
+        expect_int(v, label, low=1, high=1_000_000)
     if n * (d_in + d_out) > MAX_NUMBERS:
         raise CourseInputError(f"n, d_in, d_out: expected at most {MAX_NUMBERS:,} numbers in all (x and y), "
                                f"got {n * (d_in + d_out):,}.")
@@ -281,9 +281,9 @@ def make_problem(seed: int = 0, n: int = 16, d_in: int = 8,
 
 def make_model(seed: int = 0, d_in: int = 8, hidden: int = 16, d_out: int = 2) -> nn.Module:
     """The two-layer network the lesson trains, with weights that depend only on ``seed``."""
-    _check_seed(seed)
+    _expect_seed(seed)
     for label, v in (("d_in", d_in), ("hidden", hidden), ("d_out", d_out)):
-        check_int(v, label, low=1, high=100_000)
+        expect_int(v, label, low=1, high=100_000)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, d_out))
@@ -291,9 +291,9 @@ def make_model(seed: int = 0, d_in: int = 8, hidden: int = 16, d_out: int = 2) -
 
 def shard_indices(n: int, rank: int, world_size: int) -> list[int]:
     """The rows rank ``rank`` trains on: every ``world_size``-th row, as DistributedSampler deals them."""
-    check_int(world_size, "world_size", low=1)
-    check_int(rank, "rank", low=0, high=world_size - 1)
-    check_int(n, "n", low=world_size)
+    expect_int(world_size, "world_size", low=1)
+    expect_int(rank, "rank", low=0, high=world_size - 1)
+    expect_int(n, "n", low=world_size)
     expect(n % world_size == 0, "n", f"a multiple of world_size={world_size}", n)
     return list(range(rank, n, world_size))
 
@@ -309,7 +309,7 @@ def _parameters(model: nn.Module) -> list[np.ndarray]:
 def reference_training(config: dict, device: str | torch.device = "cpu") -> dict:
     """What one process gets on the whole batch, trained on ``device``: first gradients, losses
     and final parameters (NumPy arrays)."""
-    seed, steps, lr, n = _check_config(config)
+    seed, steps, lr, n = _expect_config(config)
     dev = as_device(device)
     x, y = (t.to(dev) for t in make_problem(seed, n))
     model = make_model(seed).to(dev)
@@ -376,7 +376,7 @@ def ddp_worker(rank: int, world_size: int, config: dict) -> dict:
             "step_spans": step_spans, "all_reduce_spans": all_reduce_spans}
 
 
-ddp_worker = _as_worker(ddp_worker, _check_config)  # checks rank, world_size and config first
+ddp_worker = _as_worker(ddp_worker, _expect_config)  # checks rank, world_size and config first
 
 
 # ---------------------------------------------------------------- where a DDP step's time goes

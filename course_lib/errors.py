@@ -58,20 +58,20 @@ def is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def check_bool(value: Any, name: str) -> bool:
+def expect_bool(value: Any, name: str) -> bool:
     """``value`` if it is True or False (not 0, 1 or a string such as "yes")."""
     expect(isinstance(value, (bool, np.bool_)), name, "True or False", value)
     return bool(value)
 
 
-def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+def expect_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """``value`` as an int within [low, high]; ``bool`` and floats are refused."""
     ok = is_int(value) and (low is None or value >= low) and (high is None or value <= high)
     expect(ok, name, "an int" + _range_text(low, high), value)
     return int(value)
 
 
-def check_number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+def expect_number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
                  low_open: bool = False) -> float:
     """``value`` as a finite float within the range (``low_open``: strictly above ``low``)."""
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
@@ -83,7 +83,7 @@ def check_number(value: Any, name: str, *, low: float | None = None, high: float
     return float(value)
 
 
-def check_fields(obj: Any, *, nan_ok: Sequence[str] = ()) -> None:
+def expect_fields(obj: Any, *, nan_ok: Sequence[str] = ()) -> None:
     """Check each field of a dataclass instance against its annotation (int, float, str, bool,
     list[float], or None where the annotation allows it); ``nan_ok``: float fields that may be NaN."""
     import dataclasses
@@ -98,27 +98,27 @@ def check_fields(obj: Any, *, nan_ok: Sequence[str] = ()) -> None:
                 continue
             hint = next(a for a in args if a is not type(None)) if len(args) == 2 else Any
         if hint is int:
-            check_int(value, f.name)
+            expect_int(value, f.name)
         elif hint is float:
             if not (f.name in nan_ok and isinstance(value, float) and math.isnan(value)):
-                check_number(value, f.name)
+                expect_number(value, f.name)
         elif hint is bool:
-            check_bool(value, f.name)
+            expect_bool(value, f.name)
         elif hint is str:
             expect(isinstance(value, str), f.name, "a str", value)
         elif typing.get_origin(hint) is list and typing.get_args(hint) == (float,):
             expect(isinstance(value, list), f.name, "a list of numbers", value)
             for i, v in enumerate(value):
-                check_number(v, f"{f.name}[{i}]")
+                expect_number(v, f"{f.name}[{i}]")
 
 
-def check_port(value: Any, name: str = "port") -> int:
+def expect_port(value: Any, name: str = "port") -> int:
     """``value`` if it is a TCP port number, an int from 1 to 65535 (``bool`` refused)."""
     expect(is_int(value) and 1 <= value <= 65535, name, "an int between 1 and 65535", value)
     return int(value)
 
 
-def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+def expect_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     """``value`` if it is one of ``choices``."""
     if isinstance(value, bool) or value not in choices:
         raise CourseInputError(f"{name}: expected one of {', '.join(map(repr, choices))}, "
@@ -126,13 +126,13 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     return value
 
 
-def check_callable(value: Any, name: str) -> Callable[..., Any]:
+def expect_callable(value: Any, name: str) -> Callable[..., Any]:
     """``value`` if it can be called."""
     expect(callable(value), name, "a function (something callable)", value)
     return value
 
 
-def check_path(value: Any, name: str, *, exists: str | None = None) -> Path:
+def expect_path(value: Any, name: str, *, exists: str | None = None) -> Path:
     """``value`` (a ``str`` or ``Path``) as a Path; ``exists="file"`` or ``"dir"`` also requires it."""
     expect(isinstance(value, (str, Path)) and str(value) != "", name, "a path (a str or pathlib.Path)",
            value)
@@ -153,7 +153,7 @@ def _shape_text(want: Sequence[int | None]) -> str:
     return f"({inner},)" if len(want) == 1 else f"({inner})"
 
 
-def check_array(value: Any, name: str, *, ndim: int | Sequence[int] | None = None,
+def expect_array(value: Any, name: str, *, ndim: int | Sequence[int] | None = None,
                 shape: Sequence[int | None] | None = None, dtype: str | Sequence[str] | None = None,
                 low: float | None = None, high: float | None = None, finite: bool = False,
                 what: str = "a NumPy array") -> np.ndarray:
@@ -162,19 +162,19 @@ def check_array(value: Any, name: str, *, ndim: int | Sequence[int] | None = Non
     ``dtype`` names NumPy kinds: "uint8", "float" (any float), "int" (any integer), "bool", or an
     exact dtype such as "float32"; ``shape`` may hold ``None`` for "any size"."""
     expect(isinstance(value, np.ndarray), name, what, value)
-    return _check_values(value, name, value.shape, value.dtype, ndim, shape, dtype, low, high, finite,
+    return _expect_values(value, name, value.shape, value.dtype, ndim, shape, dtype, low, high, finite,
                          what)
 
 
-def check_tensor(value: Any, name: str, *, ndim: int | Sequence[int] | None = None,
+def expect_tensor(value: Any, name: str, *, ndim: int | Sequence[int] | None = None,
                  shape: Sequence[int | None] | None = None, dtype: str | Sequence[str] | None = None,
                  low: float | None = None, high: float | None = None, finite: bool = False,
                  what: str = "a torch.Tensor") -> Any:
-    """``value`` if it is a torch tensor of this rank, shape, dtype and value range (as check_array)."""
+    """``value`` if it is a torch tensor of this rank, shape, dtype and value range (as expect_array)."""
     import torch
 
     expect(isinstance(value, torch.Tensor), name, what, value)
-    return _check_values(value, name, tuple(value.shape), value.dtype, ndim, shape, dtype, low, high,
+    return _expect_values(value, name, tuple(value.shape), value.dtype, ndim, shape, dtype, low, high,
                          finite, what)
 
 
@@ -187,7 +187,7 @@ def _dtype_matches(dtype: Any, want: str) -> bool:
     return text == want
 
 
-def _check_values(value: Any, name: str, have: tuple[int, ...], dtype: Any, ndim: int | Sequence[int] | None,
+def _expect_values(value: Any, name: str, have: tuple[int, ...], dtype: Any, ndim: int | Sequence[int] | None,
                   shape: Sequence[int | None] | None, want_dtype: str | Sequence[str] | None,
                   low: float | None, high: float | None, finite: bool, what: str) -> Any:
     if ndim is not None:

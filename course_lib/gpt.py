@@ -22,12 +22,12 @@ from torch.nn import functional as F
 from course_lib.devices import device_of
 from course_lib.errors import (
     CourseInputError,
-    check_bool,
-    check_int,
-    check_number,
-    check_tensor,
     describe,
     expect,
+    expect_bool,
+    expect_int,
+    expect_number,
+    expect_tensor,
     is_int,
 )
 
@@ -36,7 +36,7 @@ MAX_PARAMETERS = 2_000_000_000  # a GPT bigger than this would not fit in a lapt
 
 
 def _positive_int(value: object, name: str, most: int = 1_000_000) -> int:
-    return check_int(value, name, low=1, high=most)
+    return expect_int(value, name, low=1, high=most)
 
 
 class CharTokenizer:
@@ -62,7 +62,7 @@ class CharTokenizer:
     def decode(self, ids: Sequence[int]) -> str:
         """The text of token ids (a list of ints, or a 1-d integer tensor)."""
         if isinstance(ids, torch.Tensor):
-            ids = _check_ids(ids, "ids", self.vocab_size, ndim=1).tolist()
+            ids = _expect_ids(ids, "ids", self.vocab_size, ndim=1).tolist()
         ok = isinstance(ids, (list, tuple, range)) and all(is_int(i) and 0 <= i < self.vocab_size
                                                            for i in ids)
         expect(ok, "ids", f"token ids from 0 to {self.vocab_size - 1} (a list of ints)", ids)
@@ -110,7 +110,7 @@ class CausalSelfAttention(nn.Module):
 
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
-        _check_cfg(cfg)
+        _expect_cfg(cfg)
         self.d_model, self.n_heads, self.kv_heads = cfg.d_model, cfg.n_heads, cfg.kv_heads
         self.d_head = cfg.d_model // cfg.n_heads
         self.qkv = nn.Linear(cfg.d_model, (cfg.n_heads + 2 * cfg.kv_heads) * self.d_head)
@@ -119,7 +119,7 @@ class CausalSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """The attention output (batch, time, d_model) and this layer's keys and values so far."""
-        _check_attention_input(x, cache, self.d_model, self.kv_heads, self.d_head)
+        _expect_attention_input(x, cache, self.d_model, self.kv_heads, self.d_head)
         b, t, d = x.shape
         q, k, v = self.qkv(x).split([d, self.kv_heads * self.d_head, self.kv_heads * self.d_head], dim=2)
         q = q.view(b, t, self.n_heads, self.d_head).transpose(1, 2)  # (batch, heads, time, d_head)
@@ -142,7 +142,7 @@ class Block(nn.Module):
 
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
-        _check_cfg(cfg)
+        _expect_cfg(cfg)
         self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
         self.attn = CausalSelfAttention(cfg)
         self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.mlp_ratio * cfg.d_model), nn.GELU(),
@@ -151,7 +151,7 @@ class Block(nn.Module):
     def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """The block's output (same shape as ``x``) and its attention's keys and values."""
-        _check_width(x, self.attn.d_model)
+        _expect_width(x, self.attn.d_model)
         a, kv = self.attn(self.ln1(x), cache)
         x = x + a
         return x + self.mlp(self.ln2(x)), kv
@@ -162,7 +162,7 @@ class GPT(nn.Module):
 
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
-        _check_size(_check_cfg(cfg))
+        _expect_size(_expect_cfg(cfg))
         self.cfg = cfg
         self.tok = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.pos = nn.Embedding(cfg.context, cfg.d_model)
@@ -177,7 +177,7 @@ class GPT(nn.Module):
         ``cache`` and ``start`` continue a sequence: ``ids`` are the tokens at positions
         ``start``, ``start + 1``, ... and ``cache`` holds the keys and values before them.
         """
-        _check_gpt_input(self.cfg, ids, cache, start)
+        _expect_gpt_input(self.cfg, ids, cache, start)
         t = ids.shape[1]
         x = self.tok(ids) + self.pos(torch.arange(start, start + t, device=ids.device))
         new_cache: KVCache = []
@@ -191,7 +191,7 @@ class GPT(nn.Module):
         expect(isinstance(targets, torch.Tensor) and isinstance(ids, torch.Tensor)
                and targets.shape == ids.shape, "targets", f"a tensor of the shape of ids, "
                f"{tuple(getattr(ids, 'shape', ()))}", targets)
-        _check_ids(targets, "targets", self.cfg.vocab_size, ndim=2)
+        _expect_ids(targets, "targets", self.cfg.vocab_size, ndim=2)
         logits, _ = self(ids)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
 
@@ -199,17 +199,17 @@ class GPT(nn.Module):
 # --- The checks of the entry points above.
 
 
-def _check_cfg(cfg: object) -> GPTConfig:
+def _expect_cfg(cfg: object) -> GPTConfig:
     expect(isinstance(cfg, GPTConfig), "cfg", "a GPTConfig", cfg)
     assert isinstance(cfg, GPTConfig)
     return cfg
 
 
-def _check_ids(ids: object, name: str, vocab_size: int, ndim: int) -> torch.Tensor:
+def _expect_ids(ids: object, name: str, vocab_size: int, ndim: int) -> torch.Tensor:
     """``ids`` if it is an integer tensor of this rank with every id from 0 to vocab_size - 1."""
     if not (isinstance(ids, torch.Tensor) and ids.ndim == ndim and not ids.is_floating_point()
             and not ids.is_complex() and ids.dtype != torch.bool):
-        check_tensor(ids, name, ndim=ndim, dtype="int")
+        expect_tensor(ids, name, ndim=ndim, dtype="int")
     assert isinstance(ids, torch.Tensor)
     if ids.dtype not in (torch.int64, torch.int32):  # what nn.Embedding takes
         raise CourseInputError(f"{name}: expected token ids as a torch.long (or int32) tensor, got "
@@ -222,13 +222,13 @@ def _check_ids(ids: object, name: str, vocab_size: int, ndim: int) -> torch.Tens
     return ids
 
 
-def _check_width(x: object, d_model: int) -> None:
-    """``x`` is a float tensor (batch, time, d_model); the message comes from check_tensor."""
+def _expect_width(x: object, d_model: int) -> None:
+    """``x`` is a float tensor (batch, time, d_model); the message comes from expect_tensor."""
     if not (isinstance(x, torch.Tensor) and x.ndim == 3 and x.shape[2] == d_model and x.is_floating_point()):
-        check_tensor(x, "x", ndim=3, shape=(None, None, d_model), dtype="float")
+        expect_tensor(x, "x", ndim=3, shape=(None, None, d_model), dtype="float")
 
 
-def _check_layer_cache(cache: object, b: int, heads: int, d_head: int) -> None:
+def _expect_layer_cache(cache: object, b: int, heads: int, d_head: int) -> None:
     """``cache`` is one layer's (keys, values): two tensors (b, heads, positions, d_head) of one shape."""
     ok = isinstance(cache, (tuple, list)) and len(cache) == 2 and all(isinstance(c, torch.Tensor)
                                                                       for c in cache)
@@ -241,13 +241,13 @@ def _check_layer_cache(cache: object, b: int, heads: int, d_head: int) -> None:
                "from an earlier call", cache)
 
 
-def _check_model(model: object) -> GPT:
+def _expect_model(model: object) -> GPT:
     expect(isinstance(model, GPT), "model", "a GPT (course_lib.gpt.GPT)", model)
     assert isinstance(model, GPT)
     return model
 
 
-def _check_size(cfg: GPTConfig) -> None:
+def _expect_size(cfg: GPTConfig) -> None:
     d, size = cfg.d_model, (cfg.vocab_size * 2 + cfg.context) * cfg.d_model
     size += cfg.n_layers * (4 * d * d + 2 * cfg.mlp_ratio * d * d)
     if size > MAX_PARAMETERS:
@@ -255,21 +255,21 @@ def _check_size(cfg: GPTConfig) -> None:
                                f"about {size:,} (vocab_size, context, d_model or n_layers too large).")
 
 
-def _check_attention_input(x: object, cache: object, d_model: int, kv_heads: int, d_head: int) -> None:
+def _expect_attention_input(x: object, cache: object, d_model: int, kv_heads: int, d_head: int) -> None:
     """``x`` is (batch, time, d_model) floats; ``cache`` None or that batch's keys and values."""
-    _check_width(x, d_model)
+    _expect_width(x, d_model)
     assert isinstance(x, torch.Tensor)
     if cache is not None:
-        _check_layer_cache(cache, x.shape[0], kv_heads, d_head)
+        _expect_layer_cache(cache, x.shape[0], kv_heads, d_head)
 
 
-def _check_gpt_input(cfg: GPTConfig, ids: object, cache: object, start: object) -> None:
+def _expect_gpt_input(cfg: GPTConfig, ids: object, cache: object, start: object) -> None:
     """Token ids (batch, time) in range; a cache of every layer that ends just before ``start``."""
     expect(isinstance(ids, torch.Tensor) and ids.ndim == 2 and not ids.is_floating_point(),
            "ids", "an integer tensor of shape (batch, time)", ids)
-    _check_ids(ids, "ids", cfg.vocab_size, ndim=2)
+    _expect_ids(ids, "ids", cfg.vocab_size, ndim=2)
     assert isinstance(ids, torch.Tensor)
-    check_int(start, "start", low=0)
+    expect_int(start, "start", low=0)
     assert isinstance(start, int)
     if cache is not None:
         ok = isinstance(cache, list) and len(cache) == cfg.n_layers and all(
@@ -294,7 +294,7 @@ def batches(data: torch.Tensor, batch_size: int, context: int, generator: torch.
     _positive_int(context, "context")
     expect(isinstance(data, torch.Tensor) and data.ndim == 1 and len(data) > context + 1, "data",
            f"a 1-d tensor of more than {context + 1} token ids", data)
-    check_tensor(data, "data", dtype="int", what="a 1-d tensor of token ids")
+    expect_tensor(data, "data", dtype="int", what="a 1-d tensor of token ids")
     expect(isinstance(generator, torch.Generator), "generator", "a torch.Generator", generator)
     starts = torch.randint(0, len(data) - context - 1, (batch_size,), generator=generator)
     x = torch.stack([data[s:s + context] for s in starts.tolist()])
@@ -305,8 +305,8 @@ def batches(data: torch.Tensor, batch_size: int, context: int, generator: torch.
 @torch.no_grad()
 def mean_loss(model: GPT, data: torch.Tensor, context: int, max_windows: int = 64) -> float:
     """The mean next-token loss over consecutive windows of ``data`` (no randomness)."""
-    _check_model(model)
-    check_tensor(data, "data", ndim=1, dtype="int", what="a 1-d tensor of token ids")
+    _expect_model(model)
+    expect_tensor(data, "data", ndim=1, dtype="int", what="a 1-d tensor of token ids")
     _positive_int(context, "context", model.cfg.context)
     _positive_int(max_windows, "max_windows")
     n = min(max_windows, (len(data) - 1) // context)
@@ -325,8 +325,8 @@ def mean_loss(model: GPT, data: torch.Tensor, context: int, max_windows: int = 6
 def unigram_loss(train: torch.Tensor, held_out: torch.Tensor, vocab_size: int) -> float:
     """The loss of a model that ignores context: each token's frequency in ``train`` (add-one)."""
     _positive_int(vocab_size, "vocab_size")
-    _check_ids(train, "train", vocab_size, ndim=1)
-    _check_ids(held_out, "held_out", vocab_size, ndim=1)
+    _expect_ids(train, "train", vocab_size, ndim=1)
+    _expect_ids(held_out, "held_out", vocab_size, ndim=1)
     expect(held_out.numel() > 0, "held_out", "at least one token id", held_out)
     train, held_out = train.cpu(), held_out.cpu()  # counted in float64 on the CPU (MPS has no float64)
     counts = torch.bincount(train, minlength=vocab_size).double() + 1
@@ -344,18 +344,18 @@ def generate(model: GPT, prompt: Sequence[int], steps: int, *, temperature: floa
     ``temperature``, cut to the ``top_k`` best if given, and sampled with ``generator``. With
     ``use_cache`` only the newest token goes through the network at each step.
     """
-    _check_model(model)
+    _expect_model(model)
     _positive_int(steps, "steps")
     if isinstance(prompt, torch.Tensor):
-        prompt = _check_ids(prompt, "prompt", model.cfg.vocab_size, ndim=1).tolist()
+        prompt = _expect_ids(prompt, "prompt", model.cfg.vocab_size, ndim=1).tolist()
     expect(isinstance(prompt, (list, tuple, range)) and all(
         is_int(i) and 0 <= i < model.cfg.vocab_size for i in prompt), "prompt",
         f"token ids from 0 to {model.cfg.vocab_size - 1} (a list of ints)", prompt)
     expect(len(prompt) > 0, "prompt", "at least one token id", prompt)
-    check_number(temperature, "temperature", low=0, low_open=True)
+    expect_number(temperature, "temperature", low=0, low_open=True)
     expect(top_k is None or (is_int(top_k) and top_k > 0), "top_k", "None or an int of at least 1", top_k)
-    check_bool(greedy, "greedy")
-    check_bool(use_cache, "use_cache")
+    expect_bool(greedy, "greedy")
+    expect_bool(use_cache, "use_cache")
     expect(generator is None or isinstance(generator, torch.Generator), "generator",
            "None or a torch.Generator", generator)
     if len(prompt) + steps > model.cfg.context:
@@ -391,12 +391,12 @@ def _generate(model: GPT, ids: list[int], steps: int, temperature: float, top_k:
 def sampling_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None) -> torch.Tensor:
     """The probabilities to sample the next token from: ``logits / temperature``, only the
     ``top_k`` largest kept (ties with the k-th kept too), softmax over the last axis."""
-    check_tensor(logits, "logits", dtype="float", what="a float tensor of logits (..., vocab)")
+    expect_tensor(logits, "logits", dtype="float", what="a float tensor of logits (..., vocab)")
     expect(logits.ndim >= 1 and logits.shape[-1] > 0, "logits", "a tensor of shape (..., vocab)", logits)
     expect(not (torch.isnan(logits).any() or torch.isposinf(logits).any()
                 or torch.isneginf(logits).all(-1).any()), "logits",
            "no NaN or +inf, and a finite logit in every row (-inf masks a token)", logits)
-    check_number(temperature, "temperature", low=0, low_open=True)
+    expect_number(temperature, "temperature", low=0, low_open=True)
     expect(top_k is None or (is_int(top_k) and top_k > 0), "top_k", "None or an int of at least 1", top_k)
     return _sampling_probs(logits, temperature, top_k)
 
@@ -445,7 +445,7 @@ def count_parameters(model: nn.Module) -> int:
 def forward_flops(cfg: GPTConfig, tokens: int) -> float:
     """Multiply-add FLOPs (2 per multiply-add) of the matrix products in one forward pass over
     ``tokens`` positions of one sequence: the linear layers, attention's two products, the head."""
-    _check_cfg(cfg)
+    _expect_cfg(cfg)
     _positive_int(tokens, "tokens", cfg.context)
     d, t, kv_width = cfg.d_model, tokens, cfg.kv_heads * (cfg.d_model // cfg.n_heads)
     per_layer = (2 * t * d * (d + 2 * kv_width)  # queries; keys and values (narrower with GQA)

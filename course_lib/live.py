@@ -16,12 +16,12 @@ import urllib.request
 import zlib
 from typing import Any
 
-from course_lib.errors import CourseInputError, check_bool, check_number, check_port, expect
+from course_lib.errors import CourseInputError, expect, expect_bool, expect_number, expect_port
 from course_lib.settings import (
     DEFAULT_VISDOM_PORT,
     HOST,
     VISDOM_ENV,
-    check_env_name,
+    expect_env_name,
     url_path,
     visdom_base_url,
     visdom_env_url,
@@ -34,10 +34,10 @@ __all__ = ["DEFAULT_VISDOM_PORT", "LivePlot", "visdom_answers", "visdom_base_url
 def visdom_answers(port: int | None = None, host: str = HOST, timeout: float = 0.5,
                    base_url: str | None = None) -> bool:
     """True when a Visdom server answers on ``host:port`` (default ``$COURSE_VISDOM_PORT``)."""
-    port = visdom_port() if port is None else check_port(port)
+    port = visdom_port() if port is None else expect_port(port)
     expect(isinstance(host, str) and host.strip() != "" and not any(c in host for c in "/:?# "), "host",
            "a host name or address such as '127.0.0.1'", host)
-    check_number(timeout, "timeout", low=0, high=60, low_open=True)
+    expect_number(timeout, "timeout", low=0, high=60, low_open=True)
     base_url = visdom_base_url() if base_url is None else url_path(base_url)
     try:
         with urllib.request.urlopen(f"http://{host}:{port}{base_url}/", timeout=timeout) as r:
@@ -76,13 +76,13 @@ class LivePlot:
                  redraw_every: float = 1.0, show: bool | None = None, announce: bool | None = None) -> None:
         for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
             expect(isinstance(text, str), name, "a str", text)
-        check_number(redraw_every, "redraw_every", low=0)
-        check_bool(use_visdom, "use_visdom")
+        expect_number(redraw_every, "redraw_every", low=0)
+        expect_bool(use_visdom, "use_visdom")
         for name, flag in (("show", show), ("announce", announce)):
             expect(flag is None or isinstance(flag, bool), name, "None, True or False", flag)
-        check_env_name(env)
+        expect_env_name(env)
         self.title, self.xlabel, self.ylabel = title, xlabel, ylabel
-        self.port = visdom_port() if port is None else check_port(port)
+        self.port = visdom_port() if port is None else expect_port(port)
         self.env, self.redraw_every = env, float(redraw_every)
         self.history: dict[str, list[tuple[float, float]]] = {}
         self.show = _in_notebook() if show is None else show
@@ -162,7 +162,7 @@ class LivePlot:
     # -- Logging points -------------------------------------------------------------------
     def log(self, step: float, **values: float) -> None:
         """Record ``values`` (e.g. ``train=0.31, val=0.35``) at ``step`` and update the plot."""
-        check_number(step, "step")
+        expect_number(step, "step")
         if not values:
             raise CourseInputError("log: expected at least one named value, e.g. log(step, loss=0.3).")
         clean: dict[str, float] = {}

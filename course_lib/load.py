@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-from course_lib.errors import CourseInputError, check_int, check_number, expect
+from course_lib.errors import CourseInputError, expect, expect_int, expect_number
 
 BUSY_THRESHOLD = 0.10  # more than 10 % of all cores used by others: the machine was busy
 
@@ -59,9 +59,9 @@ class LoadReport:
 
     def __post_init__(self) -> None:
         for name in ("wall_s", "own_cpu_s", "other_cpu_s", "steal_s"):
-            check_number(getattr(self, name), name, low=0)
-        check_int(self.cores, "cores", low=1)
-        _check_threshold(self.threshold)
+            expect_number(getattr(self, name), name, low=0)
+        expect_int(self.cores, "cores", low=1)
+        _expect_threshold(self.threshold)
 
     @property
     def other_cores(self) -> float:
@@ -89,8 +89,8 @@ class LoadReport:
                 f"(threshold {self.threshold:.0%}): {verdict}")
 
 
-def _check_threshold(threshold: object) -> float:
-    value = check_number(threshold, "threshold", low=0, high=1, low_open=True)
+def _expect_threshold(threshold: object) -> float:
+    value = expect_number(threshold, "threshold", low=0, high=1, low_open=True)
     expect(value < 1, "threshold", "a share of the machine above 0 and below 1", threshold)
     return value
 
@@ -99,7 +99,7 @@ class LoadMonitor:
     """A context manager: ``with LoadMonitor() as m: ...`` then ``m.report`` says how busy it was."""
 
     def __init__(self, threshold: float = BUSY_THRESHOLD) -> None:
-        self.threshold = _check_threshold(threshold)
+        self.threshold = _expect_threshold(threshold)
         self._proc = psutil.Process(os.getpid())
         self._start: tuple[float, float, float, float] | None = None
         self.report: LoadReport | None = None
@@ -125,7 +125,7 @@ class LoadMonitor:
 
 def sample_load(seconds: float = 1.0, threshold: float = BUSY_THRESHOLD) -> LoadReport:
     """Watch the machine for ``seconds`` while this process sleeps: how busy is it right now?"""
-    check_number(seconds, "seconds", low=0, high=60, low_open=True)
+    expect_number(seconds, "seconds", low=0, high=60, low_open=True)
     with LoadMonitor(threshold) as monitor:
         time.sleep(seconds)
     assert monitor.report is not None
@@ -148,8 +148,8 @@ def other_programs_busy(processes: int | None = None, seconds: float = 30.0) -> 
     after ``seconds`` at the latest. Yields their process ids.
     """
     processes = (os.cpu_count() or 1) if processes is None else processes
-    check_int(processes, "processes", low=1, high=256)
-    check_number(seconds, "seconds", low=0, high=300, low_open=True)
+    expect_int(processes, "processes", low=1, high=256)
+    expect_number(seconds, "seconds", low=0, high=300, low_open=True)
     spinner = _SPINNER.format(seconds=float(seconds))
     pids: list[int] = []
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from course_lib.errors import check_bool, expect, is_int
+from course_lib.errors import expect, expect_bool, is_int
 
 MIB = 2**20
 
@@ -29,7 +29,7 @@ def pss_bytes(pid: int | None = None, children: bool = True) -> int:
     """
     expect(pid is None or (is_int(pid) and 1 <= pid < 2**31), "pid",
            "None or a process id (an int from 1 to 2**31 - 1)", pid)
-    check_bool(children, "children")
+    expect_bool(children, "children")
     try:
         proc = psutil.Process(os.getpid() if pid is None else int(pid))
         procs = [proc, *(proc.children(recursive=True) if children else [])]

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from course_lib.errors import CourseInputError, check_fields, check_path, describe, expect, wrapped
+from course_lib.errors import CourseInputError, describe, expect, expect_fields, expect_path, wrapped
 
 
 def export_onnx(model: nn.Module, example: torch.Tensor, folder: str | Path,
@@ -33,7 +33,7 @@ def export_onnx(model: nn.Module, example: torch.Tensor, folder: str | Path,
     expect(isinstance(model, nn.Module), "model", "a torch.nn.Module", model)
     expect(isinstance(example, torch.Tensor), "example", "a torch.Tensor input for the model",
            example)
-    out_dir = check_path(folder, "folder", exists="dir")
+    out_dir = expect_path(folder, "folder", exists="dir")
     expect(isinstance(name, str) and name.endswith(".onnx") and "/" not in name and "\\" not in name,
            "name", "a file name ending in .onnx, without folders", name)
     for arg, value in (("input_name", input_name), ("output_name", output_name)):
@@ -93,7 +93,7 @@ class OnnxSummary:
     size_mb: float = 0.0
 
     def __post_init__(self) -> None:
-        check_fields(self)
+        expect_fields(self)
 
     def __str__(self) -> str:
         common = ", ".join(f"{op} {n}" for op, n in list(self.op_counts.items())[:6])
@@ -113,7 +113,7 @@ def onnx_summary(path: str | Path) -> OnnxSummary:
     import onnx
     from onnx import numpy_helper
 
-    p = check_path(path, "path")
+    p = expect_path(path, "path")
     if not p.is_file() or p.suffix != ".onnx":
         raise CourseInputError(f"path: expected an existing .onnx file, got {p.name!r}.")
     with wrapped(f"onnx_summary({p.name!r}), which is not a readable ONNX file"):

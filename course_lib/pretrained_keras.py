@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from course_lib.errors import CourseInputError, check_bool, check_tensor, expect
+from course_lib.errors import CourseInputError, expect, expect_bool, expect_tensor
 from course_lib.frameworks import import_tensorflow
 from course_lib.pretrained import (
     BN_EPS,
@@ -37,8 +37,8 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 def conv_kernel_to_keras(weight: torch.Tensor, depthwise: bool = False) -> np.ndarray:
     """A torch conv kernel (out, in, kh, kw) as Keras's (kh, kw, in, out); depthwise: (kh, kw, C, 1)."""
-    check_tensor(weight, "weight", ndim=4, what="a torch.Tensor (out_channels, in_channels, kh, kw)")
-    check_bool(depthwise, "depthwise")
+    expect_tensor(weight, "weight", ndim=4, what="a torch.Tensor (out_channels, in_channels, kh, kw)")
+    expect_bool(depthwise, "depthwise")
     if depthwise:
         expect(weight.shape[1] == 1, "weight", "a depthwise kernel of shape (C, 1, kh, kw)", weight)
         return _np(weight).transpose(2, 3, 0, 1)
@@ -83,7 +83,7 @@ def efficientnet_lite0_keras(state_dict: Mapping[str, torch.Tensor] | None = Non
         raise CourseInputError(
             f"state_dict: expected EfficientNet-Lite0's 296 tensors (with '_fc.weight'), got "
             f"{len(sd)} entries.")
-    _check_state_dict(sd)
+    _expect_state_dict(sd)
     b = _Builder(sd)
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
     x = b.bn(b.conv(inputs, "_conv_stem", 32, 3, 2), "_bn0", relu6=True)
@@ -111,7 +111,7 @@ def efficientnet_lite0_keras(state_dict: Mapping[str, torch.Tensor] | None = Non
     return model
 
 
-def _check_state_dict(sd: Mapping[str, Any]) -> None:
+def _expect_state_dict(sd: Mapping[str, Any]) -> None:
     """Refuse a state_dict whose names, types or shapes are not EfficientNet-Lite0's (1000 classes)."""
     want = {k: tuple(v.shape) for k, v in EfficientNetLite0().state_dict().items()}
     missing = sorted(set(want) - set(sd))
@@ -133,7 +133,7 @@ def _check_state_dict(sd: Mapping[str, Any]) -> None:
 
 def to_channels_last(x: torch.Tensor) -> np.ndarray:
     """A torch image batch (N, 3, H, W) as the NumPy (N, H, W, 3) array Keras expects."""
-    check_tensor(x, "x", what="a torch.Tensor of shape (N, 3, H, W)")
+    expect_tensor(x, "x", what="a torch.Tensor of shape (N, 3, H, W)")
     expect(x.ndim == 4 and x.shape[1] == 3, "x", "a torch.Tensor of shape (N, 3, H, W), channels first "
            "(one already channels-last needs no conversion)", x)
     return _np(x).transpose(0, 2, 3, 1).copy()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import CourseInputError, check_fields, check_path, expect, wrapped
+from course_lib.errors import CourseInputError, expect, expect_fields, expect_path, wrapped
 
 os.environ.setdefault("KINETO_LOG_LEVEL", "6")  # above Kineto's highest level: no log lines
 
@@ -33,7 +33,7 @@ class Span:
     duration_s: float
 
     def __post_init__(self) -> None:
-        check_fields(self)
+        expect_fields(self)
         expect(self.duration_s >= 0, "duration_s", "a duration of at least 0 s", self.duration_s)
 
     @property
@@ -42,7 +42,7 @@ class Span:
         return self.start_s + self.duration_s
 
 
-def _check_labels(labels: Any) -> tuple[str, ...]:
+def _expect_labels(labels: Any) -> tuple[str, ...]:
     ok = isinstance(labels, (tuple, list)) and len(labels) > 0 and \
         all(isinstance(x, str) and x != "" for x in labels) and len(set(labels)) == len(labels)
     expect(ok, "labels", "a non-empty tuple of distinct record_function names such as ('data', 'step')",
@@ -53,7 +53,7 @@ def _check_labels(labels: Any) -> tuple[str, ...]:
 def _events(trace: Any) -> list[Any]:
     """The ``traceEvents`` list of a Chrome trace given as a file path or as its loaded JSON."""
     if isinstance(trace, (str, Path)):
-        path = check_path(trace, "trace", exists="file")
+        path = expect_path(trace, "trace", exists="file")
         with wrapped(f"trace file {path.name}"):
             trace = json.loads(path.read_text(encoding="utf-8"))
     expect(isinstance(trace, Mapping) and isinstance(trace.get("traceEvents"), list), "trace",
@@ -64,7 +64,7 @@ def _events(trace: Any) -> list[Any]:
 
 def read_spans(trace: str | Path | Mapping[str, Any], labels: Sequence[str] = LABELS) -> list[Span]:
     """The ``record_function`` spans named in ``labels`` from a Chrome trace, in time order."""
-    wanted = _check_labels(labels)
+    wanted = _expect_labels(labels)
     raw = []
     for e in _events(trace):
         if isinstance(e, Mapping) and e.get("ph") == "X" and e.get("cat") == "user_annotation" \
@@ -82,7 +82,7 @@ def read_spans(trace: str | Path | Mapping[str, Any], labels: Sequence[str] = LA
     return [Span(name, (ts - t0) / 1e6, dur / 1e6) for ts, dur, name in raw]
 
 
-def _check_spans(spans: Any) -> list[Span]:
+def _expect_spans(spans: Any) -> list[Span]:
     ok = isinstance(spans, (list, tuple)) and len(spans) > 0 and all(isinstance(s, Span) for s in spans)
     expect(ok, "spans", "a non-empty list of Span (from read_spans)", spans)
     return list(spans)
@@ -91,14 +91,14 @@ def _check_spans(spans: Any) -> list[Span]:
 def seconds_by_label(spans: Sequence[Span]) -> dict[str, float]:
     """The total seconds of the spans of each label, in the order the labels first appear."""
     totals: dict[str, float] = {}
-    for s in _check_spans(spans):
+    for s in _expect_spans(spans):
         totals[s.label] = totals.get(s.label, 0.0) + s.duration_s
     return totals
 
 
 def wait_fraction(spans: Sequence[Span], wait: str = "data") -> float:
     """The share of the wall time, from the first span's start to the last one's end, in ``wait`` spans."""
-    checked = _check_spans(spans)
+    checked = _expect_spans(spans)
     totals = seconds_by_label(checked)
     expect(isinstance(wait, str) and wait in totals, "wait", f"one of the spans' labels {sorted(totals)}",
            wait)
@@ -114,7 +114,7 @@ def plot_timeline(ax: Any, runs: Mapping[str, Sequence[Span]], names: Mapping[st
     expect(hasattr(ax, "broken_barh"), "ax", "a matplotlib Axes (from plt.subplots)", ax)
     expect(isinstance(runs, Mapping) and len(runs) > 0 and all(isinstance(k, str) for k in runs), "runs",
            "a non-empty dict from a run's name to its spans", runs)
-    checked = {name: _check_spans(spans) for name, spans in runs.items()}
+    checked = {name: _expect_spans(spans) for name, spans in runs.items()}
     names = dict(names or {})
     colors = {**COLORS, **(colors or {})}
     expect(all(isinstance(v, str) for v in [*names.values(), *colors.values()]), "names and colors",

@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 
-from course_lib.errors import CourseInputError, check_int, check_number, check_path, expect, wrapped
+from course_lib.errors import CourseInputError, expect, expect_int, expect_number, expect_path, wrapped
 from course_lib.settings import REPO_ROOT
 
 RECORDS_DIR = REPO_ROOT / "benchmarks" / "records"
@@ -62,7 +62,7 @@ def validate(record: Any, where: str = "record") -> dict[str, Any]:
     missing += [f"quiet.{k}" for k in ("measured", "threshold", "ok") if k not in record.get("quiet", {})]
     if missing:
         raise CourseInputError(f"{where}: missing {', '.join(missing)}.")
-    _check_values(record, where)
+    _expect_values(record, where)
     results = record["results"]
     if not isinstance(results, list) or not results:
         raise CourseInputError(f"{where}: 'results' must be a non-empty list.")
@@ -72,21 +72,21 @@ def validate(record: Any, where: str = "record") -> dict[str, Any]:
     return record
 
 
-def _check_values(record: dict[str, Any], where: str) -> None:
+def _expect_values(record: dict[str, Any], where: str) -> None:
     """The kinds of value :func:`describe` and the claims rely on, and a quiet flag that agrees."""
     expect(isinstance(record["recorded"], str), f"{where} recorded", "a date as an ISO string",
            record["recorded"])
     m, q = record["machine"], record["quiet"]
     for k in ("cpu", "os", "python", "device"):
         expect(isinstance(m[k], str), f"{where} machine.{k}", "a str", m[k])
-    check_int(m["logical_cores"], f"{where} machine.logical_cores", low=1)
-    check_number(m["memory_gib"], f"{where} machine.memory_gib", low=0)
+    expect_int(m["logical_cores"], f"{where} machine.logical_cores", low=1)
+    expect_number(m["memory_gib"], f"{where} machine.memory_gib", low=0)
     expect(isinstance(m["libraries"], dict), f"{where} machine.libraries", "a JSON object", m["libraries"])
-    threshold = check_number(q["threshold"], f"{where} quiet.threshold", low=0, high=1)
+    threshold = expect_number(q["threshold"], f"{where} quiet.threshold", low=0, high=1)
     expect(isinstance(q["ok"], bool), f"{where} quiet.ok", "True or False", q["ok"])
     share = q.get("other_share")
     if share is not None:
-        share = check_number(share, f"{where} quiet.other_share", low=0, high=1)
+        share = expect_number(share, f"{where} quiet.other_share", low=0, high=1)
         if q["ok"] and share > threshold:
             raise CourseInputError(f"{where}: quiet.ok is true, but other programs used {share:.0%} of the "
                                    f"CPU, above the threshold of {threshold:.0%}.")
@@ -102,20 +102,20 @@ def _results(record: Any) -> list[dict[str, Any]]:
     return results
 
 
-def _check_directory(directory: Any) -> Path:
-    return check_path(directory, "directory", exists="dir")
+def _expect_directory(directory: Any) -> Path:
+    return expect_path(directory, "directory", exists="dir")
 
 
 def names(directory: Path = RECORDS_DIR) -> list[str]:
     """The names of the records shipped in ``directory`` (file stems), sorted."""
-    return sorted(p.stem for p in _check_directory(directory).glob("*.json"))
+    return sorted(p.stem for p in _expect_directory(directory).glob("*.json"))
 
 
 def load(name: str, directory: Path = RECORDS_DIR) -> dict[str, Any]:
     """The record ``benchmarks/records/<name>.json``, checked for every required field."""
     expect(isinstance(name, str) and re.fullmatch(r"[\w.-]+", name) is not None, "name",
            "a record name such as '02_gpu_vs_cpu'", name)
-    path = _check_directory(directory) / f"{name}.json"
+    path = _expect_directory(directory) / f"{name}.json"
     if not path.is_file():
         known = ", ".join(names(directory)) or "none"
         raise CourseInputError(f"name: no record {name!r} (known: {known}).")
@@ -203,7 +203,7 @@ def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
     """The claims of ``benchmarks/claims.toml``: what the prose says and how a record backs it."""
     import tomllib
 
-    path = check_path(path, "path", exists="file")
+    path = expect_path(path, "path", exists="file")
     with wrapped(f"claims file {path.name}"):
         claims = tomllib.loads(path.read_text(encoding="utf-8")).get("claim", [])
     expect(isinstance(claims, list) and all(isinstance(c, dict) for c in claims), "path",
@@ -215,7 +215,7 @@ def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
     return claims
 
 
-def check_claim(claim: dict[str, Any], record: dict[str, Any]) -> bool:
+def claim_holds(claim: dict[str, Any], record: dict[str, Any]) -> bool:
     """Evaluate a claim's ``check`` expression against ``record``.
 
     The expression sees ``one(id, **fields)`` and ``find(id, **fields)`` (results of this

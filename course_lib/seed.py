@@ -8,12 +8,12 @@ import sys
 
 import numpy as np
 
-from course_lib.errors import check_int
+from course_lib.errors import expect_int
 
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy, torch and (if already imported) TensorFlow."""
-    seed = check_int(seed, "seed", low=0, high=2**32 - 1)
+    seed = expect_int(seed, "seed", low=0, high=2**32 - 1)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)

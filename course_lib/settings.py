@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from course_lib.errors import CourseInputError, check_port, describe
+from course_lib.errors import CourseInputError, describe, expect_port
 
 HOST = "127.0.0.1"
 DEFAULT_LAB_PORT = 8888
@@ -52,7 +52,7 @@ def url_path(value: object, name: str = "base_url") -> str:
     return value.rstrip("/")
 
 
-def check_env_name(env: object) -> str:
+def expect_env_name(env: object) -> str:
     """``env`` if it is a usable Visdom environment name (non-empty, no '/', '?', '#' or edge spaces)."""
     if not isinstance(env, str) or not env or any(c in env for c in "/?#") or env != env.strip():
         raise CourseInputError(f"env: expected a Visdom environment name such as 'course', "
@@ -69,7 +69,7 @@ def server_port(server: str) -> int:
     if not raw:
         return _DEFAULTS[server]
     try:
-        return check_port(int(raw), var)
+        return expect_port(int(raw), var)
     except ValueError:  # not an int, or out of range (CourseInputError is a ValueError too)
         raise CourseInputError(f"{var}: expected a port number between 1 and 65535, got {raw!r}.") from None
 
@@ -89,13 +89,13 @@ def visdom_public_url(port: int | None = None) -> str:
     public = os.environ.get("COURSE_VISDOM_PUBLIC_URL", "").strip().rstrip("/")
     if public and port is None:
         return public
-    port = visdom_port() if port is None else check_port(port)
+    port = visdom_port() if port is None else expect_port(port)
     return f"http://{HOST}:{port}{visdom_base_url()}"
 
 
 def visdom_env_url(env: str = VISDOM_ENV, port: int | None = None) -> str:
     """The page that opens Visdom on environment ``env``, where the lessons' plots appear."""
-    return f"{visdom_public_url(port)}/env/{check_env_name(env)}"
+    return f"{visdom_public_url(port)}/env/{expect_env_name(env)}"
 
 
 def tensorboard_public_url(port: int | None = None) -> str:
@@ -103,7 +103,7 @@ def tensorboard_public_url(port: int | None = None) -> str:
     public = os.environ.get("COURSE_TENSORBOARD_PUBLIC_URL", "").strip().rstrip("/")
     if public and port is None:
         return public + "/"
-    port = server_port("tensorboard") if port is None else check_port(port)
+    port = server_port("tensorboard") if port is None else expect_port(port)
     return f"http://{HOST}:{port}/"
 
 

@@ -9,7 +9,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import CourseInputError, check_number, check_path, expect, wrapped
+from course_lib.errors import CourseInputError, expect, expect_number, expect_path, wrapped
 from course_lib.frameworks import import_tensorflow
 
 TENSORBOARD_SMOOTHING = 0.6  # the default of the smoothing slider in TensorBoard's scalar charts
@@ -31,7 +31,7 @@ def fresh_run_dir(name: str) -> Path:
 
 def event_files(logdir: str | Path) -> list[Path]:
     """The TensorFlow event files under ``logdir`` (any depth), oldest name first."""
-    folder = check_path(logdir, "logdir", exists="dir")
+    folder = expect_path(logdir, "logdir", exists="dir")
     return sorted(folder.rglob("events.out.tfevents.*"))
 
 
@@ -68,7 +68,7 @@ def _read_file(tf: Any, path: Path, scalars: dict[str, list[tuple[int, float]]])
 
 def smooth(values: Sequence[float], weight: float = TENSORBOARD_SMOOTHING) -> list[float]:
     """``values`` smoothed as TensorBoard smooths a scalar curve: a debiased exponential moving average."""
-    check_number(weight, "weight", low=0, high=0.999)
+    expect_number(weight, "weight", low=0, high=0.999)
     expect(isinstance(values, Sequence) and not isinstance(values, str), "values",
            "a sequence of numbers", values)
     numbers = []
@@ -101,7 +101,7 @@ def plot_scalars(scalars: Mapping[str, Sequence[tuple[int, float]]], tags: Seque
     if missing or not tags:
         raise CourseInputError(f"tags: expected tags of scalars ({', '.join(map(repr, scalars))}), "
                                f"got {missing or tags!r}.")
-    check_number(smoothing, "smoothing", low=0, high=0.999)
+    expect_number(smoothing, "smoothing", low=0, high=0.999)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.2), dpi=90)
     for i, tag in enumerate(tags):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import torch
 
 from course_lib.devices import as_device, synchronize
-from course_lib.errors import CourseInputError, check_callable, check_int, check_number, expect
+from course_lib.errors import CourseInputError, expect, expect_callable, expect_int, expect_number
 from course_lib.load import LoadMonitor, LoadReport
 
 # torch.utils.benchmark imports torch.utils.cpp_extension, which in PyTorch's CUDA build (the
@@ -44,13 +44,13 @@ class Timing:
     def __post_init__(self) -> None:
         expect(isinstance(self.label, str), "label", "a str", self.label)
         expect(isinstance(self.device, str), "device", "a device name (str)", self.device)
-        check_int(self.threads, "threads", low=1)
+        expect_int(self.threads, "threads", low=1)
         expect(isinstance(self.times, list) and len(self.times) > 0, "times",
                "a non-empty list of seconds per call", self.times)
         for t in self.times:
-            check_number(t, "times", low=0)
+            expect_number(t, "times", low=0)
         if self.flops is not None:
-            check_number(self.flops, "flops", low=0, low_open=True)
+            expect_number(self.flops, "flops", low=0, low_open=True)
         expect(self.load is None or isinstance(self.load, LoadReport), "load", "None or a LoadReport",
                self.load)
 
@@ -90,7 +90,7 @@ class Timing:
 
 def format_seconds(seconds: float) -> str:
     """Seconds in the unit a person reads best (ns, µs, ms or s)."""
-    check_number(seconds, "seconds", low=0)
+    expect_number(seconds, "seconds", low=0)
     if seconds >= 1000:  # .3g would switch to scientific notation here
         return f"{seconds:.0f} s"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
@@ -104,13 +104,13 @@ def matmul_flops(n: int, m: int | None = None, k: int | None = None) -> float:
     m = n if m is None else m
     k = n if k is None else k
     for name, v in (("n", n), ("m", m), ("k", k)):
-        check_int(v, name, low=1)
+        expect_int(v, name, low=1)
     return 2.0 * n * m * k
 
 
-def _check_no_argument_function(fn: object) -> None:
+def _expect_no_argument_function(fn: object) -> None:
     """``fn`` if it can be called as ``fn()``: benchmark calls it with no arguments."""
-    check_callable(fn, "fn")
+    expect_callable(fn, "fn")
     try:
         inspect.signature(fn).bind()  # type: ignore[arg-type]
     except TypeError:
@@ -121,9 +121,9 @@ def _check_no_argument_function(fn: object) -> None:
         pass
 
 
-def _check_min_run_time(min_run_time: object) -> float:
+def _expect_min_run_time(min_run_time: object) -> float:
     """``min_run_time`` in seconds: a finite number above 0 and at most MAX_RUN_TIME."""
-    return check_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
+    return expect_number(min_run_time, "min_run_time", low=0, high=MAX_RUN_TIME, low_open=True)
 
 
 def benchmark(
@@ -142,15 +142,15 @@ def benchmark(
     starts and after every timed block; ``threads`` defaults to all the threads torch uses.
     The result's ``load`` says how much CPU other programs used while it was timed.
     """
-    _check_no_argument_function(fn)
+    _expect_no_argument_function(fn)
     expect(isinstance(label, str), "label", "a str", label)
-    check_int(warmup, "warmup", low=0)
-    _check_min_run_time(min_run_time)
+    expect_int(warmup, "warmup", low=0)
+    _expect_min_run_time(min_run_time)
     if threads is None:
         threads = torch.get_num_threads()
-    check_int(threads, "threads", low=1, high=MAX_THREADS)
+    expect_int(threads, "threads", low=1, high=MAX_THREADS)
     if flops is not None:
-        check_number(flops, "flops", low=0, low_open=True)
+        expect_number(flops, "flops", low=0, low_open=True)
     dev = as_device(device)
 
     call: Callable[[], object] = fn
@@ -207,11 +207,11 @@ def compare(
            "a non-empty dict of {name: function taking no arguments}", fns)
     for name, fn in fns.items():
         try:
-            _check_no_argument_function(fn)
+            _expect_no_argument_function(fn)
         except CourseInputError as err:
             raise CourseInputError(f"fns[{name!r}]: {str(err).removeprefix('fn: ')}") from None
-    check_int(rounds, "rounds", low=1, high=MAX_ROUNDS)
-    _check_min_run_time(min_run_time)
+    expect_int(rounds, "rounds", low=1, high=MAX_ROUNDS)
+    _expect_min_run_time(min_run_time)
     runs: dict[str, list[Timing]] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():  # round-robin: every function once per round

@@ -21,14 +21,14 @@ from torch.utils.data import DataLoader, TensorDataset
 from course_lib.devices import device_of
 from course_lib.errors import (
     CourseInputError,
-    check_bool,
-    check_callable,
-    check_int,
-    check_number,
-    check_path,
-    check_tensor,
     describe,
     expect,
+    expect_bool,
+    expect_callable,
+    expect_int,
+    expect_number,
+    expect_path,
+    expect_tensor,
     wrapped,
 )
 
@@ -71,11 +71,11 @@ class History:
 
 # --- argument checks: each raises CourseInputError with one line naming the argument --------------
 
-def _check_pair(x: Any, y: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _expect_pair(x: Any, y: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     """``x`` and ``y``: tensors with one row per example, the same number of rows, finite values."""
     prefix = f"{name} " if name else ""
-    check_tensor(x, f"{prefix}x")
-    check_tensor(y, f"{prefix}y")
+    expect_tensor(x, f"{prefix}x")
+    expect_tensor(y, f"{prefix}y")
     if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
         raise CourseInputError(f"{name or 'x, y'}: expected x and y with the same number of rows, got "
                                f"{describe(x)} and {describe(y)}.")
@@ -88,23 +88,23 @@ def _check_pair(x: Any, y: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
-def _check_batches(data: Any, name: str, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
+def _expect_batches(data: Any, name: str, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
     """``data`` as a DataLoader: one given as is, or a pair ``(x, y)`` of tensors batched here."""
     if isinstance(data, DataLoader):
         return data
     ok = (isinstance(data, (tuple, list)) and len(data) == 2
           and all(isinstance(t, torch.Tensor) for t in data))
     expect(ok, name, "a DataLoader or a pair (x, y) of tensors", data)
-    x, y = _check_pair(data[0], data[1], name)
+    x, y = _expect_pair(data[0], data[1], name)
     return make_loader(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
-def _check_model(model: Any) -> nn.Module:
+def _expect_model(model: Any) -> nn.Module:
     expect(isinstance(model, nn.Module), "model", "a torch.nn.Module", model)
     return model
 
 
-def _check_optimizer(optimizer: Any, model: nn.Module) -> torch.optim.Optimizer:
+def _expect_optimizer(optimizer: Any, model: nn.Module) -> torch.optim.Optimizer:
     """An optimizer holding some of ``model``'s trainable parameters (all of them, or a head's)."""
     expect(isinstance(optimizer, torch.optim.Optimizer), "optimizer",
            "a torch.optim.Optimizer built on model.parameters()", optimizer)
@@ -120,7 +120,7 @@ def _check_optimizer(optimizer: Any, model: nn.Module) -> torch.optim.Optimizer:
     return optimizer
 
 
-def _check_scheduler(scheduler: Any, optimizer: torch.optim.Optimizer | None) -> LRScheduler | None:
+def _expect_scheduler(scheduler: Any, optimizer: torch.optim.Optimizer | None) -> LRScheduler | None:
     """None, or a learning-rate scheduler built on ``optimizer`` (when one is given)."""
     if scheduler is None:
         return None
@@ -132,15 +132,15 @@ def _check_scheduler(scheduler: Any, optimizer: torch.optim.Optimizer | None) ->
     return scheduler
 
 
-def _check_generator(generator: Any) -> torch.Generator | None:
+def _expect_generator(generator: Any) -> torch.Generator | None:
     expect(generator is None or isinstance(generator, torch.Generator), "generator",
            "None or a torch.Generator (a DataLoader's is loader.generator)", generator)
     return generator
 
 
-def _check_loss_fn(loss_fn: Any) -> LossFn:
+def _expect_loss_fn(loss_fn: Any) -> LossFn:
     """``loss_fn`` (cross-entropy when None), made to refuse a result that is not one number."""
-    loss_fn = nn.functional.cross_entropy if loss_fn is None else check_callable(loss_fn, "loss_fn")
+    loss_fn = nn.functional.cross_entropy if loss_fn is None else expect_callable(loss_fn, "loss_fn")
 
     def scalar_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = loss_fn(logits, y)
@@ -198,10 +198,10 @@ def make_loader(x: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle:
     """A DataLoader over the tensors ``x`` and ``y``, shuffled reproducibly with ``seed``.
 
     Its shuffling draws from its own ``loader.generator``, never from torch's global one."""
-    x, y = _check_pair(x, y, "")
-    check_int(batch_size, "batch_size", low=1)
-    check_bool(shuffle, "shuffle")
-    check_int(seed, "seed", low=0, high=2**32 - 1)
+    x, y = _expect_pair(x, y, "")
+    expect_int(batch_size, "batch_size", low=1)
+    expect_bool(shuffle, "shuffle")
+    expect_int(seed, "seed", low=0, high=2**32 - 1)
 
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, generator=generator)
@@ -209,12 +209,12 @@ def make_loader(x: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle:
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     """The fraction of rows of ``logits`` whose largest score is at the label in ``y``."""
-    check_tensor(logits, "logits", ndim=2)
+    expect_tensor(logits, "logits", ndim=2)
     n, classes = logits.shape
-    check_tensor(y, "y", shape=(n,), dtype="int", what="a 1-D tensor of labels")
+    expect_tensor(y, "y", shape=(n,), dtype="int", what="a 1-D tensor of labels")
     expect(n > 0, "logits", "at least one row (one example)", logits)
-    check_tensor(logits, "logits", finite=True)
-    check_tensor(y, "y", low=0, high=classes - 1)
+    expect_tensor(logits, "logits", finite=True)
+    expect_tensor(y, "y", low=0, high=classes - 1)
 
     return (logits.argmax(dim=1) == y).float().mean().item()
 
@@ -222,10 +222,10 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
 def evaluate(model: nn.Module, data: Batches, loss_fn: LossFn | None = None,
              batch_size: int = 512) -> tuple[float, float]:
     """Mean loss and accuracy of a classifier on ``data``, in eval mode and without gradients."""
-    _check_model(model)
-    loss_fn = _check_loss_fn(loss_fn)
-    check_int(batch_size, "batch_size", low=1)
-    batches = _check_batches(data, "data", batch_size, shuffle=False, seed=0)
+    _expect_model(model)
+    loss_fn = _expect_loss_fn(loss_fn)
+    expect_int(batch_size, "batch_size", low=1)
+    batches = _expect_batches(data, "data", batch_size, shuffle=False, seed=0)
 
     device = device_of(model)
     was_training = model.training
@@ -258,14 +258,14 @@ def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
     ``max_grad_norm`` (if given) clips the gradients' total norm before each step; ``on_step(loss)``
     is called after each step.
     """
-    _check_model(model)
+    _expect_model(model)
     expect(isinstance(loader, DataLoader), "loader", "a torch DataLoader (make_loader(x, y) makes one)",
            loader)
-    _check_optimizer(optimizer, model)
-    loss_fn = _check_loss_fn(loss_fn)
-    _check_scheduler(scheduler, optimizer)
+    _expect_optimizer(optimizer, model)
+    loss_fn = _expect_loss_fn(loss_fn)
+    _expect_scheduler(scheduler, optimizer)
     if max_grad_norm is not None:
-        check_number(max_grad_norm, "max_grad_norm", low=0, low_open=True)
+        expect_number(max_grad_norm, "max_grad_norm", low=0, low_open=True)
     expect(on_step is None or callable(on_step), "on_step", "None or a function of the loss", on_step)
 
     device = device_of(model)
@@ -301,21 +301,21 @@ def fit(model: nn.Module, train: Batches, optimizer: torch.optim.Optimizer, epoc
     it gets ``train=`` every ``log_every`` steps and ``val=`` after each epoch. ``scheduler`` and
     ``max_grad_norm`` are passed to :func:`train_epoch`.
     """
-    _check_model(model)
-    _check_optimizer(optimizer, model)
-    check_int(epochs, "epochs", low=1)
-    check_int(log_every, "log_every", low=1)
-    check_int(seed, "seed", low=0, high=2**32 - 1)
-    check_int(batch_size, "batch_size", low=1)
-    check_bool(progress, "progress")
+    _expect_model(model)
+    _expect_optimizer(optimizer, model)
+    expect_int(epochs, "epochs", low=1)
+    expect_int(log_every, "log_every", low=1)
+    expect_int(seed, "seed", low=0, high=2**32 - 1)
+    expect_int(batch_size, "batch_size", low=1)
+    expect_bool(progress, "progress")
     expect(live is None or callable(getattr(live, "log", None)), "live",
            "None or a LivePlot (anything with .log(step, **values))", live)
-    _check_loss_fn(loss_fn)
-    _check_scheduler(scheduler, optimizer)
+    _expect_loss_fn(loss_fn)
+    _expect_scheduler(scheduler, optimizer)
     if max_grad_norm is not None:
-        check_number(max_grad_norm, "max_grad_norm", low=0, low_open=True)
-    train_loader = _check_batches(train, "train", batch_size, shuffle=True, seed=seed)
-    val_loader = None if val is None else _check_batches(val, "val", 512, shuffle=False, seed=seed)
+        expect_number(max_grad_norm, "max_grad_norm", low=0, low_open=True)
+    train_loader = _expect_batches(train, "train", batch_size, shuffle=True, seed=seed)
+    val_loader = None if val is None else _expect_batches(val, "val", 512, shuffle=False, seed=seed)
 
     history = History()
 
@@ -349,13 +349,13 @@ def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
     random state (and CUDA's, where a GPU is present), ``generator``'s state (a DataLoader's
     ``loader.generator``, or None) and ``epoch``: :func:`load_checkpoint` puts them all back.
     """
-    path = check_path(path, "path")
+    path = expect_path(path, "path")
     expect(path.parent.is_dir() and not path.is_dir(), "path", "a file in a folder that exists", str(path))
-    _check_model(model)
-    _check_optimizer(optimizer, model)
-    check_int(epoch, "epoch", low=0)
-    _check_scheduler(scheduler, optimizer)
-    _check_generator(generator)
+    _expect_model(model)
+    _expect_optimizer(optimizer, model)
+    expect_int(epoch, "epoch", low=0)
+    _expect_scheduler(scheduler, optimizer)
+    _expect_generator(generator)
 
     checkpoint = {
         "epoch": epoch,
@@ -396,11 +396,11 @@ def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
 
     The file is read with ``weights_only=True`` (tensors and plain containers only, no code).
     """
-    path = check_path(path, "path", exists="file")
-    _check_model(model)
-    _check_optimizer(optimizer, model)
-    _check_scheduler(scheduler, optimizer)
-    _check_generator(generator)
+    path = expect_path(path, "path", exists="file")
+    _expect_model(model)
+    _expect_optimizer(optimizer, model)
+    _expect_scheduler(scheduler, optimizer)
+    _expect_generator(generator)
     checkpoint = _read_checkpoint(path, scheduler, generator)
 
     with wrapped("model.load_state_dict (the checkpoint was saved from another architecture?)"):

@@ -12,14 +12,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.errors import CourseInputError, check_int, expect, is_int
+from course_lib.errors import CourseInputError, expect, expect_int, is_int
 
 Tree = int | tuple["Tree", "Tree"]
 MAX_DEPTH = 500  # levels: the recursive functions below (and TreeNet.node) stay far from Python's limit
 MAX_LEAVES = 100_000
 
 
-def check_tree(tree: object, vocab_size: int | None = None) -> None:
+def expect_tree(tree: object, vocab_size: int | None = None) -> None:
     """Raise CourseInputError unless ``tree`` is an int leaf or a nested pair of trees.
 
     A tree deeper than MAX_DEPTH levels is refused too: walking it recursively would overflow."""
@@ -49,7 +49,7 @@ def check_tree(tree: object, vocab_size: int | None = None) -> None:
 
 def count_leaves(tree: Tree) -> int:
     """Number of leaves (words) in ``tree``."""
-    check_tree(tree)
+    expect_tree(tree)
     return _leaves(tree)
 
 
@@ -59,8 +59,8 @@ def _leaves(tree: Tree) -> int:
 
 def random_tree(n_leaves: int, vocab_size: int, rng: np.random.Generator) -> Tree:
     """A random binary tree with ``n_leaves`` leaves whose ids are drawn below ``vocab_size``."""
-    check_int(n_leaves, "n_leaves", low=1, high=MAX_LEAVES)
-    check_int(vocab_size, "vocab_size", low=1)
+    expect_int(n_leaves, "n_leaves", low=1, high=MAX_LEAVES)
+    expect_int(vocab_size, "vocab_size", low=1)
     expect(isinstance(rng, np.random.Generator), "rng", "a numpy.random.Generator", rng)
     return _random_tree(int(n_leaves), int(vocab_size), rng)
 
@@ -78,7 +78,7 @@ def linearize(tree: Tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Node ``i`` is a leaf when ``leaf_ids[i] >= 0`` (then ``left[i] == right[i] == -1``);
     otherwise ``left[i]`` and ``right[i]`` are the positions of its children. The root is last.
     """
-    check_tree(tree)
+    expect_tree(tree)
     leaf_ids: list[int] = []
     left: list[int] = []
     right: list[int] = []
@@ -108,8 +108,8 @@ class TreeNet(nn.Module):
 
     def __init__(self, vocab_size: int = 10, dim: int = 4) -> None:
         super().__init__()
-        check_int(vocab_size, "vocab_size", low=1)
-        check_int(dim, "dim", low=1)
+        expect_int(vocab_size, "vocab_size", low=1)
+        expect_int(dim, "dim", low=1)
         self.vocab_size = vocab_size
         self.embedding = nn.Embedding(vocab_size, dim)
         self.combine = nn.Linear(2 * dim, dim)
@@ -122,5 +122,5 @@ class TreeNet(nn.Module):
         return self.embedding.weight[tree]
 
     def forward(self, tree: Tree) -> torch.Tensor:
-        check_tree(tree, self.vocab_size)
+        expect_tree(tree, self.vocab_size)
         return self.node(tree)

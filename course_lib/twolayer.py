@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from course_lib.errors import CourseInputError, check_array, check_int, expect
+from course_lib.errors import CourseInputError, expect, expect_array, expect_int
 
 LEARNING_RATE = 1e-6  # the lecture's step size for the summed squared error below
 MAX_NUMBERS = 50_000_000  # x, y, w1 and w2 together: 400 MB in float64
@@ -43,9 +43,9 @@ def two_layer_problem(seed: int = 0, n: int = 64, d_in: int = 1000, h: int = 100
     The numbers are drawn in float64 from ``np.random.default_rng(seed)`` and then cast, so
     the float32 and float64 problems for one seed hold the same values up to rounding.
     """
-    check_int(seed, "seed", low=0)
+    expect_int(seed, "seed", low=0)
     for name, v in (("n", n), ("d_in", d_in), ("h", h), ("d_out", d_out)):
-        check_int(v, name, low=1, high=100_000)
+        expect_int(v, name, low=1, high=100_000)
     total = n * d_in + n * d_out + d_in * h + h * d_out
     if total > MAX_NUMBERS:
         raise CourseInputError(f"n, d_in, h, d_out: expected at most {MAX_NUMBERS:,} numbers in all "
@@ -62,12 +62,12 @@ def two_layer_problem(seed: int = 0, n: int = 64, d_in: int = 1000, h: int = 100
 def numpy_loss(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> float:
     """The network's loss in NumPy: sum of squared errors of relu(x @ w1) @ w2 against y."""
     for name, a in (("x", x), ("y", y), ("w1", w1), ("w2", w2)):
-        check_array(a, name, ndim=2, dtype=("float", "int"))
+        expect_array(a, name, ndim=2, dtype=("float", "int"))
     expect(x.shape[1] == w1.shape[0] and w1.shape[1] == w2.shape[0]
            and y.shape == (x.shape[0], w2.shape[1]), "shapes",
            "x (n, d_in), y (n, d_out), w1 (d_in, h), w2 (h, d_out)",
            f"x {x.shape}, y {y.shape}, w1 {w1.shape}, w2 {w2.shape}")
     for name, a in (("x", x), ("y", y), ("w1", w1), ("w2", w2)):  # NaN in, NaN out: refuse it here
-        check_array(a, name, finite=True)
+        expect_array(a, name, finite=True)
     y_pred = np.maximum(x @ w1, 0) @ w2
     return float(np.square(y_pred - y).sum())

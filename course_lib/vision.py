@@ -20,22 +20,22 @@ import torch
 
 from course_lib.errors import (
     CourseInputError,
-    check_array,
-    check_fields,
-    check_int,
-    check_number,
-    check_path,
-    check_tensor,
     describe,
     expect,
+    expect_array,
+    expect_fields,
+    expect_int,
+    expect_number,
+    expect_path,
+    expect_tensor,
 )
 
 
-def _check_color_image(image: object, name: str = "image", *, uint8: bool = False,
+def _expect_color_image(image: object, name: str = "image", *, uint8: bool = False,
                        grey: bool = False) -> np.ndarray:
     """``image`` if it is a non-empty (H, W, 3) NumPy image; ``grey``: (H, W) too; ``uint8``: dtype uint8."""
     shapes = "(H, W, 3) or (H, W)" if grey else "(H, W, 3)"
-    arr = check_array(image, name, what=f"a NumPy array of shape {shapes}")
+    arr = expect_array(image, name, what=f"a NumPy array of shape {shapes}")
     if arr.ndim == 3 and arr.shape[2] == 4:
         raise CourseInputError(f"{name}: expected a colour image of shape {shapes}, got {describe(arr)}: its "
                                "4 channels are colour plus alpha (RGBA or BGRA); drop the alpha with "
@@ -55,13 +55,13 @@ def _check_color_image(image: object, name: str = "image", *, uint8: bool = Fals
 
 def bgr_to_rgb(image: np.ndarray) -> np.ndarray:
     """Swap the channel order of an (H, W, 3) image from OpenCV's BGR to RGB (a new array)."""
-    image = _check_color_image(image)
+    image = _expect_color_image(image)
     return np.ascontiguousarray(image[:, :, ::-1])
 
 
 def rgb_to_bgr(image: np.ndarray) -> np.ndarray:
     """Swap the channel order of an (H, W, 3) image from RGB to OpenCV's BGR (a new array)."""
-    image = _check_color_image(image)
+    image = _expect_color_image(image)
     return np.ascontiguousarray(image[:, :, ::-1])
 
 
@@ -73,7 +73,7 @@ def image_to_tensor(image: np.ndarray, mean: tuple[float, ...] | None = None,
     0-255 scale, are refused) each channel becomes ``(x - mean) / std``. The channel order is
     kept: convert BGR to RGB first if your model was trained on RGB.
     """
-    check_array(image, "image", ndim=(2, 3), what="a NumPy array of shape (H, W) or (H, W, C)")
+    expect_array(image, "image", ndim=(2, 3), what="a NumPy array of shape (H, W) or (H, W, C)")
     expect(image.dtype == np.uint8, "image",
            "dtype uint8 (values 0-255, as cv2.imread gives); scale floats with "
            "(x * 255).round().astype(np.uint8) first", image)
@@ -90,7 +90,7 @@ def image_to_tensor(image: np.ndarray, mean: tuple[float, ...] | None = None,
         for name, v in (("mean", mean), ("std", std)):
             expect(isinstance(v, (tuple, list)) and len(v) == channels, name,
                    f"a tuple of {channels} numbers (one per channel)", v)
-            values[name] = [check_number(e, f"{name}[{i}]", low=0, low_open=name == "std")
+            values[name] = [expect_number(e, f"{name}[{i}]", low=0, low_open=name == "std")
                             for i, e in enumerate(v)]
             if max(values[name]) > 1:
                 raise CourseInputError(f"{name}: expected values on the [0, 1] scale (the image is divided "
@@ -108,7 +108,7 @@ def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
     :func:`image_to_tensor` without ``mean``/``std``. Refused: NaN, values far outside [0, 1]
     (below -1 or above 2: a 0-255 or normalised tensor) and channels-last (H, W, C) tensors.
     """
-    check_tensor(tensor, "tensor", ndim=(3, 4), what="a torch.Tensor of shape (1, C, H, W) or (C, H, W)")
+    expect_tensor(tensor, "tensor", ndim=(3, 4), what="a torch.Tensor of shape (1, C, H, W) or (C, H, W)")
     x = tensor
     if x.ndim == 4:
         expect(x.shape[0] == 1, "tensor", "a batch of exactly one image, shape (1, C, H, W); "
@@ -123,7 +123,7 @@ def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
                                f"looks channels-last (H, W, C) with {x.shape[-1]} channels; use "
                                ".permute(2, 0, 1) first.")
     expect(x.is_floating_point(), "tensor", "a floating-point tensor with values in [0, 1]", tensor)
-    check_tensor(x, "tensor", finite=True)
+    expect_tensor(x, "tensor", finite=True)
     low, high = (float(v) for v in torch.aminmax(x.detach().float())) if x.numel() else (0.0, 0.0)
     if low < -1.0 or high > 2.0:
         raise CourseInputError(f"tensor: expected values in [0, 1], got {describe(tensor)} with values from "
@@ -134,10 +134,11 @@ def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
     return out[:, :, 0] if out.shape[2] == 1 else out
 
 
-def _check_box(box: Any, name: str) -> None:
+def _expect_box(box: Any, name: str) -> None:
     expect(isinstance(box, (tuple, list)) and len(box) == 4, name, "a box (x, y, width, height) of 4 numbers",
            box)
-    _, _, w, h = (check_number(v, f"{name}[{i}] of the box (x, y, width, height)") for i, v in enumerate(box))
+    _, _, w, h = (expect_number(v, f"{name}[{i}] of the box (x, y, width, height)")
+                  for i, v in enumerate(box))
     if not (w > 0 and h > 0):
         raise CourseInputError(f"{name}: expected a box (x, y, width, height) with width and height above 0, "
                                f"got {tuple(box)!r}.")
@@ -145,8 +146,8 @@ def _check_box(box: Any, name: str) -> None:
 
 def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     """Intersection over union of two (x, y, width, height) boxes: 1 for the same box, 0 apart."""
-    _check_box(a, "a")
-    _check_box(b, "b")
+    _expect_box(a, "a")
+    _expect_box(b, "b")
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     inter = max(0.0, float(w)) * max(0.0, float(h))
@@ -159,11 +160,11 @@ def homography_corner_error(h_est: np.ndarray, h_true: np.ndarray, width: int,
 
     Refused: NaN or infinite entries, and a homography that sends a corner to infinity."""
     for name, v in (("width", width), ("height", height)):
-        check_int(v, name, low=1)
+        expect_int(v, name, low=1)
     corners = np.array([[0, 0], [width, 0], [width, height], [0, height]],
                        dtype=np.float64).reshape(-1, 1, 2)
     for name, h in (("h_est", h_est), ("h_true", h_true)):
-        check_array(h, name, shape=(3, 3), dtype=("float", "int"), finite=True, what="a 3x3 NumPy array")
+        expect_array(h, name, shape=(3, 3), dtype=("float", "int"), finite=True, what="a 3x3 NumPy array")
         w = corners.reshape(-1, 2) @ h[2, :2].astype(np.float64) + float(h[2, 2])
         if not (np.abs(w) > 1e-12 * max(float(np.abs(h).max()), 1e-300)).all():
             raise CourseInputError(f"{name}: expected a homography that maps the image's corners to points, "
@@ -184,7 +185,7 @@ class DisparityError:
     coverage: float  # share of ground-truth pixels that got a disparity at all
 
     def __post_init__(self) -> None:
-        check_fields(self, nan_ok=("mean_abs", "median_abs", "bad_fraction") if self.coverage == 0 else ())
+        expect_fields(self, nan_ok=("mean_abs", "median_abs", "bad_fraction") if self.coverage == 0 else ())
 
     def __str__(self) -> str:
         return (f"mean |error| {self.mean_abs:.2f} px, median {self.median_abs:.2f} px, "
@@ -195,15 +196,16 @@ class DisparityError:
 def disparity_error(disparity: np.ndarray, ground_truth: np.ndarray,
                     threshold: float = 2.0) -> DisparityError:
     """Compare a disparity map (negative = no match, OpenCV's mark) with ground truth (inf/NaN = unknown)."""
-    check_array(disparity, "disparity", ndim=2, what="a 2-D NumPy array (H, W)")
-    check_array(ground_truth, "ground_truth", ndim=2, dtype=("float", "int"), what="a 2-D NumPy array (H, W)")
+    expect_array(disparity, "disparity", ndim=2, what="a 2-D NumPy array (H, W)")
+    expect_array(ground_truth, "ground_truth", ndim=2, dtype=("float", "int"),
+                 what="a 2-D NumPy array (H, W)")
     if disparity.shape != ground_truth.shape:
         raise CourseInputError(f"disparity: expected the ground truth's shape "
                                f"{ground_truth.shape}, got {describe(disparity)}.")
     expect(np.issubdtype(disparity.dtype, np.floating), "disparity",
            "float pixels (OpenCV's StereoSGBM gives int16 in 1/16 px: divide by 16.0 first)",
            disparity)
-    check_number(threshold, "threshold", low=0, low_open=True)
+    expect_number(threshold, "threshold", low=0, low_open=True)
     known = np.isfinite(ground_truth)
     expect(bool(known.any()), "ground_truth", "at least one finite value", ground_truth)
     both = known & np.isfinite(disparity) & (disparity >= 0)
@@ -226,22 +228,22 @@ def write_moving_disc_video(path: str | Path, n_frames: int = 60, size: tuple[in
     NaN for the empty ones. ``background`` is a BGR uint8 image resized to ``size``
     (width, height); without one, a fixed grey gradient is used.
     """
-    p = check_path(path, "path")
+    p = expect_path(path, "path")
     expect(p.suffix.lower() == ".avi", "path", "a file name ending in .avi (MJPG works everywhere)",
            str(path))
     expect(p.parent.is_dir(), "path", "a file in an existing folder", str(path))
-    n_frames = check_int(n_frames, "n_frames", low=2)
+    n_frames = expect_int(n_frames, "n_frames", low=2)
     expect(isinstance(size, tuple) and len(size) == 2, "size", "a (width, height) tuple of ints >= 32", size)
-    width, height = (check_int(v, "size", low=32) for v in size)
-    check_number(fps, "fps", low=1)  # OpenCV's MJPG writer needs at least 1 frame per second
-    empty_frames = check_int(empty_frames, "empty_frames", low=0, high=n_frames - 1)
-    radius = check_int(radius, "radius", low=2, high=min(width, height) // 4 - 1)
+    width, height = (expect_int(v, "size", low=32) for v in size)
+    expect_number(fps, "fps", low=1)  # OpenCV's MJPG writer needs at least 1 frame per second
+    empty_frames = expect_int(empty_frames, "empty_frames", low=0, high=n_frames - 1)
+    radius = expect_int(radius, "radius", low=2, high=min(width, height) // 4 - 1)
     if background is None:
         ramp = np.linspace(40, 120, width, dtype=np.float32)[None, :] + np.linspace(
             0, 40, height, dtype=np.float32)[:, None]
         bg = cv2.cvtColor(ramp.astype(np.uint8), cv2.COLOR_GRAY2BGR)
     else:
-        bg = _check_color_image(background, "background", uint8=True)
+        bg = _expect_color_image(background, "background", uint8=True)
         bg = cv2.resize(bg, (width, height), interpolation=cv2.INTER_AREA)
     writer = cv2.VideoWriter(str(p), cv2.VideoWriter.fourcc(*"MJPG"), float(fps), (width, height))
     if not writer.isOpened():  # pragma: no cover - MJPG is built into every OpenCV wheel
@@ -279,10 +281,10 @@ def detect_faces(image_rgb: np.ndarray, scale_factor: float = 1.2, min_size: int
     OpenCV 5 moved ``CascadeClassifier`` to opencv-contrib, so the trained cascade that
     scikit-image ships (``lbpcascade_frontalface_opencv.xml``) runs in scikit-image's reader.
     """
-    _check_color_image(image_rgb, "image_rgb", uint8=True, grey=True)
-    check_number(scale_factor, "scale_factor (the step between window sizes)", low=1, low_open=True)
-    min_size = check_int(min_size, "min_size", low=24)
-    max_size = check_int(max_size, "max_size", low=min_size)
+    _expect_color_image(image_rgb, "image_rgb", uint8=True, grey=True)
+    expect_number(scale_factor, "scale_factor (the step between window sizes)", low=1, low_open=True)
+    min_size = expect_int(min_size, "min_size", low=24)
+    max_size = expect_int(max_size, "max_size", low=min_size)
     found = _face_cascade().detect_multi_scale(  # type: ignore[attr-defined]
         img=np.ascontiguousarray(image_rgb), scale_factor=float(scale_factor), step_ratio=1,
         min_size=(min_size, min_size), max_size=(max_size, max_size))

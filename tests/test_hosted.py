@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from course_lib import hosted
-from course_lib.data import MissingDataError, check_data_dir
+from course_lib.data import MissingDataError, expect_data_dir
 from course_lib.hosted import CourseSetupError, first_cell, install, missing_packages, requirement_names
 from course_lib.settings import REPOSITORY_URL
 
@@ -109,10 +109,10 @@ def test_missing_data_is_one_line(tmp_path, monkeypatch):
 
     monkeypatch.setattr(course_lib.data, "DATA_DIR", tmp_path / "data")  # the shipped data/ is gone
     with pytest.raises(MissingDataError, match="data/ is missing beside course_lib") as info:
-        check_data_dir()
+        expect_data_dir()
     assert info.value._render_traceback_() == [f"MissingDataError: {info.value}"]
     monkeypatch.undo()
-    assert check_data_dir() == ROOT / "data"
+    assert expect_data_dir() == ROOT / "data"
 
 
 def test_the_cell_without_the_course_and_without_its_repository_says_so_in_one_line(tmp_path):

@@ -61,9 +61,9 @@ def test_a_missing_or_badly_named_record_is_a_clear_error(tmp_path):
 
 def test_a_claim_check_sees_only_the_record():
     rec = _record()
-    assert records.check_claim({"check": "all(one('x.a', n=k)['value'] > 1 for k in (1, 2))"}, rec)
+    assert records.claim_holds({"check": "all(one('x.a', n=k)['value'] > 1 for k in (1, 2))"}, rec)
     with pytest.raises(CourseInputError, match="NameError from the library below: name 'open' is not"):
-        records.check_claim({"check": "open('/etc/passwd')"}, rec)  # no builtins: nothing to open with
+        records.claim_holds({"check": "open('/etc/passwd')"}, rec)  # no builtins: nothing to open with
 
 
 def test_a_typo_in_an_id_or_a_field_is_an_error_not_an_empty_list():

@@ -52,7 +52,7 @@ def test_a_bad_port_variable_is_named_with_what_it_holds(monkeypatch, raw):
 def test_bad_arguments():
     for bad in (True, 0, 65536, "8097", 8097.0, None):
         with pytest.raises(CourseInputError, match="port: expected an int between 1 and 65535"):
-            settings.check_port(bad)
+            settings.expect_port(bad)
     with pytest.raises(CourseInputError, match="server: expected one of"):
         settings.server_port("jupyter")
     for env in ("", "a/b", " course", 3):

@@ -7,18 +7,18 @@ import pytest
 import torch
 
 from course_lib.errors import CourseInputError
-from course_lib.trees import TreeNet, check_tree, count_leaves, linearize, random_tree
+from course_lib.trees import TreeNet, count_leaves, expect_tree, linearize, random_tree
 
 
 def test_check_tree_accepts_nested_pairs_and_rejects_the_rest():
-    check_tree(((0, 1), 2))
-    check_tree(3, vocab_size=4)
+    expect_tree(((0, 1), 2))
+    expect_tree(3, vocab_size=4)
     with pytest.raises(CourseInputError, match="pair"):
-        check_tree((0, 1, 2))
+        expect_tree((0, 1, 2))
     with pytest.raises(CourseInputError, match="str"):
-        check_tree((0, "a"))
+        expect_tree((0, "a"))
     with pytest.raises(CourseInputError, match="leaf 7"):
-        check_tree((0, 7), vocab_size=5)
+        expect_tree((0, 7), vocab_size=5)
 
 
 def test_count_leaves():
@@ -33,7 +33,7 @@ def test_random_tree_has_the_requested_leaves():
     for n in (1, 2, 7):
         tree = random_tree(n, 5, rng)
         assert count_leaves(tree) == n
-        check_tree(tree, vocab_size=5)
+        expect_tree(tree, vocab_size=5)
     with pytest.raises(CourseInputError, match="n_leaves"):
         random_tree(0, 5, rng)
     with pytest.raises(CourseInputError, match="rng"):
@@ -76,14 +76,14 @@ def _deep(levels):
 def test_a_tree_too_deep_to_walk_is_refused_clearly():
     """count_leaves, linearize and TreeNet recurse: a 2000-level tree used to raise RecursionError."""
     assert count_leaves(_deep(400)) == 401
-    for fn in (check_tree, count_leaves, linearize, TreeNet(3, 2)):
+    for fn in (expect_tree, count_leaves, linearize, TreeNet(3, 2)):
         with pytest.raises(CourseInputError, match="at most 500 levels"):
             fn(_deep(2000))
 
 
 def test_a_bool_is_not_a_size():
     with pytest.raises(CourseInputError, match="vocab_size: expected None or an int"):
-        check_tree(0, vocab_size=True)  # leaf 0 was checked against "< True"
+        expect_tree(0, vocab_size=True)  # leaf 0 was checked against "< True"
     with pytest.raises(CourseInputError, match="n_leaves: expected an int"):
         random_tree(True, 5, np.random.default_rng(0))  # used to return a leaf
     with pytest.raises(CourseInputError, match="vocab_size: expected an int"):

@@ -159,7 +159,7 @@ _ALL_FALSE = "you answered False for every entry, but three of these results sha
 _BOOL = "write True or False (not 1 or 0, and without quotes)."
 
 
-def _check_shares(answer: Any) -> str:
+def _grade_shares(answer: Any) -> str:
     expected = solutions.shares_memory()
     require(isinstance(answer, dict), "answer", "a dict like {'t.view(6)': True, ...}",
             type(answer).__name__, "keep the dict of the exercise cell and fill in its values.")
@@ -187,7 +187,7 @@ def _but(key: str) -> dict[str, bool]:
 register(Exercise(
     id="01.shares_memory",
     title="Views or copies: which results share memory with their source?",
-    checker=_check_shares,
+    checker=_grade_shares,
     solution=solutions.shares_memory,
     kind="value",
     wrong=(

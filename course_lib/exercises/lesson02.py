@@ -232,7 +232,7 @@ _PROCESS = ("time.process_time counts only this process's CPU time, and the devi
 _HONEST_PROBES = Probes(techniques=(Technique(time, "process_time", required=False, hint=_PROCESS),))
 
 
-def _check_honest_time(fn: Callable[..., Any]) -> str:
+def _grade_honest_time(fn: Callable[..., Any]) -> str:
     for words, work, warmup, repeats in _HONEST_CASES:
         dev = _AsyncDevice(work)
         what = f"honest_time(launch, synchronize, warmup={warmup}, repeats={repeats}) on a device {words}"
@@ -311,7 +311,7 @@ def _honest_by(*, warmup_calls: int | None = None, timed_calls: int | None = Non
 register(Exercise(
     id="02.honest_time",
     title="Time an asynchronous call honestly",
-    checker=_check_honest_time,
+    checker=_grade_honest_time,
     solution=solutions.honest_time,
     wrong=(
         Mistake(_honest_by(sync=False), _NO_SYNC),

@@ -260,7 +260,7 @@ def _forward_ok(cls: Any, x: torch.Tensor) -> None:
     require(torch.allclose(out, expected), what, want, shown, "forward: x where x > 0, else 0.1 * x.")
 
 
-def _check_function(cls: Any) -> str:
+def _grade_function(cls: Any) -> str:
     require(isinstance(cls, type) and issubclass(cls, torch.autograd.Function), "MyLeakyReLU",
             "a subclass of torch.autograd.Function", repr(cls))
     g = torch.Generator().manual_seed(0)
@@ -336,7 +336,7 @@ def _scale_grad_output_in_place(x: torch.Tensor, grad_output: torch.Tensor) -> t
 register(Exercise(
     id="03.my_leaky_relu",
     title="A custom autograd Function: leaky ReLU",
-    checker=_check_function,
+    checker=_grade_function,
     solution=solutions.my_leaky_relu,
     kind="value",
     wrong=(

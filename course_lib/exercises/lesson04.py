@@ -88,13 +88,13 @@ _TRACES = Table(  # the hints explain the lesson's answer, 4; were TensorFlow to
 )
 
 
-def _check_count_traces(answer: Any) -> str:
+def _grade_count_traces(answer: Any) -> str:
     run_table(_TRACES, measured_traces, answer, "value")
     return f"{as_number(answer)} traces for {N_CALLS} calls: TensorFlow measured the same when it ran them."
 
 
 _registered("04.count_traces", "Predict how many times a tf.function traces", solutions.count_traces,
-            _TRACES, _check_count_traces, kind="value")
+            _TRACES, _grade_count_traces, kind="value")
 
 # ---------------------------------------------------------------------------------------------
 # 04.mse_gradient: a table judged against the gradient worked out by hand, 2/N · xᵀ(xw − y). The

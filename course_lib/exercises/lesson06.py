@@ -418,7 +418,7 @@ _PROCESS = ("time.process_time counts only the CPU time of this process, and a s
 _SLOW_PROBES = Probes(techniques=(Technique(time, "process_time", required=False, hint=_PROCESS),))
 
 
-def _check_slowest(fn: Callable[..., Any]) -> str:
+def _grade_slowest(fn: Callable[..., Any]) -> str:
     for costs, n_items, warmup in _SLOW_CASES:
         stages = {name: _Stage(**cost) for name, cost in costs.items()}
         per_item = {name: cost["seconds"] for name, cost in costs.items()}
@@ -483,7 +483,7 @@ def _slowest_by(*, warmup_items: int | None = None, timed: int | None = None, me
 register(Exercise(
     id="06.slowest_stage",
     title="Find the stage that starves the model",
-    checker=_check_slowest,
+    checker=_grade_slowest,
     solution=solutions.slowest_stage,
     wrong=(
         Mistake(_slowest_by(warmup_items=0, timed=1), _ONE_CALL),

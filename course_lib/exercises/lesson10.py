@@ -119,7 +119,7 @@ def _steps(fn: Any, tf: Any, n: int, how: str) -> int:
     return int(got)  # type: ignore[arg-type]
 
 
-def _check_collatz(fn: Any) -> str:
+def _grade_collatz(fn: Any) -> str:
     tf = import_tensorflow()
     require(hasattr(fn, "get_concrete_function"), "collatz_steps", "a function decorated with @tf.function",
             f"a plain {type(fn).__name__}", _NOT_TF)
@@ -186,7 +186,7 @@ def _plain_python() -> Callable[[Any], int]:
 register(Exercise(
     id="10.collatz_steps",
     title="A data-dependent while loop in one TensorFlow graph",
-    checker=_check_collatz,
+    checker=_grade_collatz,
     solution=solutions.collatz_steps_solution,
     kind="value",
     wrong=(

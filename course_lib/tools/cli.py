@@ -43,12 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from course_lib.errors import CourseInputError
-    from course_lib.settings import check_port, visdom_port
+    from course_lib.settings import expect_port, visdom_port
 
     try:
         port = getattr(args, "port", None)
         if port is not None:
-            check_port(port, "--port")
+            expect_port(port, "--port")
         if args.command == "visdom":
             from course_lib.tools.visdom_server import run_foreground
 

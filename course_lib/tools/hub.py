@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import Any
 
-from course_lib.errors import CourseInputError, check_port
+from course_lib.errors import CourseInputError, expect_port
 
 PORTS_VARIABLE = "COURSE_HUB_PORTS"
 DEFAULT_PORTS = "20000-20999"  # 500 learners
@@ -32,7 +32,7 @@ def parse_port_range(text: object, name: str = PORTS_VARIABLE) -> tuple[int, int
     """``"FIRST-LAST"`` as two ports, FIRST < LAST."""
     first, sep, last = str(text).strip().partition("-")
     try:
-        low, high = check_port(int(first), name), check_port(int(last), name)
+        low, high = expect_port(int(first), name), expect_port(int(last), name)
     except ValueError:
         low = high = 0
     if not sep or low >= high:
@@ -71,7 +71,7 @@ class PortPool:
 
     def hold(self, learner: str, ports: tuple[int, int]) -> None:
         """Record ports a learner's running server already has (after a hub restart)."""
-        self.held[learner] = (check_port(ports[0]), check_port(ports[1]))
+        self.held[learner] = (expect_port(ports[0]), expect_port(ports[1]))
 
     def release(self, learner: str) -> None:
         """Give the learner's ports back."""

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from course_lib.errors import CourseInputError, check_port
+from course_lib.errors import CourseInputError, expect_port
 from course_lib.settings import PORT_VARIABLES, REPO_ROOT, url_path
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -42,7 +42,7 @@ def learner_environment(environ: Mapping[str, str]) -> dict[str, str]:
 def _port(env: Mapping[str, str], server: str) -> int:
     var = PORT_VARIABLES[server]
     try:
-        return check_port(int(env[var]), var)
+        return expect_port(int(env[var]), var)
     except (KeyError, ValueError):  # CourseInputError is a ValueError too
         raise CourseInputError(f"{var}: expected this learner's port number (1 to 65535), "
                                f"got {env.get(var)!r}.") from None

@@ -14,7 +14,7 @@ import types
 from pathlib import Path
 
 from course_lib.errors import CourseInputError, describe
-from course_lib.settings import HOST, check_port, runs_dir, server_port, url_path
+from course_lib.settings import HOST, expect_port, runs_dir, server_port, url_path
 from course_lib.tools.parsing import OneLineParser
 
 
@@ -22,7 +22,7 @@ def tensorboard_args(logdir: str | os.PathLike[str], port: int, path_prefix: str
     """TensorBoard's command-line arguments: ``logdir`` served on 127.0.0.1:``port``."""
     if not isinstance(logdir, (str, os.PathLike)) or not str(logdir):
         raise CourseInputError(f"logdir: expected a folder path, got {describe(logdir)}.")
-    port = check_port(port)
+    port = expect_port(port)
     prefix = url_path(path_prefix, "path_prefix")
     args = ["--logdir", str(logdir), "--host", HOST, "--port", str(port), "--reload_interval", "2"]
     if prefix:

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.errors import CourseInputError, check_bool, describe
+from course_lib.errors import CourseInputError, describe, expect_bool
 from course_lib.tools.parsing import OneLineParser
 
 MATHJAX = "js/mathjax/2.7.5/"
@@ -283,7 +283,7 @@ def provision(static: str | os.PathLike[str] | None = None,
               cache: str | os.PathLike[str] | None = None, *, force: bool = False) -> list[str]:
     """Put every front-end file in ``static/`` and write ``version.built``; returns what it wrote."""
     root = static_dir() if static is None else _as_dir(static, "static")
-    check_bool(force, "force")
+    expect_bool(force, "force")
     if visdom_version() != VISDOM_VERSION:
         raise VisdomAssetsError(
             f"visdom {visdom_version()} is installed, but this file list is visdom "

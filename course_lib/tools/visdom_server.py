@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from course_lib.errors import CourseInputError, describe
-from course_lib.settings import HOST, check_port, url_path, visdom_port
+from course_lib.settings import HOST, expect_port, url_path, visdom_port
 from course_lib.tools.parsing import OneLineParser
 from course_lib.tools.visdom_assets import SETUP_COMMAND, missing_assets
 
@@ -45,7 +45,7 @@ def free_port() -> int:
 
 def port_in_use(port: int) -> bool:
     """True when ``port`` on 127.0.0.1 cannot be bound (another server holds it)."""
-    port = check_port(port)
+    port = expect_port(port)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as tornado does
         try:
@@ -62,7 +62,7 @@ def normalise_base_url(base_url: str) -> str:
 
 def server_command(port: int, env_path: str | os.PathLike[str], base_url: str = "") -> list[str]:
     """The command line that runs Visdom on 127.0.0.1:``port`` (``-bind_local``), offline."""
-    port = check_port(port)
+    port = expect_port(port)
     if not isinstance(env_path, (str, os.PathLike)) or not str(env_path):
         raise CourseInputError(f"env_path: expected a folder path, got {describe(env_path)}.")
     cmd = [sys.executable, "-m", "visdom.server", "-port", str(port), "-bind_local",
@@ -112,7 +112,7 @@ class VisdomServer:
     def __init__(self, port: int | None = None, env_path: str | os.PathLike[str] | None = None,
                  base_url: str = "", *, startup_timeout: float = 30.0) -> None:
         if port is not None:
-            check_port(port)
+            expect_port(port)
         if env_path is not None and (not isinstance(env_path, (str, os.PathLike)) or not str(env_path)):
             raise CourseInputError(f"env_path: expected a folder path or None, got {describe(env_path)}.")
         if isinstance(startup_timeout, bool) or not isinstance(startup_timeout, (int, float)) \
@@ -232,7 +232,7 @@ def _stop_all() -> None:
 
 def run_foreground(port: int, base_url: str = "", *, env_path: str | None = None) -> int:
     """Run Visdom on 127.0.0.1:``port`` in this terminal until Ctrl-C; returns the exit status."""
-    port = check_port(port)
+    port = expect_port(port)
     base_url = normalise_base_url(base_url)
     try:
         require_assets()

@@ -6,7 +6,7 @@ CASES: list = []
 
 COVERED_ELSEWHERE = {
     "data.MissingDataError": "the exception itself (one line, no traceback; test_hosted.py)",
-    "data.check_data_dir": "a missing data/ in test_hosted.py",
+    "data.expect_data_dir": "a missing data/ in test_hosted.py",
     "frameworks.load_triton_first": "no arguments; tested in test_errors_seed_frameworks.py",
     "hosted.CourseSetupError": "the exception itself: course_lib.hosted runs before numpy-using errors.py",
     "hosted.first_cell": "a non-https address raises CourseSetupError in test_hosted.py",
