@@ -246,7 +246,7 @@ def _weights_hint(seen: dict[str, Any], unchanged: bool, grads: Any, model: nn.M
     return _OWN_UPDATE if _close(grads, ref_grads) else _OTHER_GRADS
 
 
-def _check_train_step(fn: Callable[..., Any]) -> str:
+def _grade_train_step(fn: Callable[..., Any]) -> str:
     for run, model, make_optimizer, features, classes, sizes in _train_runs():
         reference = copy.deepcopy(model)
         opt, ref_opt = make_optimizer(model.parameters()), make_optimizer(reference.parameters())
@@ -338,7 +338,7 @@ def _step_centres_batch(model: nn.Module, optimizer: Any, x: torch.Tensor, y: to
 register(Exercise(
     id="05.train_step",
     title="One training step",
-    checker=_check_train_step,
+    checker=_grade_train_step,
     solution=solutions.train_step,
     wrong=(
         Mistake(lambda m, o, x, y: _step(m, o, x, y, order="bs").item(), _PILED),
@@ -408,7 +408,7 @@ _X_IN_PLACE = "your function changed the batch x in place: leave the caller's da
 _PREDICT_PROBES = Probes(rng=False, mutation_hint=_X_IN_PLACE)
 
 
-def _check_predict(fn: Callable[[nn.Module, torch.Tensor], Any]) -> str:
+def _grade_predict(fn: Callable[[nn.Module, torch.Tensor], Any]) -> str:
     cases = _predict_cases()
     for name, model, x in cases:
         model.train()
@@ -489,7 +489,7 @@ def _predict_centres_batch(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 register(Exercise(
     id="05.predict",
     title="Predict classes in eval mode without gradients",
-    checker=_check_predict,
+    checker=_grade_predict,
     solution=solutions.predict,
     wrong=(
         Mistake(_predict_by(eval_mode=False), _TRAIN_MODE),
@@ -626,16 +626,16 @@ def _watching_loads(call: Callable[..., Any], *args: Any) -> tuple[Any, list[dic
         return call(*args), loaded_with
 
 
-def _check_resume(fn: Callable[..., Any]) -> str:
+def _grade_resume(fn: Callable[..., Any]) -> str:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # nets this small train faster on one thread, far faster on a busy machine
     try:
-        return _check_resume_runs(fn)
+        return _grade_resume_runs(fn)
     finally:
         torch.set_num_threads(threads)
 
 
-def _check_resume_runs(fn: Callable[..., Any]) -> str:
+def _grade_resume_runs(fn: Callable[..., Any]) -> str:
     for run in _RESUME_RUNS:
         with torch.random.fork_rng(), tempfile.TemporaryDirectory() as folder:
             torch.manual_seed(1)
@@ -725,7 +725,7 @@ def _resume_grad_mode_off(path: Any, model: nn.Module, optimizer: Any, scheduler
 register(Exercise(
     id="05.resume",
     title="Resume training exactly from a checkpoint",
-    checker=_check_resume,
+    checker=_grade_resume,
     solution=solutions.resume,
     wrong=(
         Mistake(_resume_without("optimizer"), _OPTIMIZER),

@@ -194,7 +194,7 @@ _BATCH_STATS = ("in train() mode BatchNorm normalises with the batch's own stati
 _PROBE_PROBES = Probes(inputs_unchanged=False, not_an_input=False, rng=False)
 
 
-def _check_probe(fn: Callable[[nn.Module, int], nn.Module]) -> str:
+def _grade_probe(fn: Callable[[nn.Module, int], nn.Module]) -> str:
     original = _pretrained_like()  # the truth: the network as it was given, never trained here
     truth = _frozen_state(original)
     g = torch.Generator().manual_seed(7)
@@ -299,7 +299,7 @@ def _new_network(model: nn.Module, num_classes: int) -> nn.Module:
 register(Exercise(
     id="07.make_probe",
     title="Freeze a pretrained network and give it a new head",
-    checker=_check_probe,
+    checker=_grade_probe,
     solution=solutions.make_probe,
     wrong=(
         Mistake(_not_frozen, _NOT_FROZEN),
