@@ -170,12 +170,12 @@ def test_register_refuses_duplicates(monkeypatch):
     from course_lib.exercises import core
 
     monkeypatch.setattr(core, "_REGISTRY", dict(core._REGISTRY))  # leave the real registry alone
-    ex = Exercise("99.tmp", "t", checker=lambda a: "ok", solution=lambda: 1, kind="value",
+    ex = Exercise("99.tmp", "t", grader=lambda a: "ok", solution=lambda: 1, kind="value",
                   wrong=[Wrong(lambda: 2, "two")])
     register(ex)
     register(ex)  # the same object again is fine (re-import)
     with pytest.raises(ValueError, match="registered twice"):
-        register(Exercise("99.tmp", "t", checker=lambda a: "ok", solution=lambda: 1))
+        register(Exercise("99.tmp", "t", grader=lambda a: "ok", solution=lambda: 1))
     assert evaluate("99.tmp", 5) == Result("99.tmp", "passed", "ok")
     assert ex.wrong == (Wrong(ex.wrong[0].answer, "two"),)
 

@@ -32,7 +32,7 @@ def register_adapted(id: str, title: str, solution: Callable[..., Any], table: T
                                                       for m in table.mistakes))
     expected = adapt(truth or solution)
     return register(Exercise(id=id, title=title, solution=solution, wrong=table.mistakes,
-                             checker=lambda fn: run_table(inner, expected, adapt(fn), "function")))
+                             grader=lambda fn: run_table(inner, expected, adapt(fn), "function")))
 
 
 def int_list(got: Any, call: str, hint: str) -> list[int]:

@@ -19,7 +19,7 @@ Every lesson's exercise file follows one template::
 :func:`run_table` runs the answer (through the stock probes of :func:`probed_call`), the
 reference and every mistake on each case, and names the mistake whose outputs the answer
 reproduces. An exercise that needs behaviour probes (timing, a graph, a training step) keeps a
-hand-written checker and registers ``Exercise(..., wrong=(Mistake(...), ...))``: the tests run
+hand-written grader and registers ``Exercise(..., wrong=(Mistake(...), ...))``: the tests run
 the same Mistake list either way.
 """
 
@@ -53,7 +53,7 @@ DEFAULT_TIME_LIMIT = 5.0  # seconds a learner's function may run per call
 
 
 class Mismatch(Exception):
-    """Raised by a checker: what was checked, what was expected, what came back, and a hint."""
+    """Raised by a grader: what was checked, what was expected, what came back, and a hint."""
 
     def __init__(self, what: str, expected: Any, got: Any, hint: str = "") -> None:
         super().__init__(what)
@@ -92,11 +92,11 @@ class Wrong(NamedTuple):
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: its checker, its reference solution and answers known to be wrong."""
+    """One exercise: its grader, its reference solution and answers known to be wrong."""
 
     id: str  # "NN.name": NN is the lesson number
     title: str
-    checker: Callable[[Any], str]  # returns a success message or raises Mismatch
+    grader: Callable[[Any], str]  # returns a success message or raises Mismatch
     solution: Callable[..., Any]  # the reference solution (see ``kind``)
     kind: Literal["function", "value"] = "function"
     wrong: tuple[Wrong | Mistake, ...] = field(default=())
@@ -246,10 +246,10 @@ def evaluate(exercise_id: str, answer: Any) -> Result:
                       f"{type(answer).__name__}. Hint: pass the function itself, without calling it.")
     try:
         if ex.kind == "function":
-            message = ex.checker(_limited(answer, ex.time_limit))
+            message = ex.grader(_limited(answer, ex.time_limit))
         else:
             with time_limit(ex.time_limit):
-                message = ex.checker(answer)
+                message = ex.grader(answer)
     except NotImplementedError:
         return Result(ex.id, "not_attempted", todo)
     except Mismatch as m:
@@ -753,7 +753,7 @@ def _is_probe(exc: BaseException) -> bool:
 
 
 def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str) -> str:
-    """Check ``answer`` against the table: the checker behind every table exercise."""
+    """Check ``answer`` against the table: the grader behind every table exercise."""
 
     cases = list(table.cases(np.random.default_rng(table.seed)))
     returns = table.returns
@@ -813,10 +813,10 @@ def run_table(table: Table, solution: Callable[..., Any], answer: Any, kind: str
 def exercise(id: str, title: str, solution: Callable[..., Any], table: Table,  # noqa: A002
              kind: Literal["function", "value"] = "function",
              time_limit: float = DEFAULT_TIME_LIMIT) -> Exercise:
-    """Register a table exercise: the engine is its checker, its mistakes are its wrong answers."""
+    """Register a table exercise: the engine is its grader, its mistakes are its wrong answers."""
     return register(Exercise(
         id=id, title=title, solution=solution, kind=kind, wrong=table.mistakes,
-        checker=functools.partial(run_table, table, solution, kind=kind),
+        grader=functools.partial(run_table, table, solution, kind=kind),
         time_limit=time_limit))
 
 

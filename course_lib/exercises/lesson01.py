@@ -1,4 +1,4 @@
-"""Checks for lesson 01 (tensors): two tables for the engine in core, one value checker."""
+"""Checks for lesson 01 (tensors): two tables for the engine in core, one value grader."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ exercise("01.standardize_columns", "Standardize every column with broadcasting",
          ))
 
 # ---------------------------------------------------------------------------------------------
-# 01.shares_memory: a hand-written checker (one hint per key), on a Mistake list.
+# 01.shares_memory: a hand-written grader (one hint per key), on a Mistake list.
 
 _SHARE_HINTS = {
     "torch.from_numpy(a)": "torch.from_numpy shares the array's memory: change a[0, 0] and the tensor "
@@ -187,7 +187,7 @@ def _but(key: str) -> dict[str, bool]:
 register(Exercise(
     id="01.shares_memory",
     title="Views or copies: which results share memory with their source?",
-    checker=_grade_shares,
+    grader=_grade_shares,
     solution=solutions.shares_memory,
     kind="value",
     wrong=(

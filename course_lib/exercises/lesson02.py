@@ -1,6 +1,6 @@
-"""Checks for lesson 02 (GPU versus CPU): three tables for the engine in core, and a timing checker.
+"""Checks for lesson 02 (GPU versus CPU): three tables for the engine in core, and a timing grader.
 
-``honest_time`` measures a simulated device, so it keeps a hand-written checker on one Mistake list.
+``honest_time`` measures a simulated device, so it keeps a hand-written grader on one Mistake list.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ exercise("02.roofline", "The roofline: which limit binds?", solutions.roofline, 
 ))
 
 # ---------------------------------------------------------------------------------------------
-# 02.honest_time: a timing exercise, so a hand-written checker on one Mistake list. A simulated
+# 02.honest_time: a timing exercise, so a hand-written grader on one Mistake list. A simulated
 # device sleeps for known times, so the verdict does not depend on how busy the machine is. The
 # cases make each part of the method necessary: start-up calls (warm-up), an asynchronous queue
 # (synchronize, after the warm-up and after each call), a hiccup among the timed calls (median,
@@ -193,7 +193,7 @@ class _AsyncDevice:
             time.sleep(wait)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _AsyncDevice:
-        return self  # the probes copy the arguments; the checker reads this device's records
+        return self  # the probes copy the arguments; the grader reads this device's records
 
 
 def _device(cold: int, cold_cost: float, cost: Callable[[int], float]) -> Callable[[int], float]:
@@ -311,7 +311,7 @@ def _honest_by(*, warmup_calls: int | None = None, timed_calls: int | None = Non
 register(Exercise(
     id="02.honest_time",
     title="Time an asynchronous call honestly",
-    checker=_grade_honest_time,
+    grader=_grade_honest_time,
     solution=solutions.honest_time,
     wrong=(
         Mistake(_honest_by(sync=False), _NO_SYNC),

@@ -220,7 +220,7 @@ def _restoring(mistake: Mistake) -> Mistake:
 register(Exercise(  # judged against torch autograd, not against the reference solution
     id="03.backward_by_hand",
     title="Backward pass by hand for f = sum((x*y + z)**2)",
-    checker=functools.partial(run_table, dataclasses.replace(
+    grader=functools.partial(run_table, dataclasses.replace(
         _BACKWARD, mistakes=tuple(_restoring(m) for m in _BACKWARD.mistakes)), _autograd, kind="function"),
     solution=solutions.backward_by_hand,
     # the engine reports a crash as such ("your code raised ..."), so this one is a Wrong
@@ -228,7 +228,7 @@ register(Exercise(  # judged against torch autograd, not against the reference s
 ))
 
 # ---------------------------------------------------------------------------------------------
-# 03.my_leaky_relu: a hand-written checker (it runs forward and backward), on one Mistake list.
+# 03.my_leaky_relu: a hand-written grader (it runs forward and backward), on one Mistake list.
 
 _IDENTITY = "backward returned grad_output unchanged: multiply it by the local slope."
 _RELU = "slope 0 for negative x is ReLU's gradient; a leaky ReLU's slope there is 0.1."
@@ -336,7 +336,7 @@ def _scale_grad_output_in_place(x: torch.Tensor, grad_output: torch.Tensor) -> t
 register(Exercise(
     id="03.my_leaky_relu",
     title="A custom autograd Function: leaky ReLU",
-    checker=_grade_function,
+    grader=_grade_function,
     solution=solutions.my_leaky_relu,
     kind="value",
     wrong=(

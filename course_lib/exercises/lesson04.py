@@ -30,10 +30,10 @@ N_CALLS = 6  # the calls in measured_traces, shown in the lesson's exercise cell
 
 
 def _registered(id: str, title: str, solution: Callable[..., Any], table: Table,  # noqa: A002
-                checker: Callable[[Any], str], kind: str = "function") -> None:
-    """Register a table exercise whose checker is not the plain engine (another truth, or a watch on
+                grader: Callable[[Any], str], kind: str = "function") -> None:
+    """Register a table exercise whose grader is not the plain engine (another truth, or a watch on
     the learner's function); its wrong answers are the table's mistakes."""
-    register(Exercise(id=id, title=title, checker=checker, solution=solution,
+    register(Exercise(id=id, title=title, grader=grader, solution=solution,
                       kind=kind, wrong=table.mistakes))  # type: ignore[arg-type]
 
 
@@ -84,7 +84,7 @@ _TRACES = Table(  # the hints explain the lesson's answer, 4; were TensorFlow to
         Mistake(lambda: True, _WHOLE),
     ),
     fallback=_ONE_BY_ONE,
-    success="",  # the checker below says how many
+    success="",  # the grader below says how many
 )
 
 

@@ -2,7 +2,7 @@
 
 05.count_parameters is a table for the engine in core; train_step, predict and resume need
 behaviour probes (a training step, the mode of the forward pass, an interrupted run), so they
-keep hand-written checkers on one Mistake list, and call the answer through the stock probes.
+keep hand-written graders on one Mistake list, and call the answer through the stock probes.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ exercise("05.count_parameters", "Count a model's trainable parameters", solution
 ))
 
 
-# -- 05.train_step: a behaviour checker (the optimizer's hooks see when it steps, with what) ---
+# -- 05.train_step: a behaviour grader (the optimizer's hooks see when it steps, with what) ---
 def _train_runs() -> list[tuple[str, nn.Module, Callable[[Any], torch.optim.Optimizer], int, int,
                                 tuple[int, ...]]]:
     """(description, model, optimizer factory, features, classes, batch sizes of its steps)."""
@@ -338,7 +338,7 @@ def _step_centres_batch(model: nn.Module, optimizer: Any, x: torch.Tensor, y: to
 register(Exercise(
     id="05.train_step",
     title="One training step",
-    checker=_grade_train_step,
+    grader=_grade_train_step,
     solution=solutions.train_step,
     wrong=(
         Mistake(lambda m, o, x, y: _step(m, o, x, y, order="bs").item(), _PILED),
@@ -358,7 +358,7 @@ register(Exercise(
 ))
 
 
-# -- 05.predict: a behaviour checker (a hook sees the mode and grad mode of each forward pass)
+# -- 05.predict: a behaviour grader (a hook sees the mode and grad mode of each forward pass)
 def _bn_net() -> nn.Sequential:
     def build() -> nn.Sequential:
         net = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
@@ -489,7 +489,7 @@ def _predict_centres_batch(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 register(Exercise(
     id="05.predict",
     title="Predict classes in eval mode without gradients",
-    checker=_grade_predict,
+    grader=_grade_predict,
     solution=solutions.predict,
     wrong=(
         Mistake(_predict_by(eval_mode=False), _TRAIN_MODE),
@@ -507,7 +507,7 @@ register(Exercise(
 ))
 
 
-# -- 05.resume: a behaviour checker that makes its own uninterrupted run and compares the losses
+# -- 05.resume: a behaviour grader that makes its own uninterrupted run and compares the losses
 class _ResumeRun(NamedTuple):
     """One training run the check interrupts: its optimizer and schedule, its length and where it stops."""
 
@@ -725,7 +725,7 @@ def _resume_grad_mode_off(path: Any, model: nn.Module, optimizer: Any, scheduler
 register(Exercise(
     id="05.resume",
     title="Resume training exactly from a checkpoint",
-    checker=_grade_resume,
+    grader=_grade_resume,
     solution=solutions.resume,
     wrong=(
         Mistake(_resume_without("optimizer"), _OPTIMIZER),

@@ -1,8 +1,8 @@
-"""Checks for lesson 06 (data loaders): three tables for the engine in core, and a timing checker.
+"""Checks for lesson 06 (data loaders): three tables for the engine in core, and a timing grader.
 
 ``batches_per_epoch`` is compared with the real ``len(DataLoader(...))``; ``worker_items`` runs
 behind the shares adapter (see :mod:`adapters`), so any split the text allows passes;
-``slowest_stage`` measures, so it keeps a hand-written checker on the same Mistake list.
+``slowest_stage`` measures, so it keeps a hand-written grader on the same Mistake list.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ _FLOAT_LABELS = ("torch.Tensor(labels) makes float32 labels, and cross_entropy r
 
 
 def _diagnose_pad(case: Case, got: Any, want: Any) -> str | None:
-    """The old checker's questions in order, for an answer no known mistake explains."""
+    """The old grader's questions in order, for an answer no known mistake explains."""
     if not (isinstance(got, tuple | list) and len(got) == 2):
         return _PAIR
     images, labels = got
@@ -365,7 +365,7 @@ register_adapted("06.worker_items", "Split a stream between DataLoader workers",
 ))
 
 # ---------------------------------------------------------------------------------------------
-# 06.slowest_stage: a timing exercise, so a hand-written checker on one Mistake list. The stages
+# 06.slowest_stage: a timing exercise, so a hand-written grader on one Mistake list. The stages
 # sleep for known times, so the verdict does not depend on how busy the machine is. Each case
 # needs one part of the method: a cold first call (warm-up), a hiccup in the middle of the timed
 # calls (the median; a mean is pulled up), and a stage slow on its first four calls (warmup=4).
@@ -388,7 +388,7 @@ class _Stage:
         return item
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Stage:
-        return self  # the probes copy the arguments; the checker needs to count these calls
+        return self  # the probes copy the arguments; the grader needs to count these calls
 
 
 _SLOW_CASES: tuple[tuple[dict[str, dict[str, Any]], int, int], ...] = (  # stages, items, warmup
@@ -483,7 +483,7 @@ def _slowest_by(*, warmup_items: int | None = None, timed: int | None = None, me
 register(Exercise(
     id="06.slowest_stage",
     title="Find the stage that starves the model",
-    checker=_grade_slowest,
+    grader=_grade_slowest,
     solution=solutions.slowest_stage,
     wrong=(
         Mistake(_slowest_by(warmup_items=0, timed=1), _ONE_CALL),

@@ -1,7 +1,7 @@
 """Checks for lesson 07 (pretrained models).
 
 to_input and torch_to_keras_kernel are tables for the engine in core; make_probe needs a training
-step, so it keeps a hand-written checker on one Mistake list. That checker judges the learner's
+step, so it keeps a hand-written grader on one Mistake list. That grader judges the learner's
 probe against an independent truth, the frozen original network (its weights, its pretrained
 BatchNorm statistics and its eval-mode features), never the probe against itself.
 """
@@ -135,7 +135,7 @@ exercise("07.torch_to_keras_kernel", "Move a convolution kernel from PyTorch's l
          ))
 
 
-# -- 07.make_probe: a behaviour checker judged against the frozen original network
+# -- 07.make_probe: a behaviour grader judged against the frozen original network
 
 
 def _pretrained_like() -> EfficientNetLite0:
@@ -299,7 +299,7 @@ def _new_network(model: nn.Module, num_classes: int) -> nn.Module:
 register(Exercise(
     id="07.make_probe",
     title="Freeze a pretrained network and give it a new head",
-    checker=_grade_probe,
+    grader=_grade_probe,
     solution=solutions.make_probe,
     wrong=(
         Mistake(_not_frozen, _NOT_FROZEN),

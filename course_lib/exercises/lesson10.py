@@ -87,7 +87,7 @@ exercise("10.tree_depth", "Depth of a tree, by recursion", solutions.tree_depth,
 ))
 
 # ---------------------------------------------------------------------------------------------
-# 10.collatz_steps: a hand-written checker (it needs the graph), on the same Mistake list.
+# 10.collatz_steps: a hand-written grader (it needs the graph), on the same Mistake list.
 
 
 def _collatz(n: int) -> int:
@@ -186,7 +186,7 @@ def _plain_python() -> Callable[[Any], int]:
 register(Exercise(
     id="10.collatz_steps",
     title="A data-dependent while loop in one TensorFlow graph",
-    checker=_grade_collatz,
+    grader=_grade_collatz,
     solution=solutions.collatz_steps_solution,
     kind="value",
     wrong=(
