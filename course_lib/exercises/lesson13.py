@@ -170,6 +170,12 @@ def _scales_proj(x: torch.Tensor, qkv: torch.nn.Module, proj: torch.nn.Linear, n
     return _mha(x, qkv, proj, n_heads)
 
 
+def _float_tensor_like_first_argument(hint: str) -> Returns:
+    """The contract of 13's tensor answers: a float tensor of the first argument's shape."""
+    return Returns("tensor", shape=lambda c: tuple(c.args[0].shape), dtype="float", equal=_close,
+                   type_hint=hint, shape_hint=hint)
+
+
 _OUT = "return proj(y): one vector of width d per position, shape (b, t, d)."
 _READ_ONLY = ("your function changed qkv or proj (their weights, or their train/eval mode): the layers "
               "are only read here, so use them as they are.")
@@ -177,8 +183,7 @@ _READ_ONLY = ("your function changed qkv or proj (their weights, or their train/
 exercise("13.multi_head_attention", "Multi-head causal self-attention, all heads at once",
          solutions.multi_head_attention, Table(
              cases=_mha_cases, seed=13, shown=_values,
-             returns=Returns("tensor", shape=lambda c: tuple(c.args[0].shape), dtype="float", equal=_close,
-                             type_hint=_OUT, shape_hint=_OUT),
+             returns=_float_tensor_like_first_argument(_OUT),
              probes=Probes(mutation_hint=_READ_ONLY),
              mistakes=(*(Mistake(_mha_with(**kw), hint) for kw, hint in _MHA_MISTAKES),
                        Mistake(lambda x, qkv, proj, h: (_mha(x, qkv, proj, h), None), _OUT),
@@ -268,8 +273,7 @@ _IN_PLACE = ("your function changed logits in place (logits /= ..., or masked_fi
 exercise("13.sampling_probs", "Temperature and top-k: the probabilities to sample from",
          solutions.sampling_probs, Table(
              cases=_prob_cases, seed=13, shown=_values,
-             returns=Returns("tensor", shape=lambda c: tuple(c.args[0].shape), dtype="float", equal=_close,
-                             type_hint=_SHAPE, shape_hint=_SHAPE),
+             returns=_float_tensor_like_first_argument(_SHAPE),
              probes=Probes(mutation_hint=_IN_PLACE),
              mistakes=(*(Mistake(_probs_with(**kw), hint) for kw, hint in _PROB_MISTAKES),
                        Mistake(_divides_in_place, _IN_PLACE)),
