@@ -253,6 +253,25 @@ def test_keyword_arguments_and_known_exceptions(registry):
     assert msg.endswith("Hint: accept factor as a keyword.")
 
 
+def test_an_adapter_wraps_answer_truth_and_mistakes_alike(registry):
+    """``adapt`` turns each function into one that answers a whole case; ``truth`` (with the
+    reference's parameters) replaces the reference as what the answer must equal; a mistake is listed
+    unadapted, as a learner writes it."""
+    def every_part(fn):  # fn(x, k) is part k of the doubled array; the engine wants all parts at once
+        return lambda x: np.concatenate([fn(x, k) for k in range(len(x))])
+
+    table = _table(adapt=every_part, truth=lambda x, k: 2 * x[k:k + 1],
+                   returns=Returns("array", dtype="float"),
+                   mistakes=(Mistake(lambda x, k: 3 * x[k:k + 1], "that triples: multiply by 2."),))
+    never_called = lambda x, k: 1 / 0  # noqa: E731 - the truth is what counts, not the reference
+    assert _check(lambda x, k: 2 * x[k:k + 1], table, solution=never_called).passed
+    msg = _check(lambda x, k: 3 * x[k:k + 1], table, solution=never_called).message
+    assert msg.endswith("Hint: that triples: multiply by 2.")
+    assert "got [3.0, 6.0]" in msg
+    ex = core.get("99.engine")
+    assert ex.wrong == table.mistakes and ex.wrong_answer(ex.wrong[0])(np.ones(2), 1).shape == (1,)
+
+
 def _triples_and_switches_autograd_off(x):
     torch.set_grad_enabled(False)
     torch.set_default_dtype(torch.float64)

@@ -7,7 +7,7 @@ import pytest
 
 from course_lib import exercises
 from course_lib.errors import CourseInputError
-from course_lib.exercises.core import Exercise, Mistake, Result, Wrong, evaluate, register, time_limit
+from course_lib.exercises.core import Exercise, Mistake, Result, evaluate, register, time_limit
 
 ALL = exercises.load_all()
 WRONG = [(ex_id, i) for ex_id, ex in sorted(ALL.items()) for i in range(len(ex.wrong))]
@@ -28,9 +28,7 @@ def test_reference_solution_passes(exercise_id):
 def test_every_exercise_has_wrong_answers(exercise_id):
     ex = ALL[exercise_id]
     assert len(ex.wrong) >= 2, f"{exercise_id}: give at least two known-wrong answers"
-    hints = [w.hint for w in ex.wrong if not isinstance(w, Mistake)]  # a Mistake's hint is the whole
-    # text, and two wrong answers may deserve the same one (a probe's or the contract's)
-    assert len(set(hints)) == len(hints), f"{exercise_id}: two wrong answers expect the same hint"
+    assert all(isinstance(w, Mistake) for w in ex.wrong), f"{exercise_id}: each wrong answer is a Mistake"
     assert all(len(w.hint) >= 8 for w in ex.wrong), f"{exercise_id}: a hint too short to be specific"
 
 
@@ -40,24 +38,11 @@ def test_wrong_answer_fails_with_its_own_hint(exercise_id, index):
     wrong = ex.wrong[index]
     result = evaluate(exercise_id, ex.wrong_answer(wrong))
     assert result.status == "failed", f"{exercise_id}: wrong answer {index} passed: {result.message}"
-    assert wrong.hint in result.message, (
+    assert result.message.endswith(f"Hint: {wrong.hint}"), (  # the whole hint, word for word
         f"{exercise_id}: wrong answer {index} should get the hint {wrong.hint!r}; got {result.message!r}")
-    if isinstance(wrong, Mistake):  # the engine's mistakes carry the whole hint the learner reads
-        assert result.message.endswith(f"Hint: {wrong.hint}"), result.message
     others = [w.hint for j, w in enumerate(ex.wrong) if j != index and w.hint not in wrong.hint]
     assert not any(h in result.message for h in others), (
         f"{exercise_id}: wrong answer {index} also matches another answer's hint: {result.message!r}")
-
-
-# Every lesson is on the engine. One exercise keeps one Wrong phrase: an answer that crashes, whose
-# feedback is the engine's "your code raised ..." with no hint, which a whole-hint Mistake cannot be.
-CRASHES_AS_WRONG = {"03.backward_by_hand": 1}
-
-
-def test_every_exercise_lists_whole_hint_mistakes():
-    still = {i: sum(not isinstance(w, Mistake) for w in ex.wrong) for i, ex in ALL.items()}
-    still = {i: n for i, n in still.items() if n}
-    assert all(n <= CRASHES_AS_WRONG.get(i, 0) for i, n in still.items()), f"on Wrong phrases: {still}"
 
 
 @pytest.mark.parametrize("exercise_id", sorted(ALL))
@@ -171,13 +156,13 @@ def test_register_refuses_duplicates(monkeypatch):
 
     monkeypatch.setattr(core, "_REGISTRY", dict(core._REGISTRY))  # leave the real registry alone
     ex = Exercise("99.tmp", "t", grader=lambda a: "ok", solution=lambda: 1, kind="value",
-                  wrong=[Wrong(lambda: 2, "two")])
+                  wrong=(Mistake(lambda: 2, "two"),))
     register(ex)
     register(ex)  # the same object again is fine (re-import)
     with pytest.raises(ValueError, match="registered twice"):
         register(Exercise("99.tmp", "t", grader=lambda a: "ok", solution=lambda: 1))
     assert evaluate("99.tmp", 5) == Result("99.tmp", "passed", "ok")
-    assert ex.wrong == (Wrong(ex.wrong[0].answer, "two"),)
+    assert ex.wrong == (Mistake(ex.wrong[0].answer, "two"),)
 
 
 def _pixel_count_objects(mask, min_area):

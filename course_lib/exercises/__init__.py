@@ -12,7 +12,6 @@ from course_lib.exercises.core import (
     Table,
     Technique,
     TimeLimitExceeded,
-    Wrong,
     as_number,
     check,
     evaluate,
@@ -26,5 +25,5 @@ from course_lib.exercises.core import (
 )
 
 __all__ = ["PROGRESS_LOG_ENV", "Case", "Exercise", "Mismatch", "Mistake", "Probes", "Result", "Returns",
-           "Table", "Technique", "TimeLimitExceeded", "Wrong", "as_number", "check", "evaluate",
-           "exercise", "get", "load_all", "register", "require", "solution", "time_limit"]
+           "Table", "Technique", "TimeLimitExceeded", "as_number", "check", "evaluate", "exercise", "get",
+           "load_all", "register", "require", "solution", "time_limit"]

@@ -1,9 +1,9 @@
-"""Table exercises the engine calls through an adapter, and the adapter for shares of items.
+"""The adapter for answers judged only together: shares of items.
 
-Some answers are judged only together: ``my_shard`` (lesson 11) and ``worker_items`` (lesson 06)
-are called once per rank or worker, and any split that the text allows passes. The engine in
-:mod:`core` calls a function once per case, so an adapter turns the learner's function into one
-that answers a whole case, and the same adapter is put around the reference and every mistake.
+``my_shard`` (lesson 11) and ``worker_items`` (lesson 06) are called once per rank or worker, and
+any split that the text allows passes. The engine calls a function once per case, so
+:func:`on_every_share` (a ``Table.adapt``) turns such a function into one that answers a whole
+case; the engine puts it around the answer, the reference and every mistake alike.
 """
 
 from __future__ import annotations
@@ -15,24 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises.core import Case, Exercise, Mismatch, Mistake, Table, register, run_table
+from course_lib.exercises.core import Case, Exercise, Mismatch, Table, exercise
 
 Adapter = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def _as_is(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return fn
-
-
 def register_adapted(id: str, title: str, solution: Callable[..., Any], table: Table,  # noqa: A002
-                     adapt: Adapter = _as_is, truth: Callable[..., Any] | None = None) -> Exercise:
-    """Register a table exercise whose answer, reference and mistakes the engine calls through
-    ``adapt``; ``truth`` (same parameters) replaces the reference as what the answer must equal."""
-    inner = dataclasses.replace(table, mistakes=tuple(Mistake(adapt(m.answer), m.hint)
-                                                      for m in table.mistakes))
-    expected = adapt(truth or solution)
-    return register(Exercise(id=id, title=title, solution=solution, wrong=table.mistakes,
-                             grader=lambda fn: run_table(inner, expected, adapt(fn), "function")))
+                     adapt: Adapter | None = None, truth: Callable[..., Any] | None = None) -> Exercise:
+    """The same as ``exercise(id, title, solution, Table(..., adapt=adapt, truth=truth))`` (kept
+    until lesson 06 calls that)."""
+    return exercise(id, title, solution, dataclasses.replace(table, adapt=adapt, truth=truth))
 
 
 def int_list(got: Any, call: str, hint: str) -> list[int]:

@@ -25,6 +25,7 @@ the same Mistake list either way.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -38,7 +39,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -80,16 +81,6 @@ def require(condition: object, what: str, expected: Any, got: Any, hint: str = "
         raise Mismatch(what, expected, got, hint)
 
 
-class Wrong(NamedTuple):
-    """A known-wrong answer and a phrase its feedback must contain (for lessons not yet on the engine).
-
-    For a ``function`` exercise ``answer`` is the wrong function itself; for a ``value``
-    exercise it is a function of no arguments that builds the wrong value."""
-
-    answer: Callable[..., Any]
-    hint: str
-
-
 @dataclass(frozen=True)
 class Exercise:
     """One exercise: its grader, its reference solution and answers known to be wrong."""
@@ -99,19 +90,15 @@ class Exercise:
     grader: Callable[[Any], str]  # returns a success message or raises Mismatch
     solution: Callable[..., Any]  # the reference solution (see ``kind``)
     kind: Literal["function", "value"] = "function"
-    wrong: tuple[Wrong | Mistake, ...] = field(default=())
+    wrong: tuple[Mistake, ...] = ()
     time_limit: float = DEFAULT_TIME_LIMIT  # per call of a learner's function (the whole check
     # for a ``value`` exercise)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "wrong", tuple(w if isinstance(w, Mistake) else Wrong(*w)
-                                                for w in self.wrong))
 
     def reference_answer(self) -> Any:
         """What a learner who solved it would pass to :func:`check`."""
         return self.solution if self.kind == "function" else self.solution()
 
-    def wrong_answer(self, wrong: Wrong) -> Any:
+    def wrong_answer(self, wrong: Mistake) -> Any:
         """What a learner who gave this wrong answer would pass to :func:`check`."""
         return wrong.answer if self.kind == "function" else wrong.answer()
 
@@ -675,6 +662,10 @@ class Table:
     # for an exception that a known mistake raises
     ignores_input_hint: str = ("your result is the same for every input tried: compute it from the "
                                "arguments, not from a variable of the notebook or a number of your own.")
+    truth: Callable[..., Any] | None = None  # what the answer must equal, when not the reference
+    # (an independent truth: torch autograd, a real DataLoader)
+    adapt: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None  # wraps the answer, the
+    # truth and every mistake alike: e.g. calls a per-rank function once per rank, to judge one case
 
 
 def explain(got: list[Any], mistakes: tuple[Mistake, ...], outputs: Callable[[Mistake], list[Any]],
@@ -814,10 +805,13 @@ def exercise(id: str, title: str, solution: Callable[..., Any], table: Table,  #
              kind: Literal["function", "value"] = "function",
              time_limit: float = DEFAULT_TIME_LIMIT) -> Exercise:
     """Register a table exercise: the engine is its grader, its mistakes are its wrong answers."""
+    adapt = table.adapt or (lambda fn: fn)
+    inner = dataclasses.replace(table, mistakes=tuple(Mistake(adapt(m.answer), m.hint)
+                                                      for m in table.mistakes))
+    truth = adapt(table.truth or solution)
     return register(Exercise(
         id=id, title=title, solution=solution, kind=kind, wrong=table.mistakes,
-        grader=functools.partial(run_table, table, solution, kind=kind),
-        time_limit=time_limit))
+        grader=lambda answer: run_table(inner, truth, adapt(answer), kind), time_limit=time_limit))
 
 
 def solution(exercise_id: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from typing import Any
 
 import numpy as np
@@ -19,11 +17,9 @@ from course_lib.exercises.core import (
     Returns,
     Table,
     Technique,
-    Wrong,
     exercise,
     register,
     require,
-    run_table,
     show,
 )
 from course_lib.solutions import lesson03 as solutions
@@ -168,8 +164,19 @@ _BY_HAND = ("this exercise is the backward pass by hand, so the check refuses au
 _IN_PLACE = ("your function changed one of its arguments in place (`+=`, `*=` or out= on x, y or z writes "
              "into the caller's array): build new arrays, such as b = x * y + z.")
 
-_BACKWARD = Table(
-    cases=_backward_cases, seed=3,
+_TWO_AXES = ("your loops index two axes, x[i, j], so an x of one axis breaks them: work on whole arrays "
+             "(b = x * y + z, grad_b = 2 * b, ...), which fit any number of axes.")
+
+
+def _raised(case: Case, exc: Exception) -> tuple[str, str] | None:
+    """Loops written for two axes fail on an x of one axis."""
+    one_axis = isinstance(exc, IndexError) and case.args[0].ndim == 1
+    return (f"three gradients of shape {case.args[0].shape}", _TWO_AXES) if one_axis else None
+
+
+exercise("03.backward_by_hand", "Backward pass by hand for f = sum((x*y + z)**2)",
+         solutions.backward_by_hand, Table(  # judged against torch autograd (truth), not the reference
+    cases=_backward_cases, seed=3, truth=_autograd, raised=_raised,
     returns=Returns("any", convert=_as_grads, equal=_same_grads, show=_show_grads),
     probes=Probes(mutation_hint=_IN_PLACE, techniques=(
         Technique(torch.autograd, "backward", False, _BY_HAND),
@@ -191,6 +198,7 @@ _BACKWARD = Table(
         Mistake(_grads_by_backward, _BY_HAND),
         Mistake(_grads_by_autograd_grad, _BY_HAND),
         Mistake(_grads_by_torch_func, _BY_HAND),
+        Mistake(_grads_by_rows_and_columns, _TWO_AXES),
         Mistake(_grads_swallowing_autograd, _BY_HAND),
     ),
     diagnose=_first_wrong,
@@ -198,33 +206,6 @@ _BACKWARD = Table(
              "grad_y = grad_a * x.",
     success="your backward pass calls no autograd and matches what torch autograd computes, for arrays "
             "of 1, 2 and 3 axes (size-1 axes and 60,000 elements too), leaving x, y and z unchanged.",
-)
-
-
-
-def _restoring(mistake: Mistake) -> Mistake:
-    """``mistake`` with grad mode put back after each call, for the engine's search among the mistakes
-    (the one that switches grad mode off must not do so in the learner's session)."""
-
-    @functools.wraps(mistake.answer)
-    def answer(*args: Any) -> Any:
-        mode = torch.is_grad_enabled()
-        try:
-            return mistake.answer(*args)
-        finally:
-            torch.set_grad_enabled(mode)
-
-    return Mistake(answer, mistake.hint)
-
-
-register(Exercise(  # judged against torch autograd, not against the reference solution
-    id="03.backward_by_hand",
-    title="Backward pass by hand for f = sum((x*y + z)**2)",
-    grader=functools.partial(run_table, dataclasses.replace(
-        _BACKWARD, mistakes=tuple(_restoring(m) for m in _BACKWARD.mistakes)), _autograd, kind="function"),
-    solution=solutions.backward_by_hand,
-    # the engine reports a crash as such ("your code raised ..."), so this one is a Wrong
-    wrong=(*_BACKWARD.mistakes, Wrong(_grads_by_rows_and_columns, "your code raised IndexError")),
 ))
 
 # ---------------------------------------------------------------------------------------------

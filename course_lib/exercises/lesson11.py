@@ -1,8 +1,8 @@
 """Checks for lesson 11 (distributed training): two tables for the engine in core.
 
-Both run behind an adapter (see :mod:`adapters`): ``my_shard`` is called once per rank and judged
-as one split of the rows (any split the text allows passes), and ``combine_gradients`` must not
-hand back one of the gradients it was given.
+Both run behind an adapter (``Table.adapt``): ``my_shard`` is called once per rank and judged as
+one split of the rows (any split the text allows passes), and ``combine_gradients`` must not hand
+back one of the gradients it was given.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises.adapters import on_every_share, register_adapted, same_split, shown_shares
-from course_lib.exercises.core import Case, Mismatch, Mistake, Probes, Returns, Table
+from course_lib.exercises.adapters import on_every_share, same_split, shown_shares
+from course_lib.exercises.core import Case, Mismatch, Mistake, Probes, Returns, Table, exercise
 from course_lib.solutions import lesson11 as solutions
 
 # ---------------------------------------------------------------------------------------------
@@ -51,8 +51,8 @@ def _diagnose_shards(case: Case, got: list[list[int]], want: list[list[int]]) ->
     return _TWICE if any(c > 1 for c in counts.values()) else _MISSING
 
 
-register_adapted("11.my_shard", "Deal the rows of a data set to the ranks", solutions.my_shard, Table(
-    cases=_shard_cases, seed=11,
+exercise("11.my_shard", "Deal the rows of a data set to the ranks", solutions.my_shard, Table(
+    cases=_shard_cases, seed=11, adapt=on_every_share("my_shard", _INTS),
     returns=Returns(equal=same_split()),
     mistakes=(
         Mistake(lambda n, rank, ws: list(range(n)), "every rank got all n rows: pick this rank's share "
@@ -86,7 +86,7 @@ register_adapted("11.my_shard", "Deal the rows of a data set to the ranks", solu
                                              f"0..{n - 1} on exactly one"),
     success="for world sizes 1 to 64 and n from 1 to 1050 (multiples of the world size), every rank "
             "gets n // world_size rows, no row goes to two ranks, and together they cover all n rows.",
-), on_every_share("my_shard", _INTS))
+))
 
 # ---------------------------------------------------------------------------------------------
 # 11.combine_gradients: the reference is the full-batch gradient (the solution, which equals
@@ -198,48 +198,48 @@ _SHAPE = ("combine the per-rank gradients element by element: the result has the
 
 _ONE_ARRAY = f"return one array, of the shape of each rank's gradient: {_SHAPE}"
 
-register_adapted("11.combine_gradients", "Combine per-rank gradients into the full-batch gradient",
+exercise("11.combine_gradients", "Combine per-rank gradients into the full-batch gradient",
          solutions.combine_gradients, Table(
-             cases=_combine_cases, seed=11,
-             returns=Returns("array", dtype="float", rtol=1e-5, atol=1e-7,
-                             type_hint=_ONE_ARRAY,
-                             dtype_hint="return floating-point values, as the gradients are."),
-             probes=Probes(mutation_hint=_IN_PLACE),
-             mistakes=(
-                 Mistake(lambda g, s: np.mean(g, axis=0), "that is the plain mean, right only when "
-                         "every rank has as many rows as the others: a rank with more rows should "
-                         "weigh more: weight each gradient by its share of rows."),
-                 Mistake(lambda g, s: np.sum(g, axis=0), "a sum counts each rank's mean once: the "
-                         "result is about world_size times too big; the weights must be each rank's "
-                         "share of the rows."),
-                 Mistake(lambda g, s: g[0].copy(), "that is rank 0's gradient alone: every rank's "
-                                                   "gradient must be in the result."),
-                 Mistake(lambda g, s: (s[0] * g[0] + s[-1] * g[-1]) / (s[0] + s[-1]), "only the first "
-                         "and the last rank count in your result: every rank's gradient must be in "
-                         "the combination, however many ranks there are."),
-                 Mistake(lambda g, s: _weighted(g, s), "your weights are the sizes themselves, so they "
-                         "add up to sum(sizes), not 1: divide each by the total number of rows, "
-                         "sum(sizes)."),
-                 Mistake(lambda g, s: _weighted(g, np.asarray(s) // sum(s)), "the result is all zeros. "
-                         "Is it integer division, sizes[i] // sum(sizes), which rounds the weights "
-                         "down to 0? Divide with /."),
-                 Mistake(lambda g, s: np.asarray(g).T @ (np.asarray(s) / sum(s)), "the result is "
-                         "transposed. If you used .T on the stack of gradients: it reverses every "
-                         "axis, not only the rank axis; combine along axis 0 instead."),
-                 Mistake(lambda g, s: _weighted(g, 1 / np.asarray(s) / np.sum(1 / np.asarray(s))),
-                         "you weight each rank by 1 / its rows: a rank with more rows holds more of "
-                         "the data, so it must weigh more, not less (weight sizes[i] / sum(sizes))."),
-                 Mistake(lambda g, s: np.mean(g), _ONE_ARRAY),
-                 Mistake(_scales_in_place, _IN_PLACE),
-                 Mistake(_shortcut_for_one_rank, _ALIASED),
-                 Mistake(lambda g, s: solutions.combine_gradients(g, s).astype(np.float16),
-                         "float16 keeps only about 3 significant digits, so the result is off in the "
-                         "fourth: return float64 (or the gradients' own dtype)."),
-             ),
-             diagnose=_diagnose_combination,
-             fallback="the full-batch mean is the mean of the ranks' means weighted by their rows: "
-                      "the sum over ranks of sizes[i] / sum(sizes) * grads[i].",
-             success="for 1 to 40 ranks, with equal and unequal shards and gradients of one and two axes, "
-                     "the result is the full-batch gradient: with equal shards the plain mean (what DDP "
-                     "does), otherwise the mean weighted by each rank's rows.",
-         ), _new_array)
+    cases=_combine_cases, seed=11, adapt=_new_array,
+    returns=Returns("array", dtype="float", rtol=1e-5, atol=1e-7,
+                    type_hint=_ONE_ARRAY,
+                    dtype_hint="return floating-point values, as the gradients are."),
+    probes=Probes(mutation_hint=_IN_PLACE),
+    mistakes=(
+        Mistake(lambda g, s: np.mean(g, axis=0), "that is the plain mean, right only when "
+                "every rank has as many rows as the others: a rank with more rows should "
+                "weigh more: weight each gradient by its share of rows."),
+        Mistake(lambda g, s: np.sum(g, axis=0), "a sum counts each rank's mean once: the "
+                "result is about world_size times too big; the weights must be each rank's "
+                "share of the rows."),
+        Mistake(lambda g, s: g[0].copy(), "that is rank 0's gradient alone: every rank's "
+                                          "gradient must be in the result."),
+        Mistake(lambda g, s: (s[0] * g[0] + s[-1] * g[-1]) / (s[0] + s[-1]), "only the first "
+                "and the last rank count in your result: every rank's gradient must be in "
+                "the combination, however many ranks there are."),
+        Mistake(lambda g, s: _weighted(g, s), "your weights are the sizes themselves, so they "
+                "add up to sum(sizes), not 1: divide each by the total number of rows, "
+                "sum(sizes)."),
+        Mistake(lambda g, s: _weighted(g, np.asarray(s) // sum(s)), "the result is all zeros. "
+                "Is it integer division, sizes[i] // sum(sizes), which rounds the weights "
+                "down to 0? Divide with /."),
+        Mistake(lambda g, s: np.asarray(g).T @ (np.asarray(s) / sum(s)), "the result is "
+                "transposed. If you used .T on the stack of gradients: it reverses every "
+                "axis, not only the rank axis; combine along axis 0 instead."),
+        Mistake(lambda g, s: _weighted(g, 1 / np.asarray(s) / np.sum(1 / np.asarray(s))),
+                "you weight each rank by 1 / its rows: a rank with more rows holds more of "
+                "the data, so it must weigh more, not less (weight sizes[i] / sum(sizes))."),
+        Mistake(lambda g, s: np.mean(g), _ONE_ARRAY),
+        Mistake(_scales_in_place, _IN_PLACE),
+        Mistake(_shortcut_for_one_rank, _ALIASED),
+        Mistake(lambda g, s: solutions.combine_gradients(g, s).astype(np.float16),
+                "float16 keeps only about 3 significant digits, so the result is off in the "
+                "fourth: return float64 (or the gradients' own dtype)."),
+    ),
+    diagnose=_diagnose_combination,
+    fallback="the full-batch mean is the mean of the ranks' means weighted by their rows: "
+             "the sum over ranks of sizes[i] / sum(sizes) * grads[i].",
+    success="for 1 to 40 ranks, with equal and unequal shards and gradients of one and two axes, "
+            "the result is the full-batch gradient: with equal shards the plain mean (what DDP "
+            "does), otherwise the mean weighted by each rank's rows.",
+))
