@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -134,13 +135,6 @@ def _grads_by_backward(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.
     return tuple(t.grad.numpy() for t in (tx, ty, tz))  # type: ignore[union-attr]
 
 
-def _grads_by_autograd_grad(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
-    inputs = [torch.tensor(a, requires_grad=True) for a in (x, y, z)]
-    with torch.enable_grad():  # a learner who met no_grad switches it back on
-        f = ((inputs[0] * inputs[1] + inputs[2]) ** 2).sum()
-    return tuple(g.numpy() for g in torch.autograd.grad(f, inputs))
-
-
 def _grads_by_torch_func(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
     def f(tx: torch.Tensor, ty: torch.Tensor, tz: torch.Tensor) -> torch.Tensor:
         return ((tx * ty + tz) ** 2).sum()
@@ -196,7 +190,7 @@ exercise("03.backward_by_hand", "Backward pass by hand for f = sum((x*y + z)**2)
         Mistake(_grads_in_place, _IN_PLACE),
         Mistake(_grads_grad_mode_off, STATE_HINTS["grad"][1]),
         Mistake(_grads_by_backward, _BY_HAND),
-        Mistake(_grads_by_autograd_grad, _BY_HAND),
+        Mistake(_autograd, _BY_HAND),  # the truth itself: torch.autograd.grad, under enable_grad
         Mistake(_grads_by_torch_func, _BY_HAND),
         Mistake(_grads_by_rows_and_columns, _TWO_AXES),
         Mistake(_grads_swallowing_autograd, _BY_HAND),
@@ -222,6 +216,12 @@ _GRAD_OUTPUT_IN_PLACE = ("backward changed grad_output in place (`*=` or an inde
                          "to the caller, so return a new tensor, grad_output times the local slope.")
 _DTYPE = "keep x's dtype: 0.1 * x does, a tensor built anew from a list or with a fixed dtype does not."
 _SHAPE_ANY = "work elementwise: the output has x's shape, whatever it is (a 0-d x too)."
+_BACKWARDS = (  # known wrong backward(x, grad_output): the grader names each, and each is a Mistake
+    (lambda x, g: g, "grad_output unchanged", _IDENTITY),
+    (lambda x, g: g * (x > 0), "0 where x <= 0", _RELU),
+    (lambda x, g: torch.where(x > 0, 1.0, 0.1).to(x.dtype), "the slopes alone", _SLOPES_ONLY),
+    (lambda x, g: torch.where(x > 0, 0.1 * g, g), "0.1 where x > 0, 1 elsewhere", _SWAPPED),
+)
 
 
 def _forward_ok(cls: Any, x: torch.Tensor) -> None:
@@ -263,16 +263,11 @@ def _grade_function(cls: Any) -> str:
             "to x (a tensor of x's shape).")
     assert xs.grad is not None  # require() above raised otherwise
     grad = xs.grad.detach()
-    positive = xs.detach() > 0
-    slope = torch.where(positive, 1.0, 0.1).to(torch.float64)
-    if not torch.allclose(grad, grad_output * slope):
+    if not torch.allclose(grad, grad_output * torch.where(xs > 0, 1.0, 0.1)):
+        for backward, got, hint in _BACKWARDS:
+            require(not torch.allclose(grad, backward(xs.detach(), grad_output)), what, expected, got, hint)
         ratios = sorted({round(v, 3) for v in (grad / grad_output).flatten().tolist()})
         shown = f"local slopes (gradient / grad_output) {ratios[:4]}{' ...' if len(ratios) > 4 else ''}"
-        require(not torch.allclose(grad, grad_output), what, expected, "grad_output unchanged", _IDENTITY)
-        require(not torch.allclose(grad, grad_output * positive), what, expected, "0 where x <= 0", _RELU)
-        require(not torch.allclose(grad, slope), what, expected, "the slopes alone", _SLOPES_ONLY)
-        require(not torch.allclose(grad, grad_output * torch.where(positive, 0.1, 1.0).to(torch.float64)),
-                what, expected, "0.1 where x > 0, 1 elsewhere", _SWAPPED)
         raise Mismatch(what, expected, shown,
                        "backward: multiply grad_output by the local slope (1 where x > 0, else 0.1).")
     xs = torch.randn(20, dtype=torch.float64, generator=g)
@@ -321,11 +316,7 @@ register(Exercise(
     solution=solutions.my_leaky_relu,
     kind="value",
     wrong=(
-        Mistake(lambda: _leaky(backward=lambda x, g: g), _IDENTITY),
-        Mistake(lambda: _leaky(backward=lambda x, g: g * (x > 0)), _RELU),
-        Mistake(lambda: _leaky(backward=lambda x, g: torch.where(x > 0, 1.0, 0.1).to(x.dtype)),
-                _SLOPES_ONLY),
-        Mistake(lambda: _leaky(backward=lambda x, g: torch.where(x > 0, 0.1 * g, g)), _SWAPPED),
+        *(Mistake(functools.partial(_leaky, backward=backward), hint) for backward, _, hint in _BACKWARDS),
         Mistake(lambda: _leaky(forward=torch.nn.functional.leaky_relu,
                                backward=lambda x, g: torch.where(x > 0, g, 0.01 * g)), _DEFAULT_SLOPE),
         Mistake(lambda: _leaky(forward=_scale_in_place), _FORWARD_IN_PLACE),
