@@ -49,20 +49,29 @@ def _seeded(seed: int, build: Callable[[], ModuleT]) -> ModuleT:
 
 
 def _small_net(seed: int, dropout: float = 0.0) -> nn.Sequential:
-    def build() -> nn.Sequential:
-        layers: list[nn.Module] = [nn.Linear(64, 32), nn.ReLU()]
-        if dropout:
-            layers.append(nn.Dropout(dropout))
-        layers.append(nn.Linear(32, 10))
-        return nn.Sequential(*layers)
-
-    return _seeded(seed, build)
+    """The lesson's net, Linear(64, 32), ReLU, Linear(32, 10), with dropout after the ReLU if asked."""
+    drop = [nn.Dropout(dropout)] if dropout else []
+    return _seeded(seed, lambda: nn.Sequential(nn.Linear(64, 32), nn.ReLU(), *drop, nn.Linear(32, 10)))
 
 
 def _batch(seed: int, n: int = 16, features: int = 64, classes: int = 10
            ) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     return torch.rand(n, features, generator=g), torch.randint(0, classes, (n,), generator=g)
+
+
+def _also(answer: Callable[..., Any], before: Callable[..., Any] = lambda *args: None,
+          after: Callable[..., Any] = lambda *args: None) -> Callable[..., Any]:
+    """A wrong answer: ``answer``, with ``before(*args)`` run first and ``after(*args)`` last (a side
+    effect on the arguments or the session that the exercise forbids)."""
+
+    def wrong(*args: Any) -> Any:
+        before(*args)
+        result = answer(*args)
+        after(*args)
+        return result
+
+    return wrong
 
 
 # -- 05.count_parameters: a table of models, judged against sum(p.numel()) over trainable ones
@@ -121,17 +130,6 @@ def _trainable(model: nn.Module) -> list[nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def _count_in_eval_mode(model: nn.Module) -> int:
-    model.eval()
-    return solutions.count_parameters(model)
-
-
-def _count_layer_by_layer(model: nn.Module) -> int:
-    # the mistake: iterating over the model, as if every model were an nn.Sequential
-    return sum(p.numel() for layer in cast(nn.Sequential, model) for p in layer.parameters()
-               if p.requires_grad)
-
-
 _TENSORS = ("that is the number of parameter tensors (weights, biases): count the numbers inside "
             "them with p.numel().")
 _AN_INT = ("return the count as an int: sum p.numel() over the parameters gives one (use .item() on "
@@ -164,7 +162,8 @@ exercise("05.count_parameters", "Count a model's trainable parameters", solution
         Mistake(lambda model: sum(p.numel() for m in model.modules() for p in _trainable(m)),
                 "model.modules() lists the model itself and every layer inside it, so m.parameters() "
                 "counts nested parameters more than once: sum over model.parameters() once."),
-        Mistake(_count_layer_by_layer,
+        Mistake(lambda model: sum(p.numel() for layer in cast(nn.Sequential, model)  # as if a list
+                                  for p in _trainable(layer)),
                 "a layer used twice (shared weights) is trained once: model.parameters() lists each "
                 "parameter once; summing layer by layer counts it twice (and a custom module is not "
                 "a list of layers)."),
@@ -172,7 +171,7 @@ exercise("05.count_parameters", "Count a model's trainable parameters", solution
                 "your count is 0 for models with trainable parameters: p.grad stays None until a "
                 "backward pass, so test p.requires_grad, not p.grad."),
         Mistake(lambda model: float(solutions.count_parameters(model)), _AN_INT),
-        Mistake(_count_in_eval_mode, _READ_ONLY),
+        Mistake(_also(solutions.count_parameters, before=lambda model: model.eval()), _READ_ONLY),
     ),
     fallback="sum p.numel() over model.parameters(), keeping those with p.requires_grad.",
     success=("the right count of trainable numbers, as an int, for 7 models: a linear net, a conv net "
@@ -228,9 +227,10 @@ _BATCH_IN_PLACE = ("your function changed the batch x (or y) in place, so the da
 _STEP_PROBES = Probes(mutation_hint=_BATCH_IN_PLACE)
 
 
-def _weights_hint(seen: dict[str, Any], unchanged: bool, grads: Any, model: nn.Module,
+def _weights_hint(seen: dict[str, Any], unchanged: bool, model: nn.Module,
                   previous_grads: list[torch.Tensor] | None, ref_grads: list[torch.Tensor]) -> str:
     """Why the weights after a step are not those of one step of the optimizer passed in."""
+    grads = seen["grads"]  # what optimizer.step() saw (None if it never ran)
     no_grads = grads is None or all(g is None or not g.any() for g in grads)
     if seen["steps"] == 0:
         return _NO_STEP if unchanged else _NEVER_STEPPED
@@ -271,10 +271,8 @@ def _grade_train_step(fn: Callable[..., Any]) -> str:
                               Case(f"train_step(model, optimizer, x, y) at {where}", (x, y)),
                               ["x", "y"], _STEP_PROBES)
             expected = solutions.train_step(reference, ref_opt, x, y)
-            ref_grads = []
-            for p in reference.parameters():
-                assert p.grad is not None  # the reference train_step has just run backward()
-                ref_grads.append(p.grad.detach().clone())
+            # every parameter has one: the reference train_step has just run backward()
+            ref_grads = [p.grad.detach().clone() for p in reference.parameters() if p.grad is not None]
             with torch.no_grad():
                 after_loss = nn.functional.cross_entropy(reference(x), y).item()
             require(isinstance(got, float), f"train_step's return value at {where}",
@@ -289,8 +287,7 @@ def _grade_train_step(fn: Callable[..., Any]) -> str:
                        for p, q in zip(model.parameters(), reference.parameters(), strict=True)):
                 unchanged = all(torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
                 require(False, f"weights after {where}", "those of one step of the optimizer passed in",
-                        "different weights",
-                        _weights_hint(seen, unchanged, seen["grads"], model, previous_grads, ref_grads))
+                        "different weights", _weights_hint(seen, unchanged, model, previous_grads, ref_grads))
             previous_grads = ref_grads
     return ("losses and weights match a reference loop over six steps, with two models, batches of 1 "
             "to 33 rows and two optimizers (SGD with momentum, Adam); the batch, the model's mode and "
@@ -306,35 +303,6 @@ def _step(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor, *,
     return loss
 
 
-def _step_own_optimizer(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
-    own = torch.optim.SGD(model.parameters(), lr=0.1)
-    return solutions.train_step(model, own, x, y)
-
-
-def _step_loss_after_update(model: nn.Module, optimizer: Any, x: torch.Tensor,
-                            y: torch.Tensor) -> float:
-    solutions.train_step(model, optimizer, x, y)
-    with torch.no_grad():
-        return nn.functional.cross_entropy(model(x), y).item()
-
-
-def _step_grad_mode_off(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
-    loss = solutions.train_step(model, optimizer, x, y)
-    torch.set_grad_enabled(False)  # meant as "no more graph needed", but it lasts for the session
-    return loss
-
-
-def _step_in_eval_mode(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
-    loss = solutions.train_step(model, optimizer, x, y)
-    model.eval()
-    return loss
-
-
-def _step_centres_batch(model: nn.Module, optimizer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
-    x -= x.mean(dim=0)  # in place: the caller's batch changes
-    return solutions.train_step(model, optimizer, x, y)
-
-
 register(Exercise(
     id="05.train_step",
     title="One training step",
@@ -345,15 +313,19 @@ register(Exercise(
         Mistake(lambda m, o, x, y: _step(m, o, x, y, order="zsb").item(), _NO_GRADS_YET),
         Mistake(lambda m, o, x, y: _step(m, o, x, y, order="bzs").item(), _WIPED),
         Mistake(lambda m, o, x, y: solutions.train_step(m, o, x, y) * 2, _WHICH_LOSS),
-        Mistake(_step_own_optimizer, _NEVER_STEPPED),
+        Mistake(lambda m, o, x, y: solutions.train_step(m, torch.optim.SGD(m.parameters(), lr=0.1), x, y),
+                _NEVER_STEPPED),
         Mistake(lambda m, o, x, y: _step(m, o, x, y, order="zb").item(), _NO_STEP),
-        Mistake(_step_loss_after_update, _AFTER),
+        Mistake(_also(lambda m, o, x, y: nn.functional.cross_entropy(m(x), y).item(),
+                      before=solutions.train_step), _AFTER),
         Mistake(lambda m, o, x, y: _step(m, o, x, y, softmax=True).item(), _SOFTMAX),
         Mistake(lambda m, o, x, y: _step(m, o, x, y), _ITEM),
         Mistake(lambda m, o, x, y: _step(m, o, x, y, order="zbss").item(), _TWICE),
-        Mistake(_step_grad_mode_off, _GRAD_OFF),
-        Mistake(_step_in_eval_mode, _EVAL_MODE),
-        Mistake(_step_centres_batch, _BATCH_IN_PLACE),
+        # "no more graph needed" after the step, but set_grad_enabled lasts for the session
+        Mistake(_also(solutions.train_step, after=lambda *args: torch.set_grad_enabled(False)), _GRAD_OFF),
+        Mistake(_also(solutions.train_step, after=lambda m, o, x, y: m.eval()), _EVAL_MODE),
+        Mistake(_also(solutions.train_step, before=lambda m, o, x, y: x.sub_(x.mean(dim=0))),
+                _BATCH_IN_PLACE),
     ),
 ))
 
@@ -361,14 +333,10 @@ register(Exercise(
 # -- 05.predict: a behaviour grader (a hook sees the mode and grad mode of each forward pass)
 def _bn_net() -> nn.Sequential:
     def build() -> nn.Sequential:
-        net = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
-                            nn.Linear(16, 5))
-        with torch.no_grad():  # running statistics unlike any one batch's, so eval mode shows
-            bn = net[1]
-            assert isinstance(bn, nn.BatchNorm1d)
-            assert bn.running_mean is not None and bn.running_var is not None  # track_running_stats
-            bn.running_mean.copy_(torch.randn(16))
-            bn.running_var.copy_(torch.rand(16) + 0.5)
+        bn = nn.BatchNorm1d(16)  # draws nothing, so the Linear layers' weights are as before
+        net = nn.Sequential(nn.Linear(20, 16), bn, nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 5))
+        # running statistics unlike any one batch's, so eval mode shows
+        bn.running_mean, bn.running_var = torch.randn(16), torch.rand(16) + 0.5
         return net
 
     return _seeded(3, build)
@@ -469,23 +437,6 @@ def _predict_by(*, eval_mode: bool = True, no_grad: bool = True, finish: Callabl
     return predict
 
 
-def _predict_grad_mode_off(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    model.eval()
-    torch.set_grad_enabled(False)  # instead of `with torch.no_grad():`
-    return model(x).argmax(dim=1)
-
-
-def _predict_frozen(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    model.eval()
-    model.requires_grad_(False)  # instead of `with torch.no_grad():`
-    return model(x).argmax(dim=1)
-
-
-def _predict_centres_batch(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    x.sub_(x.mean(dim=0, keepdim=True))  # centred in place: the caller's batch changes too
-    return solutions.predict(model, x)
-
-
 register(Exercise(
     id="05.predict",
     title="Predict classes in eval mode without gradients",
@@ -500,9 +451,11 @@ register(Exercise(
         Mistake(_predict_by(finish=lambda s: torch.max(s, 1)), _PAIR),
         Mistake(_predict_by(finish=lambda s: s.argmax(dim=1).squeeze()), _ONE_ROW),
         Mistake(_predict_by(finish=lambda s: s.argmax(dim=1).float()), _INTEGERS),
-        Mistake(_predict_grad_mode_off, _GRAD_OFF),
-        Mistake(_predict_frozen, _FROZE),
-        Mistake(_predict_centres_batch, _X_IN_PLACE),
+        # the next two switch autograd off in ways that outlast the call, instead of torch.no_grad()
+        Mistake(_also(solutions.predict, before=lambda m, x: torch.set_grad_enabled(False)), _GRAD_OFF),
+        Mistake(_also(_predict_by(no_grad=False), before=lambda m, x: m.requires_grad_(False)), _FROZE),
+        Mistake(_also(solutions.predict, before=lambda m, x: x.sub_(x.mean(dim=0, keepdim=True))),
+                _X_IN_PLACE),
     ),
 ))
 
@@ -552,22 +505,6 @@ def _train_epochs(t: _Trainer, epochs: range) -> list[list[float]]:
     return [train_epoch(t.model, t.loader, t.optimizer, scheduler=t.scheduler) for _ in epochs]
 
 
-class _Restored(NamedTuple):
-    """The states a resume left in the objects it was given, taken before training goes on."""
-
-    model: dict[str, torch.Tensor]
-    optimizer: dict[str, Any]
-    scheduler_step: int
-    torch_rng: torch.Tensor
-    generator_rng: torch.Tensor
-
-
-def _restored(t: _Trainer) -> _Restored:
-    assert t.loader.generator is not None  # make_loader gives each loader its own generator
-    return _Restored(copy.deepcopy(t.model.state_dict()), copy.deepcopy(t.optimizer.state_dict()["state"]),
-                     t.scheduler.last_epoch, torch.get_rng_state(), t.loader.generator.get_state())
-
-
 def _same_optimizer_state(got: dict[str, Any], saved: dict[str, Any]) -> bool:
     return got.keys() == saved.keys() and all(
         got[k].keys() == saved[k].keys()
@@ -598,17 +535,20 @@ _ALL = ("restore the model, the optimizer, the scheduler, torch's random state a
 _RESUME_PROBES = Probes(rng=False, inputs_unchanged=False)
 
 
-def _resume_hint(checkpoint: dict[str, Any], got: _Restored) -> str:
-    """What the resume left out, found by comparing each restored state with the checkpoint."""
-    if not all(torch.equal(got.model[k], v) for k, v in checkpoint["model"].items()):
+def _resume_hint(checkpoint: dict[str, Any], t: _Trainer) -> str:
+    """What the resume left out, found by comparing each state it restored in ``t`` with the
+    checkpoint (so called right after the resume, before training goes on)."""
+    model = t.model.state_dict()
+    if not all(torch.equal(model[k], v) for k, v in checkpoint["model"].items()):
         return _WEIGHTS
-    if not _same_optimizer_state(got.optimizer, checkpoint["optimizer"]["state"]):
+    if not _same_optimizer_state(t.optimizer.state_dict()["state"], checkpoint["optimizer"]["state"]):
         return _OPTIMIZER
-    if got.scheduler_step != checkpoint["scheduler"]["last_epoch"]:
+    if t.scheduler.last_epoch != checkpoint["scheduler"]["last_epoch"]:
         return _SCHEDULE
-    if not torch.equal(got.torch_rng, checkpoint["torch_rng"]):
+    if not torch.equal(torch.get_rng_state(), checkpoint["torch_rng"]):
         return _TORCH_RNG
-    if not torch.equal(got.generator_rng, checkpoint["generator_rng"]):
+    assert t.loader.generator is not None  # make_loader gives each loader its own generator
+    if not torch.equal(t.loader.generator.get_state(), checkpoint["generator_rng"]):
         return _GENERATOR
     return _ALL
 
@@ -668,11 +608,11 @@ def _grade_resume_runs(fn: Callable[..., Any]) -> str:
                 require(False, f"the epoch resume returned for {run.name}", run.stop_after, epoch,
                         _FROM_ZERO if epoch == 0 else
                         _ONE_LATE if epoch == run.stop_after + 1 else _EPOCH_INT)
-            got = _restored(t)
+            hint = _resume_hint(checkpoint, t)
             resumed = _train_epochs(t, range(run.stop_after, run.epochs))
             expected = f"the {run.epochs - run.stop_after} epochs of the uninterrupted run, bit for bit"
             require(resumed == truth[run.stop_after:], f"the losses after resuming {run.name}", expected,
-                    "other losses from the first resumed step on", _resume_hint(checkpoint, got))
+                    "other losses from the first resumed step on", hint)
     return ("resumed mid-run, the losses equal an uninterrupted run's bit for bit, for two runs (AdamW "
             "with one-cycle, SGD with momentum and cosine), with dropout and shuffled batches; the file "
             "is read with weights_only=True and autograd's grad mode is left as it was.")
@@ -684,27 +624,13 @@ def _resume_without(*skip: str) -> Callable[..., int]:
     def resume(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
                generator: torch.Generator) -> int:
         checkpoint = torch.load(path, weights_only=True)
-        if "model" not in skip:
-            model.load_state_dict(checkpoint["model"])
-        if "optimizer" not in skip:
-            optimizer.load_state_dict(checkpoint["optimizer"])
-        if "scheduler" not in skip:
-            scheduler.load_state_dict(checkpoint["scheduler"])
-        if "torch_rng" not in skip:
-            torch.set_rng_state(checkpoint["torch_rng"])
-        if "generator_rng" not in skip:
-            generator.set_state(checkpoint["generator_rng"])
+        restores = {"model": model.load_state_dict, "optimizer": optimizer.load_state_dict,
+                    "scheduler": scheduler.load_state_dict, "torch_rng": torch.set_rng_state,
+                    "generator_rng": generator.set_state}
+        for key, restore in restores.items():
+            if key not in skip:
+                restore(checkpoint[key])
         return checkpoint["epoch"]
-
-    return resume
-
-
-def _resume_returning(epoch: Callable[[int], Any]) -> Callable[..., Any]:
-    """The reference resume, returning ``epoch(checkpoint['epoch'])``."""
-
-    def resume(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
-               generator: torch.Generator) -> Any:
-        return epoch(solutions.resume(path, model, optimizer, scheduler, generator))
 
     return resume
 
@@ -714,12 +640,6 @@ def _resume_unsafe_load(path: Any, model: nn.Module, optimizer: Any, scheduler: 
     real_load = torch.load
     with mock.patch.object(torch, "load", lambda p, **kw: real_load(p, weights_only=False)):
         return solutions.resume(path, model, optimizer, scheduler, generator)
-
-
-def _resume_grad_mode_off(path: Any, model: nn.Module, optimizer: Any, scheduler: Any,
-                          generator: torch.Generator) -> int:
-    torch.set_grad_enabled(False)  # meant as "loading needs no graph", but it lasts for the session
-    return solutions.resume(path, model, optimizer, scheduler, generator)
 
 
 register(Exercise(
@@ -733,10 +653,11 @@ register(Exercise(
         Mistake(_resume_without("torch_rng"), _TORCH_RNG),
         Mistake(_resume_without("generator_rng"), _GENERATOR),
         Mistake(_resume_without("model"), _WEIGHTS),
-        Mistake(_resume_returning(lambda epoch: 0), _FROM_ZERO),
-        Mistake(_resume_returning(lambda epoch: epoch + 1), _ONE_LATE),
+        Mistake(_also(lambda *args: 0, before=solutions.resume), _FROM_ZERO),
+        Mistake(lambda *args: solutions.resume(*args) + 1, _ONE_LATE),
         Mistake(_resume_unsafe_load, _UNSAFE),
-        Mistake(_resume_returning(float), _EPOCH_INT),
-        Mistake(_resume_grad_mode_off, _GRAD_OFF),
+        Mistake(lambda *args: float(solutions.resume(*args)), _EPOCH_INT),
+        # "loading needs no graph", but set_grad_enabled lasts for the session
+        Mistake(_also(solutions.resume, before=lambda *args: torch.set_grad_enabled(False)), _GRAD_OFF),
     ),
 ))
