@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -28,18 +29,12 @@ def _kv_cases(rng: np.random.Generator) -> list[Case]:
                  (n, w, t), tuple(kw.items())) for (n, w, t), kw in found]
 
 
-def _bytes(times: float = 1.0, default: int = 2, fixed: int | None = None) -> Callable[..., Any]:
-    """kv_cache_bytes with one known mistake: a wrong factor, default or fixed bytes per number."""
+def _formula(count: Callable[[int, int, int, int], Any] = lambda n, w, t, b: 2 * n * w * t * b,
+             default: int = 2, times: float = 1) -> Callable[..., Any]:
+    """A kv_cache_bytes with one known mistake: ``count(layers, width, tokens, bpn) * times``, with
+    ``default`` bytes per number when none is given."""
     def kv_cache_bytes(layers: int, width: int, tokens: int, bytes_per_number: int = default) -> Any:
-        total = 2 * layers * width * tokens * (fixed or bytes_per_number)
-        return total * times if times != 1.0 else total
-    return kv_cache_bytes
-
-
-def _formula(count: Callable[[int, int, int, int], Any]) -> Callable[..., Any]:
-    """A kv_cache_bytes with the exercise's signature that computes ``count(layers, width, tokens, bpn)``."""
-    def kv_cache_bytes(layers: int, width: int, tokens: int, bytes_per_number: int = 2) -> Any:
-        return count(layers, width, tokens, bytes_per_number)
+        return count(layers, width, tokens, bytes_per_number) * times
     return kv_cache_bytes
 
 
@@ -52,18 +47,19 @@ exercise("13.kv_cache_bytes", "The size of a KV cache", solutions.kv_cache_bytes
                 "each layer keeps a key AND a value per token: count both."),
         Mistake(_formula(lambda n, w, t, b: 2 * w * t * b),
                 "every layer has its own keys and values: multiply by the number of layers."),
-        Mistake(_bytes(fixed=2), "that counts 2 bytes per number whatever you pass: use bytes_per_number."),
+        Mistake(_formula(lambda n, w, t, b: 2 * n * w * t * 2),
+                "that counts 2 bytes per number whatever you pass: use bytes_per_number."),
         Mistake(_formula(lambda n, w, t, b: 2 * n * w * b),
                 "that is the cache for one token: multiply by the number of tokens."),
         Mistake(_formula(lambda n, w, t, b: 2 * n * t * b),
                 "each key and each value holds width numbers: multiply by the width."),
-        Mistake(_bytes(default=4), "the default is bytes_per_number=2 (bfloat16); with no bytes_per_number "
-                                   "given, count 2 bytes per number."),
-        Mistake(_bytes(times=8), "that counts bits: a byte is 8 bits, and the answer is in bytes."),
-        Mistake(_bytes(times=2**-20), "that is MiB: return bytes, not MiB (the lesson divides by 2**20 only "
-                                      "to print)."),
-        Mistake(_bytes(times=2**-30), "that is GiB: return bytes, not GiB (the lesson divides by 2**30 only "
-                                      "to print)."),
+        Mistake(_formula(default=4), "the default is bytes_per_number=2 (bfloat16); with no bytes_per_number "
+                                     "given, count 2 bytes per number."),
+        Mistake(_formula(times=8), "that counts bits: a byte is 8 bits, and the answer is in bytes."),
+        Mistake(_formula(times=2**-20), "that is MiB: return bytes, not MiB (the lesson divides by 2**20 "
+                                         "only to print)."),
+        Mistake(_formula(times=2**-30), "that is GiB: return bytes, not GiB (the lesson divides by 2**30 "
+                                         "only to print)."),
         Mistake(_formula(lambda n, w, t, b: float(2 * n * w * t * b)), _INT),
         Mistake(_formula(lambda n, w, t, b: min(t, 100_000) * 2 * n * w * b),
                 "your count stops growing at 100,000 tokens: multiply by tokens, however many there are."),
@@ -134,8 +130,6 @@ _MHA_MISTAKES = (  # (keyword arguments of _mha, the hint)
 )
 
 
-
-
 def _mha_cases(rng: np.random.Generator) -> list[Case]:
     """(batch, time, width, heads, dtype): the first tells every mistake apart; size-1 axes, batch 128."""
     shapes = [(2, 6, 16, 4, torch.float32), (1, 1, 8, 2, torch.float32), (3, 9, 12, 3, torch.float64),
@@ -155,13 +149,6 @@ def _mha_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case(f"multi_head_attention(x of shape {(b, t, d)}, qkv, proj, n_heads={h}) [{dtype}]",
                           (x, qkv, proj, h)))
     return cases
-
-
-def _mha_with(**mistake: Any) -> Callable[..., torch.Tensor]:
-    """A learner's multi_head_attention that makes this mistake."""
-    def multi_head_attention(x, qkv, proj, n_heads):
-        return _mha(x, qkv, proj, n_heads, **mistake)
-    return multi_head_attention
 
 
 def _scales_proj(x: torch.Tensor, qkv: torch.nn.Module, proj: torch.nn.Linear, n_heads: int) -> torch.Tensor:
@@ -185,7 +172,7 @@ exercise("13.multi_head_attention", "Multi-head causal self-attention, all heads
              cases=_mha_cases, seed=13, shown=_values,
              returns=_float_tensor_like_first_argument(_OUT),
              probes=Probes(mutation_hint=_READ_ONLY),
-             mistakes=(*(Mistake(_mha_with(**kw), hint) for kw, hint in _MHA_MISTAKES),
+             mistakes=(*(Mistake(functools.partial(_mha, **kw), hint) for kw, hint in _MHA_MISTAKES),
                        Mistake(lambda x, qkv, proj, h: (_mha(x, qkv, proj, h), None), _OUT),
                        Mistake(_scales_proj, _READ_ONLY),
                        Mistake(lambda x, qkv, proj, h: (proj.eval(), _mha(x, qkv, proj, h))[1], _READ_ONLY)),
@@ -236,8 +223,6 @@ _PROB_MISTAKES = (
 )
 
 
-
-
 def _prob_cases(rng: np.random.Generator) -> list[Case]:
     """Defaults, both sides of temperature 1, top-k from 1 to the whole vocabulary, or none."""
     found: list[tuple[tuple[int, ...], dict[str, Any]]] = [
@@ -251,13 +236,6 @@ def _prob_cases(rng: np.random.Generator) -> list[Case]:
         args = "".join(f", {k}={v}" for k, v in kwargs.items())
         cases.append(Case(f"sampling_probs(logits of shape {shape}{args})", (logits,), tuple(kwargs.items())))
     return cases
-
-
-def _probs_with(**mistake: Any) -> Callable[..., torch.Tensor]:
-    """A learner's sampling_probs that makes this mistake."""
-    def sampling_probs(logits, temperature=1.0, top_k=None):
-        return _probs(logits, temperature, top_k, **mistake)
-    return sampling_probs
 
 
 def _divides_in_place(logits: torch.Tensor, temperature: float = 1.0,
@@ -275,7 +253,7 @@ exercise("13.sampling_probs", "Temperature and top-k: the probabilities to sampl
              cases=_prob_cases, seed=13, shown=_values,
              returns=_float_tensor_like_first_argument(_SHAPE),
              probes=Probes(mutation_hint=_IN_PLACE),
-             mistakes=(*(Mistake(_probs_with(**kw), hint) for kw, hint in _PROB_MISTAKES),
+             mistakes=(*(Mistake(functools.partial(_probs, **kw), hint) for kw, hint in _PROB_MISTAKES),
                        Mistake(_divides_in_place, _IN_PLACE)),
              fallback="divide the logits by temperature; if top_k, set all but the k largest to -inf; "
                       "softmax over the last axis.",
@@ -289,22 +267,24 @@ exercise("13.sampling_probs", "Temperature and top-k: the probabilities to sampl
 def _update(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor, *, dim: int = 2, order: str = "append",
             keep: str = "all", swap: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """The cache with one more position, right by default; keywords make the known mistakes."""
-    if cache is None:
+    if cache is None or keep == "none":
         out = (k_new, v_new)
     else:
-        k, v = cache
-        if keep == "none":
-            out = (k_new, v_new)
-        elif keep == "replace_last":
-            out = (torch.cat([k[:, :, :-1], k_new], dim=2), torch.cat([v[:, :, :-1], v_new], dim=2))
-        elif order == "prepend":
-            out = (torch.cat([k_new, k], dim=dim), torch.cat([v_new, v], dim=dim))
-        else:
-            out = (torch.cat([k, k_new], dim=dim), torch.cat([v, v_new], dim=dim))
+        k, v = (z[:, :, :-1] for z in cache) if keep == "replace_last" else cache
+        first, last = ((k_new, v_new), (k, v)) if order == "prepend" else ((k, v), (k_new, v_new))
+        out = (torch.cat([first[0], last[0]], dim=dim), torch.cat([first[1], last[1]], dim=dim))
     return (out[1], out[0]) if swap else out
 
 
-_UPDATE_MISTAKES = (
+_PAIR = "return the new keys and the new values, as a tuple of two tensors."
+_TIME_AXIS = ("the keys and values grow along the time axis, dim 2 of (batch, heads, time, d_head): "
+              "torch.cat([cached, new], dim=2).")
+_FIRST = "the first token comes with cache=None: then the cache is just (k_new, v_new)."
+_WROTE = ("your function wrote into the cache it was given: build new tensors with torch.cat and leave "
+          "the old ones as they were.")
+
+_UPDATE_MISTAKES = (  # (keyword arguments of _update, the hint)
+    ({"dim": 1}, _TIME_AXIS),
     ({"order": "prepend"}, "the new token is put first: it is the LAST position, so it goes after the "
                            "cache."),
     ({"keep": "none"}, "the earlier positions are lost: concatenate the cache and the new key (and value)."),
@@ -312,8 +292,6 @@ _UPDATE_MISTAKES = (
                                "and add one."),
     ({"swap": True}, "keys and values are swapped: return (keys, values) in that order."),
 )
-
-
 
 
 def _update_cases(rng: np.random.Generator) -> list[Case]:
@@ -332,12 +310,6 @@ def _update_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case(f"kv_cache_update({shown}, k_new, v_new of shape {(b, h, 1, d)}) [{dtype}]",
                           (None if cached == 0 else (k, v), k_new, v_new)))
     return cases
-
-
-_PAIR = "return the new keys and the new values, as a tuple of two tensors."
-_TIME_AXIS = ("the keys and values grow along the time axis, dim 2 of (batch, heads, time, d_head): "
-              "torch.cat([cached, new], dim=2).")
-_FIRST = "the first token comes with cache=None: then the cache is just (k_new, v_new)."
 
 
 def _pair(value: Any, what: str, case: Case | None) -> tuple[np.ndarray, np.ndarray]:
@@ -371,13 +343,6 @@ def _update_no_first_token(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor)
     return torch.cat([k, k_new], dim=2), torch.cat([v, v_new], dim=2)
 
 
-def _update_with(**mistake: Any) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
-    """A learner's kv_cache_update that makes this mistake."""
-    def kv_cache_update(cache, k_new, v_new):
-        return _update(cache, k_new, v_new, **mistake)
-    return kv_cache_update
-
-
 def _writes_into_cache(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor) -> Any:
     if cache is None:
         return k_new, v_new
@@ -392,14 +357,11 @@ exercise("13.kv_cache_update", "The KV cache: add one token's key and value", so
              shown=lambda c, want, got: ("the reference's keys and values", "different values"),
              returns=Returns("any", convert=_pair,
                              equal=lambda g, w: all(_close(a, b) for a, b in zip(g, w, strict=True))),
-             probes=Probes(mutation_hint="your function wrote into the cache it was given: build new "
-                                         "tensors with torch.cat and leave the old ones as they were."),
+             probes=Probes(mutation_hint=_WROTE),
              mistakes=(
-                 Mistake(_update_with(dim=1), _TIME_AXIS),
-                 *(Mistake(_update_with(**kw), hint) for kw, hint in _UPDATE_MISTAKES),
+                 *(Mistake(functools.partial(_update, **kw), hint) for kw, hint in _UPDATE_MISTAKES),
                  Mistake(_update_no_first_token, _FIRST),
-                 Mistake(_writes_into_cache, "your function wrote into the cache it was given: build new "
-                                             "tensors with torch.cat and leave the old ones as they were."),
+                 Mistake(_writes_into_cache, _WROTE),
              ),
              fallback="append the new key after the cached keys and the new value after the cached values, "
                       "along the time axis (dim 2).",
