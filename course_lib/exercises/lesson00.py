@@ -18,6 +18,7 @@ def _cases(rng: np.random.Generator) -> list[Case]:
 
 
 _ONE = "average over all elements, e.g. with np.mean: the result is a single number."
+_HOW = "subtract, square each difference, then take the mean (of every element, however many)."
 
 exercise("00.mean_squared_error", "Write the mean squared error loss", solutions.mean_squared_error, Table(
     cases=_cases, returns=Returns("number", type_hint=_ONE),
@@ -34,10 +35,9 @@ exercise("00.mean_squared_error", "Write the mean squared error loss", solutions
         Mistake(lambda p, y: float(np.mean(p**2)), "that is the mean of y_pred squared: subtract y first."),
         Mistake(lambda p, y: float(np.sqrt(np.mean((p - y) ** 2))), "that is the root mean squared "
                                                                      "error: leave out the square root."),
-        Mistake(lambda p, y: float(np.mean((p - y) ** 2)) if p.size < 10_000 else 0.0, "subtract, "
-                "square each difference, then take the mean (of every element, however many)."),
+        Mistake(lambda p, y: float(np.mean((p - y) ** 2)) if p.size < 10_000 else 0.0, _HOW),
     ),
-    fallback="subtract, square each difference, then take the mean (of every element, however many).",
+    fallback=_HOW,
     success="mean_squared_error gives 0.5625 on the test arrays, 0 for a perfect prediction, and the "
             "right mean on random arrays of 1, 2 and 3 axes (size-1 axes and 60,000 elements too), "
             "leaving its inputs unchanged.",

@@ -35,43 +35,37 @@ _SCALE = "blobFromImage computes (x - mean) * scalefactor: mean=(127, 127, 127),
 _NCHW = "networks want (batch, channels, height, width): blobFromImage already gives that."
 _ONE_CALL = ("the exercise asks for a single cv2.dnn.blobFromImage call: it swaps the channels, "
              "scales and lays out the tensor in one go.")
+_FLOAT32 = "the network computes in float32."
+_IGNORES_INPUT = Table.ignores_input_hint  # the engine's own hint, for a known answer that does so
 
 exercise("09.blob_from_crop", "One blobFromImage call that equals the network's preprocessing",
          solutions.blob_from_crop, Table(
-             cases=_blob_cases, seed=9,
-             returns=Returns("array", shape=lambda c: (1, 3, 224, 224), dtype="float32", rtol=0,
-                             atol=1e-5, shape_hint=_NCHW, dtype_hint="the network computes in float32."),
-             probes=Probes(techniques=(Technique(cv2.dnn, "blobFromImage", True, _ONE_CALL),)),
-             mistakes=(
-                 Mistake(lambda c: cv2.dnn.blobFromImage(c, 1 / 128, (224, 224), (127, 127, 127),
-                                                         swapRB=False),
-                         "OpenCV's images are BGR and the network was trained on RGB: set swapRB=True."),
-                 Mistake(lambda c: cv2.dnn.blobFromImage(c, 1 / 255, (224, 224), swapRB=True),
-                         "this network expects mean=127 and scalefactor=1/128, not plain 1/255."),
-                 Mistake(lambda c: cv2.dnn.blobFromImage(c, 1.0, (224, 224), (127, 127, 127), swapRB=True),
-                         _SCALE),
-                 Mistake(lambda c: ((_rgb(c).astype(np.float32) - 127) / 128).transpose(2, 1, 0)[None],
-                         "rows and columns swapped: the blob is (batch, channels, height, width), so "
-                         "transpose(2, 0, 1), not (2, 1, 0)."),
-                 Mistake(lambda c: ((_rgb(c) - np.uint8(127)) / 128).astype(np.float32)
-                         .transpose(2, 0, 1)[None],
-                         "subtracting from a uint8 array wraps around below 0 (3 - 127 gives 132): "
-                         "convert to float32 before you subtract the mean."),
-                 Mistake(lambda c: ((_rgb(c) - 127.0) / 128).transpose(2, 0, 1)[None],
-                         "the network computes in float32."),
-                 Mistake(lambda c: cv2.dnn.blobFromImage(np.full((224, 224, 3), 120, np.uint8), 1 / 128,
-                                                         (224, 224), (127, 127, 127), swapRB=True),
-                         "your result is the same for every input tried: compute it from the arguments, "
-                         "not from a variable of the notebook or a number of your own."),
-                 Mistake(lambda c: ((_rgb(c).astype(np.float32) - 127) / 128).transpose(2, 0, 1)[None],
-                         _ONE_CALL),
-                 Mistake(lambda c: solutions.blob_from_crop(c)[0], _NCHW),
-             ),
-             fallback=_SCALE,
-             success="your blob, from one cv2.dnn.blobFromImage call, equals the network's input tensor "
-                     "for two random crops and one of extreme values: BGR->RGB, (x - 127) / 128, NCHW, "
-                     "float32.",
-         ))
+    cases=_blob_cases, seed=9,
+    returns=Returns("array", shape=lambda c: (1, 3, 224, 224), dtype="float32", rtol=0,
+                    atol=1e-5, shape_hint=_NCHW, dtype_hint=_FLOAT32),
+    probes=Probes(techniques=(Technique(cv2.dnn, "blobFromImage", True, _ONE_CALL),)),
+    mistakes=(
+        Mistake(lambda c: cv2.dnn.blobFromImage(c, 1 / 128, (224, 224), (127, 127, 127), swapRB=False),
+                "OpenCV's images are BGR and the network was trained on RGB: set swapRB=True."),
+        Mistake(lambda c: cv2.dnn.blobFromImage(c, 1 / 255, (224, 224), swapRB=True),
+                "this network expects mean=127 and scalefactor=1/128, not plain 1/255."),
+        Mistake(lambda c: cv2.dnn.blobFromImage(c, 1.0, (224, 224), (127, 127, 127), swapRB=True), _SCALE),
+        Mistake(lambda c: ((_rgb(c).astype(np.float32) - 127) / 128).transpose(2, 1, 0)[None],
+                "rows and columns swapped: the blob is (batch, channels, height, width), so "
+                "transpose(2, 0, 1), not (2, 1, 0)."),
+        Mistake(lambda c: ((_rgb(c) - np.uint8(127)) / 128).astype(np.float32).transpose(2, 0, 1)[None],
+                "subtracting from a uint8 array wraps around below 0 (3 - 127 gives 132): "
+                "convert to float32 before you subtract the mean."),
+        Mistake(lambda c: ((_rgb(c) - 127.0) / 128).transpose(2, 0, 1)[None], _FLOAT32),
+        Mistake(lambda c: cv2.dnn.blobFromImage(np.full((224, 224, 3), 120, np.uint8), 1 / 128,
+                                                (224, 224), (127, 127, 127), swapRB=True), _IGNORES_INPUT),
+        Mistake(lambda c: ((_rgb(c).astype(np.float32) - 127) / 128).transpose(2, 0, 1)[None], _ONE_CALL),
+        Mistake(lambda c: solutions.blob_from_crop(c)[0], _NCHW),
+    ),
+    fallback=_SCALE,
+    success="your blob, from one cv2.dnn.blobFromImage call, equals the network's input tensor for two "
+            "random crops and one of extreme values: BGR->RGB, (x - 127) / 128, NCHW, float32.",
+))
 
 # ---------------------------------------------------------------------------------------------
 # 09.top1_agreement
@@ -115,37 +109,34 @@ def _matches(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 _AGREE_HOW = "take the argmax of each row (axis=1) in both arrays and average the matches."
+_ONE_NUMBER = "compare the two argmax vectors and average the matches: return one number."
 _AB = ("rows 0, 2 and 3 have the same top class in both, rows 1 and 4 do not: 3 of 5. Take the argmax "
        "of each row (axis=1) in both arrays and average the matches.")
 
-exercise("09.top1_agreement", "How often do two runtimes pick the same class?", solutions.top1_agreement,
-         Table(
-             cases=_agreement_cases, seed=99,
-             returns=Returns("number", type_hint="compare the two argmax vectors and average the "
-                                                 "matches: return one number."),
-             mistakes=(
-                 Mistake(lambda a, b: float(_matches(a, b).sum()), "that is the number of matching rows: "
-                         "divide by the number of rows to get a fraction."),
-                 Mistake(lambda a, b: 100 * float(_matches(a, b).mean()), "return a fraction from 0 to "
-                                                                          "1, not a percentage."),
-                 Mistake(lambda a, b: float(np.mean(a.argmax(axis=0) == b.argmax(axis=0))),
-                         "take the argmax along axis=1, over the classes of each image, not over images."),
-                 Mistake(lambda a, b: float(np.argmax(a) == np.argmax(b)), "np.argmax without an axis "
-                         "finds the largest logit of the whole array: give axis=1, one per row."),
-                 Mistake(lambda a, b: float(np.mean(np.isclose(a, b, atol=0.2))), _AB),
-                 Mistake(lambda a, b: float(_matches(a, a).mean()), "your result is the same for every "
-                         "input tried: compute it from the arguments, not from a variable of the notebook "
-                         "or a number of your own."),
-                 Mistake(lambda a, b: float(_matches(a[:100], b[:100]).mean()), "you look at the first "
-                         "100 rows only: average over all N rows, however many there are."),
-                 Mistake(lambda a, b: _matches(a, b), "compare the two argmax vectors and average the "
-                                                      "matches: return one number."),
-             ),
-             fallback=_AGREE_HOW,
-             diagnose=lambda case, got, want: _AB if case.what == "top1_agreement(a, b)" else None,
-             success="top1_agreement gives the fraction of rows whose top class agrees, for arrays of 1 to "
-                     "500 rows and 3 to 1000 classes, float32 and float64, whichever argument changes.",
-         ))
+exercise("09.top1_agreement", "How often do two runtimes pick the same class?",
+         solutions.top1_agreement, Table(
+    cases=_agreement_cases, seed=99,
+    returns=Returns("number", type_hint=_ONE_NUMBER),
+    mistakes=(
+        Mistake(lambda a, b: float(_matches(a, b).sum()), "that is the number of matching rows: "
+                "divide by the number of rows to get a fraction."),
+        Mistake(lambda a, b: 100 * float(_matches(a, b).mean()), "return a fraction from 0 to 1, not a "
+                                                                 "percentage."),
+        Mistake(lambda a, b: float(np.mean(a.argmax(axis=0) == b.argmax(axis=0))),
+                "take the argmax along axis=1, over the classes of each image, not over images."),
+        Mistake(lambda a, b: float(np.argmax(a) == np.argmax(b)), "np.argmax without an axis "
+                "finds the largest logit of the whole array: give axis=1, one per row."),
+        Mistake(lambda a, b: float(np.mean(np.isclose(a, b, atol=0.2))), _AB),
+        Mistake(lambda a, b: float(_matches(a, a).mean()), _IGNORES_INPUT),
+        Mistake(lambda a, b: float(_matches(a[:100], b[:100]).mean()), "you look at the first "
+                "100 rows only: average over all N rows, however many there are."),
+        Mistake(lambda a, b: _matches(a, b), _ONE_NUMBER),
+    ),
+    fallback=_AGREE_HOW,
+    diagnose=lambda case, got, want: _AB if case.what == "top1_agreement(a, b)" else None,
+    success="top1_agreement gives the fraction of rows whose top class agrees, for arrays of 1 to "
+            "500 rows and 3 to 1000 classes, float32 and float64, whichever argument changes.",
+))
 
 # ---------------------------------------------------------------------------------------------
 # 09.crop_with_margin. Boxes are placed so that the margin crosses each border, or not.
@@ -223,35 +214,33 @@ _SWAPPED = "box is (x, y, w, h): rows come from y and h, columns from x and w."
 
 exercise("09.crop_with_margin", "Crop a detection with a margin, safely at the borders",
          solutions.crop_with_margin, Table(
-             cases=_crop_cases, seed=909, returns=Returns("array"), shown=_shown,
-             mistakes=(
-                 Mistake(lambda i, b, m: _crop(i, b, 0.0), "the crop has no margin: grow the box by "
-                         "round(margin * w) on the left and right and round(margin * h) above and below."),
-                 Mistake(lambda i, b, m: _crop(i, b, m, swap_xy=True), _SWAPPED),
-                 Mistake(lambda i, b, m: _crop(i, b, m, swap_xy=True, clip_low=False), _SWAPPED),
-                 Mistake(lambda i, b, m: _crop(i, b, m, clip_low=False), "a negative start index makes "
-                         "NumPy count from the other end: clip each start at 0 with max(0, ...)."),
-                 Mistake(lambda i, b, m: _crop(i, b, m, grow=int), "round the margin with "
-                         "round(margin * w): int() cuts off the fraction."),
-                 Mistake(lambda i, b, m: _crop(i, b, m, swap_margins=True), _HEIGHT),
-                 Mistake(lambda i, b, m: _crop(i, b, m, margins_from="w"), _HEIGHT),
-                 Mistake(lambda i, b, m: _crop(i, b, m, margins_from="h"), _HEIGHT),
-                 Mistake(lambda i, b, m: _crop(i, b, m, clip_high=lambda x1, y1, hh, ww: (min(hh, x1),
-                                                                                       min(ww, y1))),
-                         "clip x to the image's width, image.shape[1], and y to its height, "
-                         "image.shape[0]."),
-                 Mistake(lambda i, b, m: _crop(i, b, m, both_sides=False), "grow the box on both sides: "
-                         "the crop starts at x - round(margin * w) and y - round(margin * h)."),
-                 Mistake(lambda i, b, m: _crop(i, b, 0.2), "your crop does not change with margin: use "
-                                                           "the argument, not the notebook's 0.2."),
-                 Mistake(lambda i, b, m: _crop(i, b, m, clip_high=lambda x1, y1, hh, ww: (min(ww - 1, x1),
-                                                                                       min(hh - 1, y1))),
-                         "clip the end at image.shape[1] (and shape[0]), not one less: a slice's end is "
-                         "already left out."),
-             ),
-             fallback="the crop runs from (x - round(margin * w), y - round(margin * h)) to (x + w + "
-                      "round(margin * w), y + h + round(margin * h)), clipped to the image on all four "
-                      "sides; slice image[y0:y1, x0:x1], rows first.",
-             success="crop_with_margin grows the box by round(margin * w) and round(margin * h) and clips "
-                     "it at all four borders, for grey and colour images of several shapes.",
-         ))
+    cases=_crop_cases, seed=909, returns=Returns("array"), shown=_shown,
+    mistakes=(
+        Mistake(lambda i, b, m: _crop(i, b, 0.0), "the crop has no margin: grow the box by "
+                "round(margin * w) on the left and right and round(margin * h) above and below."),
+        Mistake(lambda i, b, m: _crop(i, b, m, swap_xy=True), _SWAPPED),
+        Mistake(lambda i, b, m: _crop(i, b, m, swap_xy=True, clip_low=False), _SWAPPED),
+        Mistake(lambda i, b, m: _crop(i, b, m, clip_low=False), "a negative start index makes "
+                "NumPy count from the other end: clip each start at 0 with max(0, ...)."),
+        Mistake(lambda i, b, m: _crop(i, b, m, grow=int), "round the margin with round(margin * w): int() "
+                                                          "cuts off the fraction."),
+        Mistake(lambda i, b, m: _crop(i, b, m, swap_margins=True), _HEIGHT),
+        Mistake(lambda i, b, m: _crop(i, b, m, margins_from="w"), _HEIGHT),
+        Mistake(lambda i, b, m: _crop(i, b, m, margins_from="h"), _HEIGHT),
+        Mistake(lambda i, b, m: _crop(i, b, m, clip_high=lambda x1, y1, hh, ww: (min(hh, x1), min(ww, y1))),
+                "clip x to the image's width, image.shape[1], and y to its height, image.shape[0]."),
+        Mistake(lambda i, b, m: _crop(i, b, m, both_sides=False), "grow the box on both sides: "
+                "the crop starts at x - round(margin * w) and y - round(margin * h)."),
+        Mistake(lambda i, b, m: _crop(i, b, 0.2), "your crop does not change with margin: use "
+                                                  "the argument, not the notebook's 0.2."),
+        Mistake(lambda i, b, m: _crop(i, b, m, clip_high=lambda x1, y1, hh, ww: (min(ww - 1, x1),
+                                                                              min(hh - 1, y1))),
+                "clip the end at image.shape[1] (and shape[0]), not one less: a slice's end is already "
+                "left out."),
+    ),
+    fallback="the crop runs from (x - round(margin * w), y - round(margin * h)) to (x + w + "
+             "round(margin * w), y + h + round(margin * h)), clipped to the image on all four "
+             "sides; slice image[y0:y1, x0:x1], rows first.",
+    success="crop_with_margin grows the box by round(margin * w) and round(margin * h) and clips "
+            "it at all four borders, for grey and colour images of several shapes.",
+))

@@ -59,10 +59,11 @@ def _tree_cases(rng: np.random.Generator) -> list[Case]:
 
 
 _BOTH = "a pair is 1 more than the deeper of its two children, so look at both."
+_AN_INT = "return the depth as an int (a whole number, not 3.0)."
 
 exercise("10.tree_depth", "Depth of a tree, by recursion", solutions.tree_depth, Table(
     cases=_tree_cases, seed=10,
-    returns=Returns("int", type_hint="return the depth as an int (a whole number, not 3.0)."),
+    returns=Returns("int", type_hint=_AN_INT),
     mistakes=(
         Mistake(lambda t: _depth(t, leaf=0), "count the nodes on the path, including the leaf (a "
                                              "leaf is 1)."),
@@ -78,7 +79,7 @@ exercise("10.tree_depth", "Depth of a tree, by recursion", solutions.tree_depth,
         Mistake(lambda t: _depth(t, min), "take the deeper child (max), not the shallower one (min)."),
         Mistake(lambda t: min(_depth(t), 20), "your depth stops at 20 on a chain of 40 leaves: "
                 "something caps the recursion or the loop; follow the tree all the way down."),
-        Mistake(lambda t: float(_depth(t)), "return the depth as an int (a whole number, not 3.0)."),
+        Mistake(lambda t: float(_depth(t)), _AN_INT),
     ),
     fallback="a leaf counts 1; a pair is 1 more than the deeper of its two children.",
     success="tree_depth follows the tree recursively, leaf = 1, pair = 1 + max(children), on a lone "
@@ -205,22 +206,22 @@ register(Exercise(
 # 10.count_traces: a value table.
 
 _COUNT_TYPE = "write the number itself, a plain int without quotes or a decimal point."
+_DISTINCT = "count the distinct trees in the list."
 
 exercise("10.count_traces", "How many graphs does a tf.function build for Python trees?",
          solutions.count_traces_answer, kind="value", table=Table(
-             cases=lambda rng: [Case("number of traces", ())],
-             returns=Returns("int", type_hint=_COUNT_TYPE),
-             mistakes=(
-                 Mistake(lambda: 6, "calls with a tree seen before reuse its graph: repeated trees do "
-                                    "not trace again."),
-                 Mistake(lambda: 1, "a Python argument is part of the signature, so a new tree means "
-                                    "a new trace."),
-                 Mistake(lambda: 3, "not only the shape counts: Python ints are compared by value, so "
-                                    "(0, 1) and (1, 0) differ."),
-                 Mistake(lambda: "4", _COUNT_TYPE),
-                 Mistake(lambda: 4.0, _COUNT_TYPE),
-                 Mistake(lambda: 5, "count the distinct trees in the list."),
-             ),
-             fallback="count the distinct trees in the list.",
-             success="4 distinct trees, 4 traces: with Python data as input, every new value builds a "
-                     "new graph."))
+    cases=lambda rng: [Case("number of traces", ())],
+    returns=Returns("int", type_hint=_COUNT_TYPE),
+    mistakes=(
+        Mistake(lambda: 6, "calls with a tree seen before reuse its graph: repeated trees do not trace "
+                           "again."),
+        Mistake(lambda: 1, "a Python argument is part of the signature, so a new tree means a new trace."),
+        Mistake(lambda: 3, "not only the shape counts: Python ints are compared by value, so (0, 1) and "
+                           "(1, 0) differ."),
+        Mistake(lambda: "4", _COUNT_TYPE),
+        Mistake(lambda: 4.0, _COUNT_TYPE),
+        Mistake(lambda: 5, _DISTINCT),
+    ),
+    fallback=_DISTINCT,
+    success="4 distinct trees, 4 traces: with Python data as input, every new value builds a new graph.",
+))
