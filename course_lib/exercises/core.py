@@ -18,9 +18,11 @@ Every lesson's exercise file follows one template::
 
 :func:`run_table` runs the answer (through the stock probes of :func:`probed_call`), the
 reference and every mistake on each case, and names the mistake whose outputs the answer
-reproduces. An exercise that needs behaviour probes (timing, a graph, a training step) keeps a
-hand-written grader and registers ``Exercise(..., wrong=(Mistake(...), ...))``: the tests run
-the same Mistake list either way.
+reproduces. ``Table.truth`` replaces the reference with an independent truth (torch autograd, a
+real DataLoader); ``Table.adapt`` wraps the answer, the truth and every mistake alike (for an
+answer judged only as a whole, such as one share per rank). An exercise that needs behaviour
+probes (timing, a graph, a training step) keeps a hand-written grader and registers
+``Exercise(..., wrong=(Mistake(...), ...))``: the tests run the same Mistake list either way.
 """
 
 from __future__ import annotations
