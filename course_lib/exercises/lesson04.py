@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,6 +19,7 @@ from course_lib.exercises.core import (
     Table,
     Technique,
     as_number,
+    exercise,
     register,
     run_table,
 )
@@ -27,14 +27,6 @@ from course_lib.frameworks import import_tensorflow
 from course_lib.solutions import lesson04 as solutions
 
 N_CALLS = 6  # the calls in measured_traces, shown in the lesson's exercise cell
-
-
-def _registered(id: str, title: str, solution: Callable[..., Any], table: Table,  # noqa: A002
-                grader: Callable[[Any], str], kind: str = "function") -> None:
-    """Register a table exercise whose grader is not the plain engine (another truth, or a watch on
-    the learner's function); its wrong answers are the table's mistakes."""
-    register(Exercise(id=id, title=title, grader=grader, solution=solution,
-                      kind=kind, wrong=table.mistakes))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,9 +71,7 @@ _TRACES = Table(  # the hints explain the lesson's answer, 4; were TensorFlow to
         Mistake(lambda: 1, "tf.function traces again whenever the signature changes: a new shape of x "
                            "(call 3) is one."),
         Mistake(lambda: 7, _ONE_BY_ONE),
-        Mistake(lambda: "4", _WHOLE),
-        Mistake(lambda: 4.0, _WHOLE),
-        Mistake(lambda: True, _WHOLE),
+        *(Mistake(lambda v=v: v, _WHOLE) for v in ("4", 4.0, True)),  # a string, a float, a bool
     ),
     fallback=_ONE_BY_ONE,
     success="",  # the grader below says how many
@@ -93,14 +83,14 @@ def _grade_count_traces(answer: Any) -> str:
     return f"{as_number(answer)} traces for {N_CALLS} calls: TensorFlow measured the same when it ran them."
 
 
-_registered("04.count_traces", "Predict how many times a tf.function traces", solutions.count_traces,
-            _TRACES, _grade_count_traces, kind="value")
+register(Exercise("04.count_traces", "Predict how many times a tf.function traces", _grade_count_traces,
+                  solutions.count_traces, kind="value", wrong=_TRACES.mistakes))
 
 # ---------------------------------------------------------------------------------------------
 # 04.mse_gradient: a table judged against the gradient worked out by hand, 2/N · xᵀ(xw − y). The
-# tape is required (the engine's required-call probe), and a watch on the learner's function
-# refuses a result that no tape computed and a w that changed (the stock probes do not see
-# TensorFlow Variables).
+# tape is required (the engine's required-call probe), and a watch around the learner's function
+# (the table's adapter) refuses a result that no tape computed and a w that changed (the stock
+# probes do not see TensorFlow Variables).
 
 _GRADIENT_CASES = ((8, 3, np.float32), (13, 3, np.float32), (5, 4, np.float64), (1, 2, np.float32),
                    (6, 1, np.float64), (300, 3, np.float32))  # rows N, features D, dtype
@@ -244,16 +234,20 @@ def _watched(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _taped(loss: Callable[[Any, Any, Any, Any], Any] = lambda tf, x, w, y: (x @ w - y) ** 2,
-           of: Callable[[Any, Any], Any] = lambda w, x: w, mean: bool = True) -> Callable[..., Any]:
+           of: Callable[[Any, Any], Any] = lambda w, x: w, mean: bool = True,
+           step: float = 0.0) -> Callable[..., Any]:
     """An mse_gradient with one known mistake: another loss (of x, w, y), its gradient with
-    respect to another thing, or the sum of the errors instead of their mean."""
+    respect to another thing, the sum of the errors instead of their mean, or a step on w."""
 
     def mse_gradient(w: Any, x: Any, y: Any) -> Any:
         tf = import_tensorflow()
         with tf.GradientTape() as tape:
             errors = loss(tf, x, w, y)
             value = tf.reduce_mean(errors) if mean else tf.reduce_sum(errors)
-        return tape.gradient(value, of(w, x))
+        grad = tape.gradient(value, of(w, x))
+        if step:
+            w.assign_sub(step * grad)
+        return grad
 
     return mse_gradient
 
@@ -266,31 +260,13 @@ def _gradient_outside_tape(w: Any, x: Any, y: Any) -> Any:
     return tape.gradient(loss, w)
 
 
-def _gradient_then_step(w: Any, x: Any, y: Any) -> Any:
-    tf = import_tensorflow()
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
-    grad = tape.gradient(loss, w)
-    w.assign_sub(0.1 * grad)
-    return grad
-
-
-def _gradient_by_formula(w: Any, x: Any, y: Any) -> Any:
-    tf = import_tensorflow()
-    n = tf.cast(tf.shape(x)[0], x.dtype)
-    return 2 / n * tf.matmul(x, tf.matmul(x, w) - y, transpose_a=True)  # right, but no tape
-
-
 def _gradient_tape_beside_formula(w: Any, x: Any, y: Any) -> Any:
-    tf = import_tensorflow()
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean((tf.matmul(x, w) - y) ** 2)
-    tape.gradient(loss, w)  # called, then not used
-    return 2 * tf.matmul(x, tf.matmul(x, w) - y, transpose_a=True)  # the sum's gradient, by formula
+    _taped()(w, x, y)  # a tape's gradient, computed and not used
+    return x.shape[0] * _by_hand(w, x, y)  # the sum's gradient, by formula
 
 
-_MSE = Table(
-    cases=_gradient_cases, seed=4,
+exercise("04.mse_gradient", "A gradient with tf.GradientTape", solutions.mse_gradient, Table(
+    cases=_gradient_cases, seed=4, truth=_by_hand, adapt=_watched,
     returns=Returns("any", convert=_as_gradient, rtol=1e-4, atol=1e-5),
     # the stock probes cannot see a tf.Variable: _watched checks that w stays as it was
     probes=Probes(techniques=(Technique(import_tensorflow().GradientTape, "gradient", True, _ABOUT_TAPE),)),
@@ -308,8 +284,8 @@ _MSE = Table(
         Mistake(lambda w, x, y: import_tensorflow().reduce_mean((x @ w - y) ** 2), _A_SCALAR),  # the loss
         Mistake(_taped(of=lambda w, x: x), _WRT_X),
         Mistake(_taped(of=lambda w, x: [w]), _AS_LIST),
-        Mistake(_gradient_then_step, _NO_UPDATE),
-        Mistake(_gradient_by_formula, _ABOUT_TAPE),
+        Mistake(_taped(step=0.1), _NO_UPDATE),
+        Mistake(_by_hand, _ABOUT_TAPE),  # right, but no tape
         Mistake(_gradient_tape_beside_formula, _NOT_FROM_TAPE),
     ),
     diagnose=_scale_hint,
@@ -318,15 +294,11 @@ _MSE = Table(
     success="your function returned a gradient that tape.gradient computed, and it matches 2/N · xᵀ(xw − y), "
             "the gradient worked out by hand, for x of shapes (8, 3), (13, 3), (5, 4), (1, 2), (6, 1) and "
             "(300, 3), in float32 and float64; w stays as it was.",
-)
-
-
-_registered("04.mse_gradient", "A gradient with tf.GradientTape", solutions.mse_gradient, _MSE,
-            lambda fn: run_table(_MSE, _by_hand, _watched(fn), "function"))
+))
 
 # ---------------------------------------------------------------------------------------------
 # 04.sgd_step: in-place work on a Variable, so the engine judges the Variable after the call: the
-# learner's function and every mistake are wrapped to return w's new value.
+# table's adapter makes the learner's function, the truth and every mistake return w's new value.
 
 
 def _sgd_cases(rng: np.random.Generator) -> list[Case]:
@@ -355,10 +327,10 @@ def _after(fn: Callable[..., Any]) -> Callable[..., Any]:
     return sgd_step
 
 
-def _descent(w: Any, grad: Any, lr: float) -> np.ndarray:
-    """The truth: w - lr * grad, computed in w's dtype."""
+def _descent(w: Any, grad: Any, lr: float) -> None:
+    """The truth: w - lr * grad, computed with NumPy in w's dtype and assigned to w."""
     start = np.asarray(w.numpy())
-    return np.asarray(start - np.asarray(lr, start.dtype) * np.asarray(grad.numpy()), dtype=start.dtype)
+    w.assign(np.asarray(start - np.asarray(lr, start.dtype) * np.asarray(grad.numpy()), dtype=start.dtype))
 
 
 _TIMES_LR = "your step is {m} × lr * grad: apply the step once."
@@ -389,8 +361,8 @@ def _sgd_twice(w: Any, grad: Any, lr: float) -> None:
     w.assign(w - lr * grad)
 
 
-_SGD = Table(
-    cases=_sgd_cases, seed=4,
+exercise("04.sgd_step", "Update a tf.Variable in place", solutions.sgd_step, Table(
+    cases=_sgd_cases, seed=4, truth=_descent, adapt=_after,
     returns=Returns("array", rtol=1e-5, atol=1e-6),
     # in-place work on w is the exercise (and the stock probes cannot see a tf.Variable); grad is a
     # constant, which nothing can change
@@ -415,8 +387,4 @@ _SGD = Table(
     success="the Variable itself moved by -lr * grad, in place, as an optimizer's step does, for 0-d, 1-D "
             "and 2-D weights (1 x 1 and 10,000 elements too), float32 and float64, and learning rates "
             "from 0.01 to 1.",
-)
-
-_registered("04.sgd_step", "Update a tf.Variable in place", solutions.sgd_step, _SGD,
-            lambda fn: run_table(dataclasses.replace(_SGD, mistakes=tuple(
-                Mistake(_after(m.answer), m.hint) for m in _SGD.mistakes)), _descent, _after(fn), "function"))
+))
