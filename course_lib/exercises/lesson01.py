@@ -98,13 +98,8 @@ def _standardized(x: torch.Tensor, dim: int | None = 0, unbiased: bool = True) -
     return (x - x.mean(dim=dim, keepdim=True)) / x.std(dim=dim, keepdim=True, unbiased=unbiased)
 
 
-def _in_place(x: torch.Tensor) -> torch.Tensor:
-    x -= x.mean(dim=0, keepdim=True)
-    x /= x.std(dim=0, keepdim=True)
-    return x
-
-
 _SHAPE = "give back a tensor of x's own shape, for any number of rows and columns."
+_TENSOR = "give back a torch tensor, computed with torch operations."
 _IN_PLACE = ("your function changed x in place (x -= ..., x /= ...): compute a new tensor, "
              "(x - mean) / std, and leave x as it was.")
 
@@ -112,8 +107,7 @@ exercise("01.standardize_columns", "Standardize every column with broadcasting",
          solutions.standardize_columns, Table(
              cases=_standardize_cases, seed=1,
              returns=Returns("tensor", shape=lambda c: tuple(c.args[0].shape), rtol=1e-4, atol=1e-4,
-                             type_hint="give back a torch tensor, computed with torch operations.",
-                             shape_hint=_SHAPE),
+                             type_hint=_TENSOR, shape_hint=_SHAPE),
              probes=Probes(mutation_hint=_IN_PLACE),
              mistakes=(
                  Mistake(lambda x: _standardized(x, dim=1), "you standardized the rows: use dim=0 (down "
@@ -129,11 +123,11 @@ exercise("01.standardize_columns", "Standardize every column with broadcasting",
                                                 for j in range(3)], dim=1), _SHAPE),
                  Mistake(lambda x: (x - x.sum(dim=0, keepdim=True) / x.shape[1]) / x.std(dim=0, keepdim=True),
                          "subtract each column's own mean, x.mean(dim=0, keepdim=True)."),
-                 Mistake(_in_place, _IN_PLACE),
+                 Mistake(lambda x: x.sub_(x.mean(dim=0, keepdim=True)).div_(x.std(dim=0, keepdim=True)),
+                         _IN_PLACE),
                  Mistake(lambda x: _standardized(x).squeeze(), "squeeze() drops every axis of length 1 "
                                                                "(a single column too): keep x's own shape."),
-                 Mistake(lambda x: _standardized(x).numpy(), "give back a torch tensor, computed with "
-                                                              "torch operations."),
+                 Mistake(lambda x: _standardized(x).numpy(), _TENSOR),
              ),
              fallback="subtract each column's mean and divide by its std: x.mean(dim=0, keepdim=True) "
                       "and x.std(dim=0, keepdim=True).",
@@ -185,16 +179,11 @@ def _but(key: str) -> dict[str, bool]:
 
 
 register(Exercise(
-    id="01.shares_memory",
-    title="Views or copies: which results share memory with their source?",
-    grader=_grade_shares,
-    solution=solutions.shares_memory,
-    kind="value",
-    wrong=(
+    "01.shares_memory", "Views or copies: which results share memory with their source?", _grade_shares,
+    solutions.shares_memory, kind="value", wrong=(
         Mistake(lambda: dict.fromkeys(solutions.shares_memory(), True), _ALL_TRUE),
         Mistake(lambda: dict.fromkeys(solutions.shares_memory(), False), _ALL_FALSE),
         *(Mistake(lambda key=key: _but(key), hint) for key, hint in _SHARE_HINTS.items()),
-        Mistake(lambda: {k: int(v) for k, v in solutions.shares_memory().items()}, _BOOL),
-        Mistake(lambda: {k: str(v) for k, v in solutions.shares_memory().items()}, _BOOL),
-    ),
-))
+        *(Mistake(lambda t=t: {k: t(v) for k, v in solutions.shares_memory().items()}, _BOOL)
+          for t in (int, str)),  # 1 and 0, or 'True' and 'False'
+    )))
