@@ -202,34 +202,17 @@ def _diagnose_pad(case: Case, got: Any, want: Any) -> str | None:
     return _LABELS
 
 
-def _pad_to(batch: Batch, h: int, w: int, *, channels: int | None = None, dtype: Any = None,
+def _pad_to(batch: Batch, multiple: int, *, round_up: Callable[[int, int], int] = _round_up,
+            channels: int | None = None, dtype: Any = None, fill: int = 0, at_end: bool = False,
             labels: Callable[[list[int]], torch.Tensor] = torch.tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad ``batch`` to (h, w) at the bottom and right (the building block of the mistakes)."""
+    """The reference collate with each step open to a mistake's twist (``at_end``: images bottom-right)."""
+    h, w = (round_up(max(x.shape[k] for x, _ in batch), multiple) for k in (1, 2))
     c = batch[0][0].shape[0] if channels is None else channels
-    images = torch.zeros(len(batch), c, h, w, dtype=dtype or batch[0][0].dtype)
+    images = torch.full((len(batch), c, h, w), fill, dtype=dtype or batch[0][0].dtype)
     for i, (x, _) in enumerate(batch):
-        images[i, :, :x.shape[1], :x.shape[2]] = x
+        top, left = (h - x.shape[1], w - x.shape[2]) if at_end else (0, 0)
+        images[i, :, top:top + x.shape[1], left:left + x.shape[2]] = x
     return images, labels([y for _, y in batch])
-
-
-def _largest(batch: Batch, size: Callable[[int, int], int]) -> tuple[int, int]:
-    return size(max(x.shape[1] for x, _ in batch), 0), size(max(x.shape[2] for x, _ in batch), 1)
-
-
-def _pad_before(batch: Batch, multiple: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
-    images, labels = solutions.pad_collate_multiple(batch, multiple)
-    out = torch.zeros_like(images)
-    for i, (x, _) in enumerate(batch):
-        out[i, :, out.shape[2] - x.shape[1]:, out.shape[3] - x.shape[2]:] = x
-    return out, labels
-
-
-def _pad_with_ones(batch: Batch, multiple: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
-    images, labels = solutions.pad_collate_multiple(batch, multiple)
-    for i, (x, _) in enumerate(batch):
-        images[i, :, x.shape[1]:, :] = 1
-        images[i, :, :, x.shape[2]:] = 1
-    return images, labels
 
 
 def _pads_the_batch(batch: Batch, multiple: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -260,24 +243,21 @@ exercise("06.pad_collate_multiple", "A collate function that pads to a multiple 
         Mistake(lambda b, m=32: solutions.pad_collate_multiple(b, 1), "you padded to the largest "
                 "height and width; round each UP to a multiple of `multiple`, not just to the largest "
                 "size."),
-        Mistake(_pad_before, _CORNER),
+        Mistake(lambda b, m=32: _pad_to(b, m, at_end=True), _CORNER),
         Mistake(lambda b, m=32: solutions.pad_collate_multiple(b, 32), "you rounded to a multiple of "
                 "32 whatever `multiple` is: use the argument (32 is only its default)."),
-        Mistake(lambda b, m=32: _pad_to(b, *_largest(b, lambda s, _: (s // m + 1) * m)), "a size that "
+        Mistake(lambda b, m=32: _pad_to(b, m, round_up=lambda s, m: (s // m + 1) * m), "a size that "
                 "is already a multiple of m stays as it is: (size // m + 1) * m adds a whole multiple "
                 "too many; math.ceil(size / m) * m does not."),
-        Mistake(lambda b, m=32: _pad_to(b, *_largest(b, lambda s, _: (s + m - 1) & ~(m - 1))), "the "
+        Mistake(lambda b, m=32: _pad_to(b, m, round_up=lambda s, m: (s + m - 1) & ~(m - 1)), "the "
                 "bit trick (size + m - 1) & ~(m - 1) works only when m is a power of two, and 7 is "
                 "not: use math.ceil(size / m) * m."),
-        Mistake(lambda b, m=32: _pad_to(b, *_largest(b, lambda s, _: _round_up(s, m)), channels=3,
-                                        dtype=torch.float32),
+        Mistake(lambda b, m=32: _pad_to(b, m, channels=3, dtype=torch.float32),
                 "one image per pair, with the images' own number of channels and dtype: take them "
                 "from the images (x.shape[0], x.dtype), don't assume 3 channels of float32."),
-        Mistake(lambda b, m=32: (solutions.pad_collate_multiple(b, m)[0].float(),
-                                 solutions.pad_collate_multiple(b, m)[1]), _DTYPE),
-        Mistake(_pad_with_ones, _ZEROS),
-        Mistake(lambda b, m=32: _pad_to(b, *_largest(b, lambda s, _: _round_up(s, m)),
-                                        labels=lambda y: torch.Tensor(y)), _FLOAT_LABELS),
+        Mistake(lambda b, m=32: _pad_to(b, m, dtype=torch.float32), _DTYPE),
+        Mistake(lambda b, m=32: _pad_to(b, m, fill=1), _ZEROS),
+        Mistake(lambda b, m=32: _pad_to(b, m, labels=torch.Tensor), _FLOAT_LABELS),
         Mistake(lambda b, m=32: _by_image(b, m, lambda b: b[0]), "you took the first image's size: "
                 "take the largest height and the largest width over all the images in the batch."),
         Mistake(lambda b, m=32: _by_image(b, m, lambda b: max(b, key=lambda p: int(p[0].numel()))),
