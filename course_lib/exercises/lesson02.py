@@ -168,12 +168,13 @@ exercise("02.roofline", "The roofline: which limit binds?", solutions.roofline, 
 
 
 class _AsyncDevice:
-    """A stand-in for a GPU: ``launch()`` queues ``work(k)`` seconds for launch number k and
-    returns at once; ``synchronize()`` sleeps until the queue is done. Records each launch's work
-    and whether earlier work was still queued when it came."""
+    """A stand-in for a GPU: ``launch()`` queues ``start_up`` seconds for each of the first ``cold``
+    launches, then ``cost(k)`` for the k-th launch after them, and returns at once;
+    ``synchronize()`` sleeps until the queue is done. Records each launch's work and whether
+    earlier work was still queued when it came."""
 
-    def __init__(self, work: Callable[[int], float]) -> None:
-        self.plan = work
+    def __init__(self, cold: int, start_up: float, cost: Callable[[int], float]) -> None:
+        self.plan = lambda k: start_up if k < cold else cost(k - cold)
         self.work: list[float] = []
         self.queued: list[bool] = []  # was earlier work unfinished when launch k came?
         self._lock = threading.Lock()
@@ -196,17 +197,13 @@ class _AsyncDevice:
         return self  # the probes copy the arguments; the grader reads this device's records
 
 
-def _device(cold: int, cold_cost: float, cost: Callable[[int], float]) -> Callable[[int], float]:
-    return lambda k: cold_cost if k < cold else cost(k - cold)
-
-
-# (how it is described, the device's work per launch, warmup, repeats)
-_HONEST_CASES: tuple[tuple[str, Callable[[int], float], int, int], ...] = (
-    ("whose calls take 20 ms after 3 start-up calls of 60 ms", _device(3, 0.06, lambda k: 0.02), 3, 5),
+# (how it is described, a start-up call's work, the k-th timed call's work, warmup = start-up calls, repeats)
+_HONEST_CASES: tuple[tuple[str, float, Callable[[int], float], int, int], ...] = (
+    ("whose calls take 20 ms after 3 start-up calls of 60 ms", 0.06, lambda k: 0.02, 3, 5),
     ("whose calls take 6 ms after 5 start-up calls of 80 ms, the third timed call taking 150 ms",
-     _device(5, 0.08, lambda k: 0.15 if k == 2 else 0.006), 5, 7),
+     0.08, lambda k: 0.15 if k == 2 else 0.006, 5, 7),
     ("that slows down as it runs: 10 ms on the first timed call, 5 ms more on each next one, after 2 "
-     "start-up calls of 40 ms", _device(2, 0.04, lambda k: 0.01 + 0.005 * k), 2, 9),
+     "start-up calls of 40 ms", 0.04, lambda k: 0.01 + 0.005 * k, 2, 9),
 )
 
 _NUMBER = "return one number: the median seconds per call."
@@ -233,8 +230,8 @@ _HONEST_PROBES = Probes(techniques=(Technique(time, "process_time", required=Fal
 
 
 def _grade_honest_time(fn: Callable[..., Any]) -> str:
-    for words, work, warmup, repeats in _HONEST_CASES:
-        dev = _AsyncDevice(work)
+    for words, start_up, cost, warmup, repeats in _HONEST_CASES:
+        dev = _AsyncDevice(warmup, start_up, cost)
         what = f"honest_time(launch, synchronize, warmup={warmup}, repeats={repeats}) on a device {words}"
         calls: dict[str, int] = {}
         value = probed_call(fn, Case(what, (dev.launch, dev.synchronize, warmup, repeats)),
@@ -309,10 +306,7 @@ def _honest_by(*, warmup_calls: int | None = None, timed_calls: int | None = Non
 
 
 register(Exercise(
-    id="02.honest_time",
-    title="Time an asynchronous call honestly",
-    grader=_grade_honest_time,
-    solution=solutions.honest_time,
+    "02.honest_time", "Time an asynchronous call honestly", _grade_honest_time, solutions.honest_time,
     wrong=(
         Mistake(_honest_by(sync=False), _NO_SYNC),
         Mistake(_honest_by(warmup_calls=0), _NO_WARMUP),
@@ -327,5 +321,4 @@ register(Exercise(
         Mistake(_honest_by(one_sync=True), _ONE_SYNC),
         Mistake(_honest_by(summary=lambda t: t), _NUMBER),
         Mistake(_honest_by(clock="process_time"), _PROCESS),
-    ),
-))
+    )))
