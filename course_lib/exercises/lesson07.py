@@ -9,7 +9,7 @@ BatchNorm statistics and its eval-mode features), never the probe against itself
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -226,7 +226,7 @@ def _grade_probe(fn: Callable[[nn.Module, int], nn.Module]) -> str:
                 f"changed: {_listed(changed)}", _PRETRAINED)
     bn_eval = all(not m.training for m in model.modules() if isinstance(m, nn.BatchNorm2d))
     model.train()  # a training step, as any training loop takes it
-    head_before = cast(nn.Linear, model._fc).weight.detach().clone()
+    head_before = model._fc.weight.detach().clone()
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
     loss = nn.functional.cross_entropy(model(x), torch.tensor([0, 1, 0, 1]))
     loss.backward()
@@ -269,18 +269,6 @@ def _probe_then(change: Callable[[nn.BatchNorm2d], Any], base: Callable[[nn.Modu
     return make_probe
 
 
-def _not_frozen(model: nn.Module, num_classes: int) -> nn.Module:
-    model._fc = nn.Linear(1280, num_classes)
-    return model
-
-
-def _head_frozen(model: nn.Module, num_classes: int) -> nn.Module:
-    model._fc = nn.Linear(1280, num_classes)
-    for p in model.parameters():
-        p.requires_grad = False
-    return model
-
-
 def _drop_statistics(bn: nn.BatchNorm2d) -> None:
     bn.track_running_stats, bn.running_mean, bn.running_var = False, None, None
 
@@ -297,13 +285,10 @@ def _new_network(model: nn.Module, num_classes: int) -> nn.Module:
 
 
 register(Exercise(
-    id="07.make_probe",
-    title="Freeze a pretrained network and give it a new head",
-    grader=_grade_probe,
-    solution=solutions.make_probe,
+    "07.make_probe", "Freeze a pretrained network and give it a new head", _grade_probe, solutions.make_probe,
     wrong=(
-        Mistake(_not_frozen, _NOT_FROZEN),
-        Mistake(_head_frozen, _HEAD_FROZEN),
+        Mistake(lambda m, k: _frozen_by_requires_grad(m, k).requires_grad_(True), _NOT_FROZEN),  # none frozen
+        Mistake(lambda m, k: _frozen_by_requires_grad(m, k).requires_grad_(False), _HEAD_FROZEN),  # head too
         Mistake(lambda model, num_classes: solutions.make_probe(model, 2), _CLASSES),
         Mistake(_frozen_by_requires_grad, _STATS_MOVE),
         Mistake(lambda model, num_classes: _frozen_by_requires_grad(model, num_classes).eval(), _EVAL_ONCE),
@@ -313,5 +298,4 @@ register(Exercise(
         Mistake(_new_network, _PRETRAINED),
         Mistake(_grad_mode_off, STATE_HINTS["grad"][1]),
         Mistake(lambda model, num_classes: (solutions.make_probe(model, num_classes), None)[1], _RETURN),
-    ),
-))
+    )))
