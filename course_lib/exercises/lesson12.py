@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,8 @@ from course_lib.twolayer import two_layer_problem
 # --- 12.leaky_gradients: backpropagation by hand, so autograd is off limits -------------------
 
 Grads = tuple[np.ndarray, np.ndarray]
+_SWAPPED = "the pair is swapped: return grad_w1 first, then grad_w2."
+_W2_SHAPE = "a gradient has the shape of its weight: h_act.T @ grad_y_pred."
 
 
 def _gradient_cases(rng: np.random.Generator) -> list[Case]:
@@ -51,14 +55,11 @@ def _pair(value: Any, what: str, case: Case | None) -> Grads:
         w1, w2 = case.args[2], case.args[3]
         if g1.shape == w2.shape and g2.shape == w1.shape and w1.shape != w2.shape:
             raise Mismatch(f"the shapes, {what}", f"grad_w1 {w1.shape}, grad_w2 {w2.shape}",
-                           f"{g1.shape}, {g2.shape}", "the pair is swapped: return grad_w1 first, then "
-                                                      "grad_w2.")
-        if g2.shape != w2.shape:
-            raise Mismatch(f"grad_w2.shape, {what}", w2.shape, g2.shape,
-                           "a gradient has the shape of its weight: h_act.T @ grad_y_pred.")
-        if g1.shape != w1.shape:
-            raise Mismatch(f"grad_w1.shape, {what}", w1.shape, g1.shape,
-                           "the gradient of w1 has w1's shape: x.T @ grad_h.")
+                           f"{g1.shape}, {g2.shape}", _SWAPPED)
+        for name, g, w, hint in (("grad_w2", g2, w2, _W2_SHAPE),
+                                 ("grad_w1", g1, w1, "the gradient of w1 has w1's shape: x.T @ grad_h.")):
+            if g.shape != w.shape:
+                raise Mismatch(f"{name}.shape, {what}", w.shape, g.shape, hint)
     return g1, g2
 
 
@@ -79,12 +80,9 @@ def _backprop(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray, *, f
     return x.T @ grad_h, h_act.T @ grad_y_pred
 
 
-def _scaled(factor: Any) -> Any:
-    def wrong(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> Grads:
-        g1, g2 = solutions.leaky_gradients(x, y, w1, w2)
-        return g1 * factor(y), g2 * factor(y)
-
-    return wrong
+def _reference_then(change: Callable[[Grads, np.ndarray], Any]) -> Callable[..., Any]:
+    """The reference gradients, then ``change(grads, y)``: a mistake made after a right backward pass."""
+    return lambda x, y, w1, w2: change(solutions.leaky_gradients(x, y, w1, w2), y)
 
 
 def _autograd(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> Grads:
@@ -108,27 +106,23 @@ exercise("12.leaky_gradients", "Backpropagation by hand after a change to the fo
              probes=Probes(techniques=(Technique(torch.autograd, "backward", False, _BY_HAND),
                                        Technique(torch.autograd, "grad", False, _BY_HAND))),
              mistakes=(
-                 Mistake(lambda x, y, w1, w2: _backprop(x, y, w1, w2, forward=0.0, backward=0.0),
+                 Mistake(partial(_backprop, forward=0.0, backward=0.0),
                          "that is the plain ReLU network's backward pass: with leaky ReLU, the forward "
                          "pass and the backward pass both change."),
-                 Mistake(_scaled(lambda y: 0.5), "both gradients are half the right ones: the derivative "
-                                                 "of (y_pred - y)**2 is 2 * (y_pred - y)."),
-                 Mistake(_scaled(lambda y: 1 / y.size), "that is the gradient of the mean squared error; "
-                         "the loss here is the sum of the squared errors, as in the lecture."),
-                 Mistake(lambda x, y, w1, w2: _backprop(x, y, w1, w2, forward=0.0),
-                         "the backward pass is leaky, but the forward pass still uses plain ReLU: "
-                         "h_act = where(h > 0, h, 0.01 * h) there too."),
-                 Mistake(lambda x, y, w1, w2: _backprop(x, y, w1, w2, backward=0.0),
-                         "grad_w2 is right, but the backward pass still sets the gradient to 0 where "
-                         "h <= 0: leaky ReLU lets 0.01 times it through there."),
-                 Mistake(lambda x, y, w1, w2: _backprop(x, y, w1, w2, sets=True),
-                         "grad_w2 is right, but grad_h is the number 0.01 where h <= 0: the gradient "
-                         "there is 0.01 times grad_h_act, so multiply it by 0.01 instead of setting it."),
-                 Mistake(lambda x, y, w1, w2: (solutions.leaky_gradients(x, y, w1, w2)[0],
-                                               solutions.leaky_gradients(x, y, w1, w2)[1].T),
-                         "a gradient has the shape of its weight: h_act.T @ grad_y_pred."),
-                 Mistake(lambda x, y, w1, w2: solutions.leaky_gradients(x, y, w1, w2)[::-1],
-                         "the pair is swapped: return grad_w1 first, then grad_w2."),
+                 Mistake(_reference_then(lambda g, y: (g[0] * 0.5, g[1] * 0.5)), "both gradients are half "
+                         "the right ones: the derivative of (y_pred - y)**2 is 2 * (y_pred - y)."),
+                 Mistake(_reference_then(lambda g, y: (g[0] / y.size, g[1] / y.size)), "that is the gradient "
+                         "of the mean squared error; the loss here is the sum of the squared errors, as in "
+                         "the lecture."),
+                 Mistake(partial(_backprop, forward=0.0), "the backward pass is leaky, but the forward "
+                         "pass still uses plain ReLU: h_act = where(h > 0, h, 0.01 * h) there too."),
+                 Mistake(partial(_backprop, backward=0.0), "grad_w2 is right, but the backward pass still "
+                         "sets the gradient to 0 where h <= 0: leaky ReLU lets 0.01 times it through there."),
+                 Mistake(partial(_backprop, sets=True), "grad_w2 is right, but grad_h is the number 0.01 "
+                         "where h <= 0: the gradient there is 0.01 times grad_h_act, so multiply it by 0.01 "
+                         "instead of setting it."),
+                 Mistake(_reference_then(lambda g, y: (g[0], g[1].T)), _W2_SHAPE),
+                 Mistake(_reference_then(lambda g, y: g[::-1]), _SWAPPED),
                  Mistake(_autograd, _BY_HAND),
              ),
              fallback="grad_w2 = h_act.T @ grad_y_pred and grad_w1 = x.T @ grad_h, where grad_h equals "
@@ -178,19 +172,19 @@ def _weight_cases(rng: np.random.Generator) -> list[Case]:
 
 _SHAPE = ("nn.Linear(d_in, d_out).weight has shape (out_features, in_features) = (d_out, d_in): the "
           "shape of w.T.")
+_CONVERT = "convert with torch.from_numpy (or torch.tensor)."
 
 exercise("12.to_linear_weight", "Load a NumPy weight matrix into nn.Linear", solutions.to_linear_weight,
          Table(
              cases=_weight_cases, seed=12,
              returns=Returns("tensor", shape=lambda c: c.args[0].shape[::-1], dtype="float", rtol=1e-5,
-                             atol=1e-6, type_hint="convert with torch.from_numpy (or torch.tensor).",
-                             shape_hint=_SHAPE),
+                             atol=1e-6, type_hint=_CONVERT, shape_hint=_SHAPE),
              mistakes=(
                  Mistake(lambda w: torch.from_numpy(w), "that is w's own shape, (in_features, "
                          "out_features): nn.Linear stores its weight the other way round."),
                  Mistake(lambda w: torch.from_numpy(w.reshape(w.shape[1], w.shape[0]).copy()),
                          "reshape keeps the memory order and scrambles the matrix: transpose it (w.T)."),
-                 Mistake(lambda w: w.T, "convert with torch.from_numpy (or torch.tensor)."),
+                 Mistake(lambda w: w.T, _CONVERT),
                  Mistake(lambda w: torch.from_numpy(np.ascontiguousarray(w.T)).flatten(), _SHAPE),
                  Mistake(lambda w: torch.from_numpy(w if w.shape[0] == w.shape[1] else
                                                     np.ascontiguousarray(w.T)),
