@@ -337,18 +337,19 @@ _A_NUMBER = ("set answer to the number itself, such as 1.5 (w.grad.item() turns 
 
 exercise("03.accumulated_grad", "What is w.grad after two backward calls?", solutions.accumulated_grad,
          kind="value", table=Table(
-             cases=lambda rng: [Case("w.grad after two backward calls", ())],
-             returns=Returns("number", type_hint=_A_NUMBER),
-             mistakes=(
-                 Mistake(lambda: 6.0, "backward ADDS into .grad; nothing reset it between the two calls."),
-                 Mistake(lambda: 36.0, "36 = 6 × 6, but the two gradients add up, they don't multiply."),
-                 Mistake(lambda: 9.0, "9 is the value of w**2 at w = 3, not its gradient."),
-                 Mistake(lambda: 3.0, "3 is w itself: the question asks for w.grad, d(w**2)/dw summed "
-                                      "over the two calls."),
-                 Mistake(lambda: 0.0, "nothing zeroes .grad between the calls here (only zero_grad() or "
-                                      "w.grad = None would): each backward call adds 6."),
-                 Mistake(lambda: "12", _A_NUMBER),
-                 Mistake(lambda: None, _A_NUMBER),
-             ),
-             fallback="d(w**2)/dw = 2w = 6 at w = 3, and each backward call adds its gradient.",
-             success="gradients accumulate: zero them (optimizer.zero_grad()) before each step."))
+    cases=lambda rng: [Case("w.grad after two backward calls", ())],
+    returns=Returns("number", type_hint=_A_NUMBER),
+    mistakes=(
+        Mistake(lambda: 6.0, "backward ADDS into .grad; nothing reset it between the two calls."),
+        Mistake(lambda: 36.0, "36 = 6 × 6, but the two gradients add up, they don't multiply."),
+        Mistake(lambda: 9.0, "9 is the value of w**2 at w = 3, not its gradient."),
+        Mistake(lambda: 3.0, "3 is w itself: the question asks for w.grad, d(w**2)/dw summed over the two "
+                             "calls."),
+        Mistake(lambda: 0.0, "nothing zeroes .grad between the calls here (only zero_grad() or w.grad = None "
+                             "would): each backward call adds 6."),
+        Mistake(lambda: "12", _A_NUMBER),
+        Mistake(lambda: None, _A_NUMBER),
+    ),
+    fallback="d(w**2)/dw = 2w = 6 at w = 3, and each backward call adds its gradient.",
+    success="gradients accumulate: zero them (optimizer.zero_grad()) before each step.",
+))

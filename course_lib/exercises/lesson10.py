@@ -177,13 +177,6 @@ def _collatz_tf(*, start: int = 0, swapped: bool = False, cap: int | None = None
     return collatz_steps
 
 
-def _plain_python() -> Callable[[Any], int]:
-    def collatz_steps(n: Any) -> int:
-        return _collatz(int(n))
-
-    return collatz_steps
-
-
 register(Exercise(
     id="10.collatz_steps",
     title="A data-dependent while loop in one TensorFlow graph",
@@ -191,7 +184,7 @@ register(Exercise(
     solution=solutions.collatz_steps_solution,
     kind="value",
     wrong=(
-        Mistake(_plain_python, _NOT_TF),
+        Mistake(lambda: lambda n: _collatz(int(n)), _NOT_TF),  # plain Python, no @tf.function
         Mistake(lambda: import_tensorflow().function(lambda n: n), _NO_LOOP),
         Mistake(lambda: _collatz_tf(start=1), _TOO_MANY),
         Mistake(lambda: _collatz_tf(start=-1), _TOO_FEW),
