@@ -15,23 +15,21 @@ from course_lib.solutions import lesson08 as solutions
 # (contour area or pixel count), so both right answers pass.
 
 
+def _ring(mask: np.ndarray, centre: tuple[int, int], outer: int, inner: int) -> np.ndarray:
+    """``mask`` with a ring drawn on it: a disc of radius ``outer`` with a hole of radius ``inner``."""
+    cv2.circle(mask, centre, outer, 255, -1)
+    cv2.circle(mask, centre, inner, 0, -1)
+    return mask
+
+
 def _test_mask() -> np.ndarray:
     """Five blobs (one of them a ring with a big hole) and three specks of noise."""
     mask = np.zeros((120, 200), np.uint8)
     for x, y in ((25, 30), (75, 30), (125, 30), (175, 30)):
         cv2.circle(mask, (x, y), 15, 255, -1)
-    cv2.circle(mask, (60, 85), 28, 255, -1)
-    cv2.circle(mask, (60, 85), 16, 0, -1)  # the ring's hole: 800 px, larger than min_area
+    _ring(mask, (60, 85), 28, 16)  # the ring's hole: 800 px, larger than min_area
     for x, y in ((150, 90), (170, 100), (185, 80)):
         cv2.rectangle(mask, (x, y), (x + 2, y + 2), 255, -1)  # 3x3 specks
-    return mask
-
-
-def _ring_mask() -> np.ndarray:
-    """One ring (an object with a hole of about 700 px) in a non-square mask."""
-    mask = np.zeros((70, 90), np.uint8)
-    cv2.circle(mask, (45, 35), 30, 255, -1)
-    cv2.circle(mask, (45, 35), 15, 0, -1)
     return mask
 
 
@@ -47,9 +45,13 @@ def _squares_mask() -> np.ndarray:
     return mask
 
 
+def _contours(mask: np.ndarray, mode: int = cv2.RETR_EXTERNAL) -> Any:
+    return cv2.findContours(mask, mode, cv2.CHAIN_APPROX_SIMPLE)[0]
+
+
 def _areas(canvas: np.ndarray) -> tuple[float, float] | None:
     """(contour area, pixel count) of the one object on ``canvas``; None if it is not one object."""
-    contours, _ = cv2.findContours(canvas, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours = _contours(canvas)
     if len(contours) != 1 or cv2.connectedComponents(canvas)[0] != 2:
         return None
     return float(cv2.contourArea(contours[0])), float(np.count_nonzero(canvas))
@@ -76,8 +78,7 @@ def _random_mask(rng: np.random.Generator) -> tuple[np.ndarray, list[float]]:
                 cv2.circle(canvas, (13, 13), int(rng.integers(1, 13)), 255, -1)
             elif kind == 2:  # a ring
                 r = int(rng.integers(8, 13))
-                cv2.circle(canvas, (13, 13), r, 255, -1)
-                cv2.circle(canvas, (13, 13), int(rng.integers(3, r - 3)), 0, -1)
+                _ring(canvas, (13, 13), r, int(rng.integers(3, r - 3)))
             else:
                 continue  # an empty cell
             canvas = canvas[:height - top, :width - left]  # cut by the bottom or right border
@@ -103,7 +104,8 @@ def _count_cases(rng: np.random.Generator) -> list[Case]:
     line = np.zeros((1, 40), np.uint8)  # a size-1 axis: two line segments one pixel high
     line[0, 3:12] = line[0, 20:35] = 255
     cases = [Case("count_objects(empty 40 x 60 mask, min_area=1)", (np.zeros((40, 60), np.uint8), 1)),
-             Case("count_objects(mask with one ring, min_area=50)", (_ring_mask(), 50)),
+             Case("count_objects(mask with one ring, min_area=50)",  # a hole of about 700 px, not square
+                  (_ring(np.zeros((70, 90), np.uint8), (45, 35), 30, 15), 50)),
              Case("count_objects(mask of 5 blobs and 3 specks, min_area=100)", (_test_mask(), 100))]
     cases += [Case(f"count_objects(5 squares of sides {_SIDES} px, min_area={t})", (_squares_mask(), t))
               for t in (10, 50, 150, 400, 1000, 3000)]
@@ -121,10 +123,6 @@ def _count_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _contours(mask: np.ndarray, mode: int = cv2.RETR_EXTERNAL) -> Any:
-    return cv2.findContours(mask, mode, cv2.CHAIN_APPROX_SIMPLE)[0]
-
-
 def _opens_in_place(mask: np.ndarray, min_area: float) -> int:
     cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8), dst=mask)  # removes specks
     return len(_contours(mask))
@@ -137,13 +135,14 @@ def _opens_a_copy(mask: np.ndarray, min_area: float) -> int:
 
 _COUNT_HOW = ("cv2.findContours(mask, cv2.RETR_EXTERNAL, ...) finds each object's outline; keep "
               "those whose cv2.contourArea is at least min_area.")
+_AN_INT = "count the contours that pass the area test and return the number, an int."
+_MASK_COPY = ("your function changed the mask: work on a copy if a step draws into the image or filters "
+              "it in place.")
 
 exercise("08.count_objects", "Count the objects in a binary mask", solutions.count_objects, Table(
     cases=_count_cases, seed=8,
-    returns=Returns("int", type_hint="count the contours that pass the area test and return the "
-                                     "number, an int."),
-    probes=Probes(mutation_hint="your function changed the mask: work on a copy if a step draws "
-                                "into the image or filters it in place."),
+    returns=Returns("int", type_hint=_AN_INT),
+    probes=Probes(mutation_hint=_MASK_COPY),
     mistakes=(
         Mistake(lambda m, a: len(_contours(m)), "you count every object, the 3x3 specks too: keep "
                 "only objects whose area is at least min_area."),
@@ -157,15 +156,13 @@ exercise("08.count_objects", "Count the objects in a binary mask", solutions.cou
                 "with a number of your own."),
         Mistake(lambda m, a: sum(1 for c in _contours(m) if cv2.contourArea(c) > a), "an object whose "
                 "area equals min_area counts: 'at least' is >=, not >."),
-        Mistake(_opens_in_place, "your function changed the mask: work on a copy if a step draws "
-                                 "into the image or filters it in place."),
+        Mistake(_opens_in_place, _MASK_COPY),
         Mistake(lambda m, a: sum(1 for c in _contours(m) if cv2.arcLength(c, True) >= a),
                 "you compare the outline's length (cv2.arcLength) with min_area: compare its area, "
                 "cv2.contourArea."),
         Mistake(_opens_a_copy, "an opening also removes objects thinner than its kernel (a line one "
                 "pixel high): the area test alone is what drops the specks."),
-        Mistake(lambda m, a: float(solutions.count_objects(m, a)), "count the contours that pass the "
-                "area test and return the number, an int."),
+        Mistake(lambda m, a: float(solutions.count_objects(m, a)), _AN_INT),
     ),
     fallback=_COUNT_HOW,
     success="count_objects counts each white object once (holes don't count, a ring is one object), "
@@ -186,9 +183,8 @@ def _random_homography(rng: np.random.Generator, scale: float) -> np.ndarray:
 
 def _homography_cases(rng: np.random.Generator) -> list[Case]:
     h0 = np.array([[0.9, -0.05, 40.0], [0.06, 0.92, 30.0], [2e-4, 1e-4, 1.0]])
-    cases = [Case("apply_homography(h, [[0, 0], [511, 0]])", (h0, np.array([[0.0, 0.0], [511.0, 0.0]]))),
-             Case("apply_homography(h, [[0, 0], [511, 0], [511, 511], [100, 300]])",
-                  (h0, np.array([[0.0, 0.0], [511.0, 0.0], [511.0, 511.0], [100.0, 300.0]])))]
+    pts = np.array([[0.0, 0.0], [511.0, 0.0], [511.0, 511.0], [100.0, 300.0]])
+    cases = [Case(f"apply_homography(h, {pts[:n].astype(int).tolist()})", (h0, pts[:n])) for n in (2, 4)]
     for n, scale in ((1, 2.5), (7, 0.4), (50, 1.7), (3, -0.8), (2000, 1.1)):  # -0.8 flips w' too
         h, points = _random_homography(rng, scale), rng.uniform(0, [640, 480], (n, 2))
         cases.append(Case(f"apply_homography(h with h[2, 2] = {h[2, 2]:g}, {n} float64 points)",
@@ -210,16 +206,17 @@ def _divided(q: np.ndarray) -> np.ndarray:
 
 _OWN_W = "each point has its own w': divide row i by q[i, 2], keeping the axis (q[:, 2:3])"
 _XY = "points are (x, y): column 0 is x (the column in the image), column 1 is y."
+_ROWS = "return one (x, y) row per input point: drop the third, homogeneous coordinate."
+_YOURSELF = ("the exercise asks you to write it yourself: append the 1, multiply by h and divide by w' "
+             "with NumPy, without cv2.perspectiveTransform.")
+_WHOLE_PIXELS = ("you return whole pixels: a rounding step, astype(int) or an integer array (such as "
+                 "np.empty_like of integer points) cuts off the fractions; return floats.")
 
 exercise("08.apply_homography", "Send points through a homography", solutions.apply_homography, Table(
     cases=_homography_cases, seed=88,
     returns=Returns("array", shape=lambda c: (len(c.args[1]), 2), dtype="float", rtol=1e-6, atol=1e-3,
-                    shape_hint="return one (x, y) row per input point: drop the third, homogeneous "
-                               "coordinate.",
-                    dtype_hint="return the coordinates as floats."),
-    probes=Probes(techniques=(Technique(cv2, "perspectiveTransform", False, "the exercise asks you to "
-                  "write it yourself: append the 1, multiply by h and divide by w' with NumPy, "
-                  "without cv2.perspectiveTransform."),)),
+                    shape_hint=_ROWS, dtype_hint="return the coordinates as floats."),
+    probes=Probes(techniques=(Technique(cv2, "perspectiveTransform", False, _YOURSELF),)),
     mistakes=(
         Mistake(lambda h, p: _mapped(h, p)[:, :2], "divide x' and y' by the third coordinate "
                                                     "w' = h[2] @ (x, y, 1)."),
@@ -233,22 +230,15 @@ exercise("08.apply_homography", "Send points through a homography", solutions.ap
                                                                           "point's."),
         Mistake(lambda h, p: _divided(_mapped(h, p, flip=True)), _XY),
         Mistake(lambda h, p: _divided(_mapped(h, p, flip=True))[:, ::-1], _XY),
-        Mistake(lambda h, p: np.round(solutions.apply_homography(h, p)), "you return whole pixels: a "
-                "rounding step, astype(int) or an integer array (such as np.empty_like of integer "
-                "points) cuts off the fractions; return floats."),
+        Mistake(lambda h, p: np.round(solutions.apply_homography(h, p)), _WHOLE_PIXELS),
         Mistake(lambda h, p: cv2.perspectiveTransform(p.reshape(-1, 1, 2).astype(np.float64),
-                                                      h).reshape(-1, 2),
-                "the exercise asks you to write it yourself: append the 1, multiply by h and divide "
-                "by w' with NumPy, without cv2.perspectiveTransform."),
-        Mistake(lambda h, p: solutions.apply_homography(h, p[:1000]), "return one (x, y) row per "
-                "input point: drop the third, homogeneous coordinate."),
+                                                      h).reshape(-1, 2), _YOURSELF),
+        Mistake(lambda h, p: solutions.apply_homography(h, p[:1000]), _ROWS),
     ),
     fallback="append a 1 to each point, multiply by h, then divide the first two coordinates by the "
              "third (w').",
     diagnose=lambda case, got, want: (
-        "you return whole pixels: a rounding step, astype(int) or an integer array (such as "
-        "np.empty_like of integer points) cuts off the fractions; return floats."
-        if np.all(got == np.round(got)) and np.allclose(got, want, atol=1.0) else None),
+        _WHOLE_PIXELS if np.all(got == np.round(got)) and np.allclose(got, want, atol=1.0) else None),
     success="apply_homography agrees with cv2.perspectiveTransform, perspective divide included, for "
             "1 to 2000 points (float and integer), and for homographies scaled so that h[2, 2] != 1, "
             "computed without cv2.perspectiveTransform.",
@@ -277,15 +267,13 @@ def _random_disparity(rng: np.random.Generator, shape: tuple[int, ...], dtype: A
 
 
 def _depth_cases(rng: np.random.Generator) -> list[Case]:
-    text = (_FOCAL, _BASELINE, _DOFFS)
     cases = [Case(f"disparity_to_depth([[10, 40], [59, -1]], {_FOCAL}, {_BASELINE}, {_DOFFS})",
-                  (np.array([[10.0, 40.0], [59.0, -1.0]]), *text))]
+                  (np.array([[10.0, 40.0], [59.0, -1.0]]), _FOCAL, _BASELINE, _DOFFS))]
     for shape, dtype in (((3, 7), np.float64), ((6, 1), np.float32), ((2, 3, 4), np.float64),
                          ((1, 9), np.int16), ((1, 1), np.float64)):
         d = _random_disparity(rng, shape, dtype) if shape != (1, 1) else np.array([[-0.5]])
-        focal, baseline, doffs = (round(float(rng.uniform(300, 3000)), 3),
-                                  round(float(rng.uniform(0.05, 0.6)), 5),
-                                  round(float(rng.uniform(3, 200)), 3))
+        focal, baseline, doffs = (round(float(rng.uniform(low, high)), digits)
+                                  for low, high, digits in ((300, 3000, 3), (0.05, 0.6, 5), (3, 200, 3)))
         cases.append(Case(f"disparity_to_depth({d.shape} {d.dtype} disparity, focal_px={focal}, "
                           f"baseline_m={baseline}, doffs_px={doffs})", (d, focal, baseline, doffs)))
     return cases
@@ -305,13 +293,13 @@ def _writes_into_input(d: np.ndarray, focal_px: float, baseline_m: float, doffs_
 _COPY = ("your function changed the disparity array it was given: work on a copy (np.where, or "
          "np.full for the result) instead of writing into the input.")
 _TEXT = "your depths do not change with {}: use the argument, not the number given in the text."
+_FLOAT = "return a float array: an integer array cannot hold NaN or fractions of a metre."
 
 exercise("08.disparity_to_depth", "Turn disparity into depth", solutions.disparity_to_depth, Table(
     cases=_depth_cases, seed=808,
     returns=Returns("array", shape=lambda c: c.args[0].shape, dtype="float", rtol=1e-5,
                     shape_hint="return one depth per disparity pixel.",
-                    dtype_hint="return a float array: an integer array cannot hold NaN or fractions "
-                               "of a metre."),
+                    dtype_hint=_FLOAT),
     probes=Probes(mutation_hint=_COPY),
     mistakes=(
         Mistake(lambda d, f, b, o: _depth(d, f, b, 0.0), "the two cameras' principal points differ by "
@@ -333,8 +321,7 @@ exercise("08.disparity_to_depth", "Turn disparity into depth", solutions.dispari
         Mistake(_writes_into_input, _COPY),
         Mistake(lambda d, f, b, o: _depth(d, f, b, o).astype(np.float16), "float16 keeps about three "
                 "digits: compute in float64 (or float32), as NumPy does by default."),
-        Mistake(lambda d, f, b, o: np.nan_to_num(_depth(d, f, b, o)).astype(np.int64),
-                "return a float array: an integer array cannot hold NaN or fractions of a metre."),
+        Mistake(lambda d, f, b, o: np.nan_to_num(_depth(d, f, b, o)).astype(np.int64), _FLOAT),
     ),
     fallback="depth = baseline * focal / (disparity + doffs), and np.nan where the disparity is "
              "negative.",
@@ -358,13 +345,11 @@ Box = tuple[int, int, int, int]
 def _eye_scene() -> tuple[np.ndarray, Box]:
     """A 60 x 90 skin-coloured photo; its (x, y, w, h) eye box holds a red pupil, a pink and a blue
     patch and pixels on both sides of each threshold; a red spot lies outside the box."""
-    image = np.empty((60, 90, 3), np.uint8)
-    image[:] = _SKIN
+    image = np.full((60, 90, 3), _SKIN, np.uint8)
     cv2.circle(image, (50, 22), 8, _PUPIL, -1)
     image[10:16, 33:39] = _PINK
     image[28:34, 60:66] = _BLUE
-    for k, colour in enumerate(_EDGES):
-        image[34, 32 + 2 * k] = colour
+    image[34, 32:32 + 2 * len(_EDGES):2] = _EDGES  # every other pixel of one row
     cv2.circle(image, (12, 45), 7, _PUPIL, -1)  # outside the box
     return image, (30, 8, 40, 30)
 
@@ -434,13 +419,13 @@ def _outside(case: Case, got: np.ndarray, want: np.ndarray) -> str | None:
 
 
 _IN_PLACE = "your function changed the image it was given: work on a copy (image.copy()) and return that."
-_WHOLE = ("return the whole image (the repaired box and everything else as it was), not only the box.")
+_WHOLE = "return the whole image (the repaired box and everything else as it was), not only the box."
+_UINT8 = "convert back with .astype(np.uint8) before returning: OpenCV expects uint8 images."
 
 exercise("08.remove_red_eye", "Remove red eye inside a box", solutions.remove_red_eye, Table(
     cases=_eye_cases, seed=808,
     returns=Returns("array", shape=lambda c: c.args[0].shape, dtype="uint8", equal=_close,
-                    shape_hint=_WHOLE, dtype_hint="convert back with .astype(np.uint8) before "
-                                                  "returning: OpenCV expects uint8 images."),
+                    shape_hint=_WHOLE, dtype_hint=_UINT8),
     probes=Probes(mutation_hint=_IN_PLACE),
     shown=_differ, diagnose=_outside,
     mistakes=(
@@ -461,8 +446,7 @@ exercise("08.remove_red_eye", "Remove red eye inside a box", solutions.remove_re
                 "or exactly green + blue, is not red-eye (use >, not >=)."),
         Mistake(_repairs_in_place, _IN_PLACE),
         Mistake(lambda i, b: solutions.remove_red_eye(i, b)[b[1]:b[1] + b[3], b[0]:b[0] + b[2]], _WHOLE),
-        Mistake(lambda i, b: solutions.remove_red_eye(i, b).astype(np.int32), "convert back with "
-                ".astype(np.uint8) before returning: OpenCV expects uint8 images."),
+        Mistake(lambda i, b: solutions.remove_red_eye(i, b).astype(np.int32), _UINT8),
     ),
     fallback="a pixel is red-eye when red > 150 and red > green + blue (computed in int); give it "
              "(green + blue) // 2 in all three channels, and leave every other pixel as it was.",
