@@ -99,12 +99,9 @@ def _grads(x: np.ndarray, y: np.ndarray, b: np.ndarray, factor: float = 2.0) -> 
     return factor * b * y, factor * b * x, factor * b
 
 
-def _grads_summed(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[float, ...]:
-    return tuple(float(np.sum(g)) for g in _grads(x, y, x * y + z))
-
-
-def _grads_squeezed(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
-    return tuple(np.squeeze(g) for g in _grads(x, y, x * y + z))
+def _each_grad(then: Any) -> Any:
+    """The right gradients, each passed through ``then`` (a known mistake's last step)."""
+    return lambda x, y, z: tuple(then(g) for g in _grads(x, y, x * y + z))
 
 
 def _grads_by_rows_and_columns(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -185,8 +182,8 @@ exercise("03.backward_by_hand", "Backward pass by hand for f = sum((x*y + z)**2)
                 "OTHER factor, grad_x = grad_a * y."),
         Mistake(lambda x, y, z: _grads(x, y, x * y),
                 "z is missing from the forward pass: b = x*y + z, so grad_b = 2*(x*y + z)."),
-        Mistake(_grads_summed, _SHAPE),
-        Mistake(_grads_squeezed, _SQUEEZED),
+        Mistake(_each_grad(lambda g: float(np.sum(g))), _SHAPE),
+        Mistake(_each_grad(np.squeeze), _SQUEEZED),
         Mistake(_grads_in_place, _IN_PLACE),
         Mistake(_grads_grad_mode_off, STATE_HINTS["grad"][1]),
         Mistake(_grads_by_backward, _BY_HAND),
