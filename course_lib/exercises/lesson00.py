@@ -29,9 +29,8 @@ exercise("00.mean_squared_error", "Write the mean squared error loss", solutions
                                                            "the number of elements."),
         Mistake(lambda p, y: (p - y) ** 2, _ONE),
         Mistake(lambda p, y: np.mean((p - y) ** 2, axis=0), _ONE),
-        Mistake(lambda p, y: float(np.sum((p - y) ** 2) / len(y)), "average over every element, not "
-                "over the first axis: len(y) counts only the rows of a 2-D array; y.size or np.mean "
-                "counts them all."),
+        Mistake(lambda p, y: float(np.sum((p - y) ** 2) / len(y)), "average over every element, not over the "
+                "first axis: len(y) counts only the rows of a 2-D array; y.size or np.mean counts them all."),
         Mistake(lambda p, y: float(np.mean(p**2)), "that is the mean of y_pred squared: subtract y first."),
         Mistake(lambda p, y: float(np.sqrt(np.mean((p - y) ** 2))), "that is the root mean squared "
                                                                      "error: leave out the square root."),

@@ -209,20 +209,17 @@ exercise("11.combine_gradients", "Combine per-rank gradients into the full-batch
         Mistake(lambda g, s: np.mean(g, axis=0), "that is the plain mean, right only when "
                 "every rank has as many rows as the others: a rank with more rows should "
                 "weigh more: weight each gradient by its share of rows."),
-        Mistake(lambda g, s: np.sum(g, axis=0), "a sum counts each rank's mean once: the "
-                "result is about world_size times too big; the weights must be each rank's "
-                "share of the rows."),
+        Mistake(lambda g, s: np.sum(g, axis=0), "a sum counts each rank's mean once: the result is about "
+                "world_size times too big; the weights must be each rank's share of the rows."),
         Mistake(lambda g, s: g[0].copy(), "that is rank 0's gradient alone: every rank's "
                                           "gradient must be in the result."),
         Mistake(lambda g, s: (s[0] * g[0] + s[-1] * g[-1]) / (s[0] + s[-1]), "only the first "
                 "and the last rank count in your result: every rank's gradient must be in "
                 "the combination, however many ranks there are."),
-        Mistake(lambda g, s: _weighted(g, s), "your weights are the sizes themselves, so they "
-                "add up to sum(sizes), not 1: divide each by the total number of rows, "
-                "sum(sizes)."),
-        Mistake(lambda g, s: _weighted(g, np.asarray(s) // sum(s)), "the result is all zeros. "
-                "Is it integer division, sizes[i] // sum(sizes), which rounds the weights "
-                "down to 0? Divide with /."),
+        Mistake(lambda g, s: _weighted(g, s), "your weights are the sizes themselves, so they add up to "
+                "sum(sizes), not 1: divide each by the total number of rows, sum(sizes)."),
+        Mistake(lambda g, s: _weighted(g, np.asarray(s) // sum(s)), "the result is all zeros. Is it integer "
+                "division, sizes[i] // sum(sizes), which rounds the weights down to 0? Divide with /."),
         Mistake(lambda g, s: np.asarray(g).T @ (np.asarray(s) / sum(s)), "the result is "
                 "transposed. If you used .T on the stack of gradients: it reverses every "
                 "axis, not only the rank axis; combine along axis 0 instead."),
