@@ -265,9 +265,10 @@ exercise("13.sampling_probs", "Temperature and top-k: the probabilities to sampl
 # --- 13.kv_cache_update --------------------------------------------------------------------------
 
 def _update(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor, *, dim: int = 2, order: str = "append",
-            keep: str = "all", swap: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+            keep: str = "all", swap: bool = False, handles_none: bool = True
+            ) -> tuple[torch.Tensor, torch.Tensor]:
     """The cache with one more position, right by default; keywords make the known mistakes."""
-    if cache is None or keep == "none":
+    if (cache is None and handles_none) or keep == "none":
         out = (k_new, v_new)
     else:
         k, v = (z[:, :, :-1] for z in cache) if keep == "replace_last" else cache
@@ -291,6 +292,7 @@ _UPDATE_MISTAKES = (  # (keyword arguments of _update, the hint)
     ({"keep": "replace_last"}, "the cache's last position is overwritten: keep every earlier position "
                                "and add one."),
     ({"swap": True}, "keys and values are swapped: return (keys, values) in that order."),
+    ({"handles_none": False}, _FIRST),  # unpacks cache=None
 )
 
 
@@ -338,11 +340,6 @@ def _raised(case: Case, exc: Exception) -> tuple[str, str] | None:
     return None
 
 
-def _update_no_first_token(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor) -> Any:
-    k, v = cache
-    return torch.cat([k, k_new], dim=2), torch.cat([v, v_new], dim=2)
-
-
 def _writes_into_cache(cache: Any, k_new: torch.Tensor, v_new: torch.Tensor) -> Any:
     if cache is None:
         return k_new, v_new
@@ -360,7 +357,6 @@ exercise("13.kv_cache_update", "The KV cache: add one token's key and value", so
              probes=Probes(mutation_hint=_WROTE),
              mistakes=(
                  *(Mistake(functools.partial(_update, **kw), hint) for kw, hint in _UPDATE_MISTAKES),
-                 Mistake(_update_no_first_token, _FIRST),
                  Mistake(_writes_into_cache, _WROTE),
              ),
              fallback="append the new key after the cached keys and the new value after the cached values, "
