@@ -43,8 +43,6 @@ def _gflops_cases(rng: np.random.Generator) -> list[Case]:
     return [Case(f"achieved_gflops({n}, {s:.6g})", (n, s)) for n, s in pairs]
 
 
-_TWO_N_CUBED = "n² counts the dot products, but each has n multiplies and n adds: 2·n³ FLOPs."
-
 exercise("02.achieved_gflops", "Turn a matmul time into GFLOP/s", solutions.achieved_gflops, Table(
     cases=_gflops_cases, seed=2,
     returns=Returns("number"),
@@ -54,7 +52,8 @@ exercise("02.achieved_gflops", "Turn a matmul time into GFLOP/s", solutions.achi
         Mistake(lambda n, s: 2 * n**3 / s / 1e6, "that is MFLOP/s: giga is 1e9, so divide by 1e9, "
                                                  "not 1e6."),
         Mistake(lambda n, s: 2 * 1000**3 / s / 1e9, "use n, not a fixed 1000."),
-        Mistake(lambda n, s: 2 * n**2 / s / 1e9, _TWO_N_CUBED),
+        Mistake(lambda n, s: 2 * n**2 / s / 1e9, "n² counts the dot products, but each has n multiplies "
+                                                 "and n adds: 2·n³ FLOPs."),
         Mistake(lambda n, s: 2 * n**3 / 1e9, "the time is missing: divide the FLOPs by `seconds`."),
         Mistake(lambda n, s: 2 * n**3 * s / 1e9, "you multiplied by the seconds: a rate is FLOPs "
                                                  "divided by time."),
