@@ -8,23 +8,15 @@ case; the engine puts it around the answer, the reference and every mistake alik
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from course_lib.exercises.core import Case, Exercise, Mismatch, Table, exercise
+from course_lib.exercises.core import Case, Mismatch
 
 Adapter = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-def register_adapted(id: str, title: str, solution: Callable[..., Any], table: Table,  # noqa: A002
-                     adapt: Adapter | None = None, truth: Callable[..., Any] | None = None) -> Exercise:
-    """The same as ``exercise(id, title, solution, Table(..., adapt=adapt, truth=truth))`` (kept
-    until lesson 06 calls that)."""
-    return exercise(id, title, solution, dataclasses.replace(table, adapt=adapt, truth=truth))
 
 
 def int_list(got: Any, call: str, hint: str) -> list[int]:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_lib.exercises.adapters import on_every_share, register_adapted, same_split, shown_shares
+from course_lib.exercises.adapters import on_every_share, same_split, shown_shares
 from course_lib.exercises.core import (
     Case,
     Exercise,
@@ -67,9 +67,8 @@ def _diagnose_batches(case: Case, got: Any, want: Any) -> str:
 
 _WHOLE = "return a whole number of batches, e.g. with // or math.ceil (np.ceil and / give floats)."
 
-register_adapted("06.batches_per_epoch", "How many batches does an epoch have?",
-                 solutions.batches_per_epoch, truth=_loader_len, table=Table(
-    cases=_batch_cases, seed=6,
+exercise("06.batches_per_epoch", "How many batches does an epoch have?", solutions.batches_per_epoch, Table(
+    cases=_batch_cases, seed=6, truth=_loader_len,
     returns=Returns("int", type_hint=_WHOLE),
     mistakes=(
         Mistake(lambda n, bs, d: math.ceil(n / bs), "your count does not change with drop_last: it "
@@ -311,9 +310,8 @@ def _blocks(n: int, w: int, workers: int, size: int, last_takes_rest: bool = Fal
     return list(range(w * size, end))
 
 
-register_adapted("06.worker_items", "Split a stream between DataLoader workers", solutions.worker_items,
-                 adapt=on_every_share("worker_items", _INTS), table=Table(
-    cases=_worker_cases, seed=6,
+exercise("06.worker_items", "Split a stream between DataLoader workers", solutions.worker_items, Table(
+    cases=_worker_cases, seed=6, adapt=on_every_share("worker_items", _INTS),
     returns=Returns(equal=same_split(spread=1)),
     mistakes=(
         Mistake(lambda n, w, k: list(range(n)), _EVERY),
