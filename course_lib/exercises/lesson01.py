@@ -47,34 +47,33 @@ _ONLY_DTYPE = ("convert only the dtype; the numbers must not change (no rescalin
 
 exercise("01.to_model_input", "Fix the float64 bug: turn a NumPy array into a float32 tensor",
          solutions.to_model_input, Table(
-             cases=_model_input_cases, seed=1,
-             returns=Returns("tensor", shape=lambda c: c.args[0].shape, dtype="float32",
-                             type_hint=_ARRAY_TO_TENSOR,
-                             shape_hint="keep the shape of a, whatever it is; only the dtype changes.",
-                             dtype_hint="nn.Linear's weights are torch.float32: convert with "
-                                        ".to(torch.float32)."),
-             mistakes=(
-                 Mistake(lambda a: torch.from_numpy(a), "NumPy made float64; convert with .float() or "
-                                                        ".to(torch.float32)."),
-                 Mistake(lambda a: torch.tensor(a, dtype=torch.int64), "an integer dtype drops the "
-                         "fractions: convert to torch.float32 instead."),
-                 Mistake(lambda a: a.astype(np.float32), _ARRAY_TO_TENSOR),
-                 Mistake(lambda a: torch.from_numpy(a).half(), "nn.Linear's weights are torch.float32: "
-                         "use .to(torch.float32), not another float type."),
-                 Mistake(lambda a: torch.tensor(a.ravel(), dtype=torch.float32),
-                         "you flattened the array: keep all of its axes."),
-                 Mistake(lambda a: torch.from_numpy(a / np.abs(a).max()).float(), _ONLY_DTYPE),
-                 Mistake(lambda a: torch.from_numpy(np.round(a)).float(), "you rounded to whole numbers: "
-                                                                          "only the dtype changes."),
-                 Mistake(lambda a: torch.from_numpy(a).float().squeeze(), "squeeze() drops every axis of "
-                         "length 1: keep all of a's axes, those of length 1 too."),
-                 Mistake(_sets_default_dtype, STATE_HINTS["dtype"][1]),
-             ),
-             fallback=_ONLY_DTYPE,
-             success="to_model_input keeps the shape and values of arrays with 0 to 3 axes (size-1 axes "
-                     "and 50,000 elements too) and gives float32 for float64 and float32 input, without "
-                     "changing torch's defaults.",
-         ))
+    cases=_model_input_cases, seed=1,
+    returns=Returns("tensor", shape=lambda c: c.args[0].shape, dtype="float32",
+                    type_hint=_ARRAY_TO_TENSOR,
+                    shape_hint="keep the shape of a, whatever it is; only the dtype changes.",
+                    dtype_hint="nn.Linear's weights are torch.float32: convert with .to(torch.float32)."),
+    mistakes=(
+        Mistake(lambda a: torch.from_numpy(a), "NumPy made float64; convert with .float() or "
+                                               ".to(torch.float32)."),
+        Mistake(lambda a: torch.tensor(a, dtype=torch.int64), "an integer dtype drops the "
+                "fractions: convert to torch.float32 instead."),
+        Mistake(lambda a: a.astype(np.float32), _ARRAY_TO_TENSOR),
+        Mistake(lambda a: torch.from_numpy(a).half(), "nn.Linear's weights are torch.float32: "
+                "use .to(torch.float32), not another float type."),
+        Mistake(lambda a: torch.tensor(a.ravel(), dtype=torch.float32),
+                "you flattened the array: keep all of its axes."),
+        Mistake(lambda a: torch.from_numpy(a / np.abs(a).max()).float(), _ONLY_DTYPE),
+        Mistake(lambda a: torch.from_numpy(np.round(a)).float(), "you rounded to whole numbers: "
+                                                                 "only the dtype changes."),
+        Mistake(lambda a: torch.from_numpy(a).float().squeeze(), "squeeze() drops every axis of "
+                "length 1: keep all of a's axes, those of length 1 too."),
+        Mistake(_sets_default_dtype, STATE_HINTS["dtype"][1]),
+    ),
+    fallback=_ONLY_DTYPE,
+    success="to_model_input keeps the shape and values of arrays with 0 to 3 axes (size-1 axes "
+            "and 50,000 elements too) and gives float32 for float64 and float32 input, without "
+            "changing torch's defaults.",
+))
 
 # ---------------------------------------------------------------------------------------------
 # 01.standardize_columns. Edge cases: 2 rows (the fewest a std allows), one column, 300 rows.
@@ -105,35 +104,34 @@ _IN_PLACE = ("your function changed x in place (x -= ..., x /= ...): compute a n
 
 exercise("01.standardize_columns", "Standardize every column with broadcasting",
          solutions.standardize_columns, Table(
-             cases=_standardize_cases, seed=1,
-             returns=Returns("tensor", shape=lambda c: tuple(c.args[0].shape), rtol=1e-4, atol=1e-4,
-                             type_hint=_TENSOR, shape_hint=_SHAPE),
-             probes=Probes(mutation_hint=_IN_PLACE),
-             mistakes=(
-                 Mistake(lambda x: _standardized(x, dim=1), "you standardized the rows: use dim=0 (down "
-                                                            "the rows), with keepdim=True."),
-                 Mistake(lambda x: x - x.mean(dim=0, keepdim=True), "divide by each column's std, "
-                                                                    "x.std(dim=0, keepdim=True)."),
-                 Mistake(lambda x: _standardized(x, dim=None), "you used one mean and one std for the "
-                         "whole tensor: take them per column, with x.mean(dim=0, keepdim=True)."),
-                 Mistake(lambda x: _standardized(x, unbiased=False), "you divided by the population std "
-                         "(unbiased=False, or np.std): torch's x.std uses n - 1, and that is the one "
-                         "meant here."),
-                 Mistake(lambda x: torch.stack([(x[:, j] - x[:, j].mean()) / x[:, j].std()
-                                                for j in range(3)], dim=1), _SHAPE),
-                 Mistake(lambda x: (x - x.sum(dim=0, keepdim=True) / x.shape[1]) / x.std(dim=0, keepdim=True),
-                         "subtract each column's own mean, x.mean(dim=0, keepdim=True)."),
-                 Mistake(lambda x: x.sub_(x.mean(dim=0, keepdim=True)).div_(x.std(dim=0, keepdim=True)),
-                         _IN_PLACE),
-                 Mistake(lambda x: _standardized(x).squeeze(), "squeeze() drops every axis of length 1 "
-                                                               "(a single column too): keep x's own shape."),
-                 Mistake(lambda x: _standardized(x).numpy(), _TENSOR),
-             ),
-             fallback="subtract each column's mean and divide by its std: x.mean(dim=0, keepdim=True) "
-                      "and x.std(dim=0, keepdim=True).",
-             success="every column comes out with mean 0 and standard deviation 1 (torch's x.std), for "
-                     "tall, wide and single-column float32 and float64 tensors, and x is left as it was.",
-         ))
+    cases=_standardize_cases, seed=1,
+    returns=Returns("tensor", shape=lambda c: tuple(c.args[0].shape), rtol=1e-4, atol=1e-4,
+                    type_hint=_TENSOR, shape_hint=_SHAPE),
+    probes=Probes(mutation_hint=_IN_PLACE),
+    mistakes=(
+        Mistake(lambda x: _standardized(x, dim=1), "you standardized the rows: use dim=0 (down "
+                                                   "the rows), with keepdim=True."),
+        Mistake(lambda x: x - x.mean(dim=0, keepdim=True), "divide by each column's std, "
+                                                           "x.std(dim=0, keepdim=True)."),
+        Mistake(lambda x: _standardized(x, dim=None), "you used one mean and one std for the "
+                "whole tensor: take them per column, with x.mean(dim=0, keepdim=True)."),
+        Mistake(lambda x: _standardized(x, unbiased=False), "you divided by the population std "
+                "(unbiased=False, or np.std): torch's x.std uses n - 1, and that is the one meant here."),
+        Mistake(lambda x: torch.stack([(x[:, j] - x[:, j].mean()) / x[:, j].std()
+                                       for j in range(3)], dim=1), _SHAPE),
+        Mistake(lambda x: (x - x.sum(dim=0, keepdim=True) / x.shape[1]) / x.std(dim=0, keepdim=True),
+                "subtract each column's own mean, x.mean(dim=0, keepdim=True)."),
+        Mistake(lambda x: x.sub_(x.mean(dim=0, keepdim=True)).div_(x.std(dim=0, keepdim=True)),
+                _IN_PLACE),
+        Mistake(lambda x: _standardized(x).squeeze(), "squeeze() drops every axis of length 1 "
+                                                      "(a single column too): keep x's own shape."),
+        Mistake(lambda x: _standardized(x).numpy(), _TENSOR),
+    ),
+    fallback="subtract each column's mean and divide by its std: x.mean(dim=0, keepdim=True) "
+             "and x.std(dim=0, keepdim=True).",
+    success="every column comes out with mean 0 and standard deviation 1 (torch's x.std), for "
+            "tall, wide and single-column float32 and float64 tensors, and x is left as it was.",
+))
 
 # ---------------------------------------------------------------------------------------------
 # 01.shares_memory: a hand-written grader (one hint per key), on a Mistake list.
