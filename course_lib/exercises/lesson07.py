@@ -104,33 +104,29 @@ def _kernel_cases(rng: np.random.Generator) -> list[Case]:
 
 
 _AXES = "Keras wants (kh, kw, in, out): transpose with the axes (2, 3, 1, 0)."
+_NUMPY = "return a NumPy array, as Keras's set_weights takes: w.transpose(2, 3, 1, 0) is one."
 
 exercise("07.torch_to_keras_kernel", "Move a convolution kernel from PyTorch's layout to Keras's",
          solutions.torch_to_keras_kernel, Table(
-             cases=_kernel_cases,
-             returns=Returns("array", shape=lambda c: tuple(c.args[0].shape[i] for i in (2, 3, 1, 0)),
-                             shape_hint=_AXES, type_hint="return a NumPy array, as Keras's set_weights "
-                             "takes: w.transpose(2, 3, 1, 0) is one."),
-             mistakes=(
-                 Mistake(lambda w: w.T, "w.T reverses all four axes and gives (kw, kh, in, out): keep kh "
-                         "before kw."),
-                 Mistake(lambda w: w.reshape(w.shape[2], w.shape[3], w.shape[1], w.shape[0]),
-                         "reshape keeps the order of the numbers in memory and so scrambles them: use "
-                         "transpose."),
-                 Mistake(lambda w: w.transpose(2, 3, 0, 1), "input channels come before output channels "
-                         "in Keras: the axes are (2, 3, 1, 0)."),
-                 Mistake(lambda w: np.moveaxis(w, 0, -1), _AXES),
-                 Mistake(lambda w: w.transpose(2, 3, 1, 0) / np.abs(w).max(),
-                         "you changed the values: move the axes only; don't change any value."),
-                 Mistake(lambda w: torch.from_numpy(w).permute(2, 3, 1, 0),
-                         "return a NumPy array, as Keras's set_weights takes: w.transpose(2, 3, 1, 0) "
-                         "is one."),
-             ),
-             fallback="move the axes with w.transpose(2, 3, 1, 0); don't change any value.",
-             success=("the kernel is in Keras's (kh, kw, in, out) layout with every weight in its place, "
-                      "for six kernels (square and non-square filters, one input or output channel, "
-                      "in == out, 64 x 32 x 3 x 3), and w is left as it was."),
-         ))
+    cases=_kernel_cases,
+    returns=Returns("array", shape=lambda c: tuple(c.args[0].shape[i] for i in (2, 3, 1, 0)),
+                    shape_hint=_AXES, type_hint=_NUMPY),
+    mistakes=(
+        Mistake(lambda w: w.T, "w.T reverses all four axes and gives (kw, kh, in, out): keep kh before kw."),
+        Mistake(lambda w: w.reshape(w.shape[2], w.shape[3], w.shape[1], w.shape[0]),
+                "reshape keeps the order of the numbers in memory and so scrambles them: use transpose."),
+        Mistake(lambda w: w.transpose(2, 3, 0, 1), "input channels come before output channels "
+                "in Keras: the axes are (2, 3, 1, 0)."),
+        Mistake(lambda w: np.moveaxis(w, 0, -1), _AXES),
+        Mistake(lambda w: w.transpose(2, 3, 1, 0) / np.abs(w).max(),
+                "you changed the values: move the axes only; don't change any value."),
+        Mistake(lambda w: torch.from_numpy(w).permute(2, 3, 1, 0), _NUMPY),
+    ),
+    fallback="move the axes with w.transpose(2, 3, 1, 0); don't change any value.",
+    success=("the kernel is in Keras's (kh, kw, in, out) layout with every weight in its place, "
+             "for six kernels (square and non-square filters, one input or output channel, "
+             "in == out, 64 x 32 x 3 x 3), and w is left as it was."),
+))
 
 
 # -- 07.make_probe: a behaviour grader judged against the frozen original network
