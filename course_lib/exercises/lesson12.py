@@ -99,38 +99,36 @@ _BY_HAND = ("the exercise is backpropagation by hand: compute the gradients with
 
 exercise("12.leaky_gradients", "Backpropagation by hand after a change to the forward pass",
          solutions.leaky_gradients, Table(
-             cases=_gradient_cases, seed=12,
-             returns=Returns("any", convert=_pair, equal=_close_pair,
-                             show=lambda g: f"grad_w1[0] = {np.round(g[0][0], 3).tolist()}, "
-                                            f"grad_w2[0] = {np.round(g[1][0], 3).tolist()}"),
-             probes=Probes(techniques=(Technique(torch.autograd, "backward", False, _BY_HAND),
-                                       Technique(torch.autograd, "grad", False, _BY_HAND))),
-             mistakes=(
-                 Mistake(partial(_backprop, forward=0.0, backward=0.0),
-                         "that is the plain ReLU network's backward pass: with leaky ReLU, the forward "
-                         "pass and the backward pass both change."),
-                 Mistake(_reference_then(lambda g, y: (g[0] * 0.5, g[1] * 0.5)), "both gradients are half "
-                         "the right ones: the derivative of (y_pred - y)**2 is 2 * (y_pred - y)."),
-                 Mistake(_reference_then(lambda g, y: (g[0] / y.size, g[1] / y.size)), "that is the gradient "
-                         "of the mean squared error; the loss here is the sum of the squared errors, as in "
-                         "the lecture."),
-                 Mistake(partial(_backprop, forward=0.0), "the backward pass is leaky, but the forward "
-                         "pass still uses plain ReLU: h_act = where(h > 0, h, 0.01 * h) there too."),
-                 Mistake(partial(_backprop, backward=0.0), "grad_w2 is right, but the backward pass still "
-                         "sets the gradient to 0 where h <= 0: leaky ReLU lets 0.01 times it through there."),
-                 Mistake(partial(_backprop, sets=True), "grad_w2 is right, but grad_h is the number 0.01 "
-                         "where h <= 0: the gradient there is 0.01 times grad_h_act, so multiply it by 0.01 "
-                         "instead of setting it."),
-                 Mistake(_reference_then(lambda g, y: (g[0], g[1].T)), _W2_SHAPE),
-                 Mistake(_reference_then(lambda g, y: g[::-1]), _SWAPPED),
-                 Mistake(_autograd, _BY_HAND),
-             ),
-             fallback="grad_w2 = h_act.T @ grad_y_pred and grad_w1 = x.T @ grad_h, where grad_h equals "
-                      "grad_y_pred @ w2.T where h > 0 and 0.01 times that where h <= 0.",
-             success="your backward pass, written without autograd, equals the reference for leaky ReLU "
-                     "on six networks of different sizes (one of a single row, one of 200), in float64 "
-                     "and float32.",
-         ))
+    cases=_gradient_cases, seed=12,
+    returns=Returns("any", convert=_pair, equal=_close_pair,
+                    show=lambda g: f"grad_w1[0] = {np.round(g[0][0], 3).tolist()}, "
+                                   f"grad_w2[0] = {np.round(g[1][0], 3).tolist()}"),
+    probes=Probes(techniques=(Technique(torch.autograd, "backward", False, _BY_HAND),
+                              Technique(torch.autograd, "grad", False, _BY_HAND))),
+    mistakes=(
+        Mistake(partial(_backprop, forward=0.0, backward=0.0), "that is the plain ReLU network's backward "
+                "pass: with leaky ReLU, the forward pass and the backward pass both change."),
+        Mistake(_reference_then(lambda g, y: (g[0] * 0.5, g[1] * 0.5)), "both gradients are half "
+                "the right ones: the derivative of (y_pred - y)**2 is 2 * (y_pred - y)."),
+        Mistake(_reference_then(lambda g, y: (g[0] / y.size, g[1] / y.size)), "that is the gradient of the "
+                "mean squared error; the loss here is the sum of the squared errors, as in the lecture."),
+        Mistake(partial(_backprop, forward=0.0), "the backward pass is leaky, but the forward "
+                "pass still uses plain ReLU: h_act = where(h > 0, h, 0.01 * h) there too."),
+        Mistake(partial(_backprop, backward=0.0), "grad_w2 is right, but the backward pass still "
+                "sets the gradient to 0 where h <= 0: leaky ReLU lets 0.01 times it through there."),
+        Mistake(partial(_backprop, sets=True), "grad_w2 is right, but grad_h is the number 0.01 "
+                "where h <= 0: the gradient there is 0.01 times grad_h_act, so multiply it by 0.01 "
+                "instead of setting it."),
+        Mistake(_reference_then(lambda g, y: (g[0], g[1].T)), _W2_SHAPE),
+        Mistake(_reference_then(lambda g, y: g[::-1]), _SWAPPED),
+        Mistake(_autograd, _BY_HAND),
+    ),
+    fallback="grad_w2 = h_act.T @ grad_y_pred and grad_w1 = x.T @ grad_h, where grad_h equals "
+             "grad_y_pred @ w2.T where h > 0 and 0.01 times that where h <= 0.",
+    success="your backward pass, written without autograd, equals the reference for leaky ReLU "
+            "on six networks of different sizes (one of a single row, one of 200), in float64 "
+            "and float32.",
+))
 
 # --- 12.keras_mse_learning_rate -----------------------------------------------------------------
 
@@ -138,26 +136,25 @@ _NUMBER = "write the number itself (a float such as 1e-3), without quotes or bra
 
 exercise("12.keras_mse_learning_rate", "The learning rate that makes a mean loss take the lecture's steps",
          solutions.keras_mse_learning_rate, kind="value", table=Table(
-             cases=lambda rng: [Case("learning rate for loss='mse'", ())],
-             returns=Returns("number", rtol=1e-6, atol=0.0, type_hint=_NUMBER),
-             mistakes=(
-                 Mistake(lambda: 1e-6, "'mse' averages the squared errors, so its gradient is smaller "
-                                       "than the sum's."),
-                 Mistake(lambda: 1e-6 / 640, "that divides the step size by 640, but the mean's gradient "
-                         "is already 640 times smaller: the learning rate must grow by that factor."),
-                 Mistake(lambda: 6.4e-5, "the mean is over every element, n * d_out of them, not only "
-                                         "over the n rows."),
-                 Mistake(lambda: 1e-5, "the mean is over every element, n * d_out of them, not only over "
-                                       "the d_out columns."),
-                 Mistake(lambda: 1e-6 * 64 * 1000, "the mean is over the outputs and targets, 64 x 10 "
-                                                   "numbers, not over the 1000 inputs."),
-                 Mistake(lambda: "6.4e-4", _NUMBER),
-                 Mistake(lambda: [6.4e-4], _NUMBER),
-             ),
-             fallback="the mean divides the sum by n * d_out = 640; scale the step size up by the same "
-                      "factor.",
-             success="1e-6 * 64 * 10 = 6.4e-4: the same steps with the mean loss.",
-         ))
+    cases=lambda rng: [Case("learning rate for loss='mse'", ())],
+    returns=Returns("number", rtol=1e-6, atol=0.0, type_hint=_NUMBER),
+    mistakes=(
+        Mistake(lambda: 1e-6, "'mse' averages the squared errors, so its gradient is smaller "
+                              "than the sum's."),
+        Mistake(lambda: 1e-6 / 640, "that divides the step size by 640, but the mean's gradient "
+                "is already 640 times smaller: the learning rate must grow by that factor."),
+        Mistake(lambda: 6.4e-5, "the mean is over every element, n * d_out of them, not only "
+                                "over the n rows."),
+        Mistake(lambda: 1e-5, "the mean is over every element, n * d_out of them, not only over "
+                              "the d_out columns."),
+        Mistake(lambda: 1e-6 * 64 * 1000, "the mean is over the outputs and targets, 64 x 10 "
+                                          "numbers, not over the 1000 inputs."),
+        Mistake(lambda: "6.4e-4", _NUMBER),
+        Mistake(lambda: [6.4e-4], _NUMBER),
+    ),
+    fallback="the mean divides the sum by n * d_out = 640; scale the step size up by the same factor.",
+    success="1e-6 * 64 * 10 = 6.4e-4: the same steps with the mean loss.",
+))
 
 # --- 12.to_linear_weight ------------------------------------------------------------------------
 
@@ -174,29 +171,27 @@ _SHAPE = ("nn.Linear(d_in, d_out).weight has shape (out_features, in_features) =
           "shape of w.T.")
 _CONVERT = "convert with torch.from_numpy (or torch.tensor)."
 
-exercise("12.to_linear_weight", "Load a NumPy weight matrix into nn.Linear", solutions.to_linear_weight,
-         Table(
-             cases=_weight_cases, seed=12,
-             returns=Returns("tensor", shape=lambda c: c.args[0].shape[::-1], dtype="float", rtol=1e-5,
-                             atol=1e-6, type_hint=_CONVERT, shape_hint=_SHAPE),
-             mistakes=(
-                 Mistake(lambda w: torch.from_numpy(w), "that is w's own shape, (in_features, "
-                         "out_features): nn.Linear stores its weight the other way round."),
-                 Mistake(lambda w: torch.from_numpy(w.reshape(w.shape[1], w.shape[0]).copy()),
-                         "reshape keeps the memory order and scrambles the matrix: transpose it (w.T)."),
-                 Mistake(lambda w: w.T, _CONVERT),
-                 Mistake(lambda w: torch.from_numpy(np.ascontiguousarray(w.T)).flatten(), _SHAPE),
-                 Mistake(lambda w: torch.from_numpy(w if w.shape[0] == w.shape[1] else
-                                                    np.ascontiguousarray(w.T)),
-                         "that is w itself: with a square w the shape fits, but nn.Linear computes x @ "
-                         "weight.T, so the weight must be w.T."),
-                 Mistake(lambda w: torch.from_numpy(np.ascontiguousarray(w.T)).half(), "float16 keeps "
-                         "about three digits: keep w's float32 or float64."),
-                 Mistake(lambda w: (torch.set_grad_enabled(False), torch.from_numpy(w).T)[1],
-                         STATE_HINTS["grad"][1]),
-             ),
-             fallback="the layer computes x @ weight.T; its weight must hold w's numbers, transposed.",
-             success="for eight shapes of w (square, 1 x 1 and 300 x 200 too, in float32 and float64), "
-                     "your tensor is the weight that makes nn.Linear compute x @ w: PyTorch stores the "
-                     "transpose.",
-         ))
+exercise("12.to_linear_weight", "Load a NumPy weight matrix into nn.Linear",
+         solutions.to_linear_weight, Table(
+    cases=_weight_cases, seed=12,
+    returns=Returns("tensor", shape=lambda c: c.args[0].shape[::-1], dtype="float", rtol=1e-5,
+                    atol=1e-6, type_hint=_CONVERT, shape_hint=_SHAPE),
+    mistakes=(
+        Mistake(lambda w: torch.from_numpy(w), "that is w's own shape, (in_features, "
+                "out_features): nn.Linear stores its weight the other way round."),
+        Mistake(lambda w: torch.from_numpy(w.reshape(w.shape[1], w.shape[0]).copy()),
+                "reshape keeps the memory order and scrambles the matrix: transpose it (w.T)."),
+        Mistake(lambda w: w.T, _CONVERT),
+        Mistake(lambda w: torch.from_numpy(np.ascontiguousarray(w.T)).flatten(), _SHAPE),
+        Mistake(lambda w: torch.from_numpy(w if w.shape[0] == w.shape[1] else np.ascontiguousarray(w.T)),
+                "that is w itself: with a square w the shape fits, but nn.Linear computes x @ "
+                "weight.T, so the weight must be w.T."),
+        Mistake(lambda w: torch.from_numpy(np.ascontiguousarray(w.T)).half(), "float16 keeps "
+                "about three digits: keep w's float32 or float64."),
+        Mistake(lambda w: (torch.set_grad_enabled(False), torch.from_numpy(w).T)[1], STATE_HINTS["grad"][1]),
+    ),
+    fallback="the layer computes x @ weight.T; its weight must hold w's numbers, transposed.",
+    success="for eight shapes of w (square, 1 x 1 and 300 x 200 too, in float32 and float64), "
+            "your tensor is the weight that makes nn.Linear compute x @ w: PyTorch stores the "
+            "transpose.",
+))
