@@ -28,5 +28,13 @@ if [ "$("$venv/bin/python" -c 'import sys; print(sys.version_info[:2] == (3, 11)
     only_311+=("--ignore-glob=tests/$glob*")
   done
 fi
+# Two pytest-xdist workers share the tests, each file (a lesson, one server's tests) whole on one
+# worker, in order. COURSE_TEST_WORKERS=0 runs everything in this one process (for --pdb, say).
+workers="${COURSE_TEST_WORKERS:-2}"
+parallel=()
+if [ "$workers" != 0 ]; then
+  parallel=(-n "$workers" --dist loadfile)
+fi
 # ${a[@]+"${a[@]}"}: an empty array under `set -u` is an error in macOS's bash 3.2
-exec "$venv/bin/python" -m pytest ${only_311[@]+"${only_311[@]}"} ${fast[@]+"${fast[@]}"} "$@"
+exec "$venv/bin/python" -m pytest ${parallel[@]+"${parallel[@]}"} ${only_311[@]+"${only_311[@]}"} \
+  ${fast[@]+"${fast[@]}"} "$@"

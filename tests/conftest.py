@@ -106,7 +106,7 @@ SLOW_KINDS = {
 SLOW_TESTS = {
     "notebook": {"test_class_report.py::test_a_fresh_progress_report_joins_the_class",
                  "test_verified.py::test_a_real_nbval_run_records_the_passing_lesson_only",
-                 "test_solutions_paste.py::test_every_pasted_solution_passes_in_its_lesson"},
+                 "test_solutions_paste.py::test_nbval_checks_each_pasted_solution_in_its_lesson"},
     "slow": {"test_gpt.py::test_training_beats_the_unigram_baseline_on_a_repetitive_text",
              "test_gpt.py::test_the_gpt_exports_to_onnx_despite_its_input_checks",
              "test_errors_seed_frameworks.py::test_tensorflow_comes_without_jax_and_jax_still_imports_after",

@@ -374,3 +374,28 @@ def test_module_command_line_rejects_bad_arguments(capsys):
             visdom_server.main(argv)
         assert exit_info.value.code == 2
         assert match in capsys.readouterr().err
+
+
+def test_free_port_never_hands_out_a_port_twice(monkeypatch):
+    """A test asks for several ports before any server binds them; the OS may offer one again."""
+    offered = iter([41000, 41000, 41001, 41000, 41002])
+
+    class FakeSocket:
+        def __init__(self, *args):
+            self.port = next(offered)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, address):
+            pass
+
+        def getsockname(self):
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(visdom_server, "_GIVEN", set())
+    monkeypatch.setattr(visdom_server.socket, "socket", FakeSocket)
+    assert [visdom_server.free_port() for _ in range(3)] == [41000, 41001, 41002]

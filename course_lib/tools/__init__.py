@@ -17,6 +17,8 @@
   the proxy from npm, and the memory and cores a class needs.
 - ``site``: ``scripts/site.sh``, the course website built from the stored outputs (offline).
 - ``verified``: the pytest plugin that records which lessons passed nbval strict, and when.
+- ``pasted_solutions``: the pytest plugin that, at each check cell nbval runs, pastes what
+  ``course solution`` prints into the lesson's kernel and requires the check to pass.
 - ``drift``: ``scripts/drift.sh``'s lesson runner (warnings per lesson line) and its report.
 - ``numbers``: the numbers with units in a lesson's prose, and whether an output prints them
   (``tests/test_numbers.py``).

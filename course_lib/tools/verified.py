@@ -11,11 +11,13 @@ verified (a prose edit does not). The website shows it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import os
 import platform
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -93,10 +95,32 @@ class Tally:
 
 def _notebook_of(nodeid: str, rootpath: Path) -> Path | None:
     """The lesson file of an nbval item or collector id (``notebooks/x.ipynb::Cell 3``), else None."""
-    file = Path(nodeid.split("::", 1)[0])
+    file = Path(nodeid.split("::", 1)[0].split("@", 1)[0])  # pytest-xdist's loadgroup adds "@group"
     if file.suffix != ".ipynb" or file.parent.name != "notebooks":
         return None
     return (rootpath / file).resolve()
+
+
+def _strip_group(nodeid: str) -> str:
+    """``nodeid`` without the "@group" that pytest-xdist's loadgroup adds once collection is done."""
+    file, sep, rest = nodeid.partition("::")
+    return file + sep + rest.rsplit("@", 1)[0] if "@" in rest else nodeid
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (test workers of one run write the same file)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one writer at a time is up to the caller
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def update(tally: Tally, today: datetime.date, env: dict[str, str], path: Path) -> list[str]:
@@ -104,13 +128,14 @@ def update(tally: Tally, today: datetime.date, env: dict[str, str], path: Path) 
     done = tally.verified()
     if not done:
         return []
-    records = load(path)
-    for nb in done:
-        records[nb.stem] = {"date": today.isoformat(), **env, "sha256": notebook_hash(nb)}
-    text = json.dumps({"lessons": dict(sorted(records.items()))}, indent=2, ensure_ascii=False) + "\n"
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with _locked(path.parent):
+        records = load(path)
+        for nb in done:
+            records[nb.stem] = {"date": today.isoformat(), **env, "sha256": notebook_hash(nb)}
+        text = json.dumps({"lessons": dict(sorted(records.items()))}, indent=2, ensure_ascii=False) + "\n"
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
     return [nb.stem for nb in done]
 
 
@@ -136,14 +161,14 @@ class Recorder:
             return
         if report.failed:
             self.tally.failed.add(nb)
-        self.tally.collected.setdefault(nb, set()).update(item.nodeid for item in report.result)
+        self.tally.collected.setdefault(nb, set()).update(_strip_group(item.nodeid) for item in report.result)
 
     def pytest_collection_finish(self, session: Any) -> None:
         """Remember which cells this session will run."""
         for item in session.items:
             nb = _notebook_of(item.nodeid, self.root)
             if nb is not None:
-                self.tally.selected.setdefault(nb, set()).add(item.nodeid)
+                self.tally.selected.setdefault(nb, set()).add(_strip_group(item.nodeid))
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         """A cell passes when its call passed; a failure or skip anywhere fails its lesson."""
@@ -153,7 +178,7 @@ class Recorder:
         if report.failed or (report.skipped and report.when == "call"):
             self.tally.failed.add(nb)
         elif report.when == "call" and report.passed:
-            self.tally.passed.setdefault(nb, set()).add(report.nodeid)
+            self.tally.passed.setdefault(nb, set()).add(_strip_group(report.nodeid))
 
     def pytest_sessionfinish(self, session: Any) -> None:
         """Write the records of the lessons this session verified."""

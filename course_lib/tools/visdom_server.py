@@ -36,11 +36,20 @@ class VisdomServerError(RuntimeError):
     """The server could not start: files missing, port taken, or no answer in time."""
 
 
+_GIVEN: set[int] = set()  # the ports free_port has handed out in this process
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now (chosen by the OS)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now (chosen by the OS), and not one
+    this process was given before: a test asks for several before any server binds them."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((HOST, 0))
+            port = int(sock.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
+    raise OSError("no free TCP port on 127.0.0.1 that this process was not given already")
 
 
 def port_in_use(port: int) -> bool:
