@@ -11,8 +11,6 @@ here shows that plugin refusing a solution that does not run in its lesson.
 from __future__ import annotations
 
 import ast
-import contextlib
-import io
 import linecache
 import os
 import subprocess
@@ -24,6 +22,7 @@ import pytest
 from conftest import ROOT
 
 from course_lib import exercises
+from course_lib.tools.pasted_solutions import printed_solution
 from course_lib.tools.solutions_text import (
     VALUE_NAME,
     Audit,
@@ -42,14 +41,6 @@ def _audits(path) -> tuple[object, list[Audit]]:
     return nb, audit(nb)
 
 
-def _printed(exercise_id: str) -> str:
-    """Exactly what `course solution ID` prints."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exercises.solution(exercise_id)
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def audits() -> dict[str, tuple[object, list[Audit]]]:
     return {p.name[:2]: _audits(p) for p in LESSONS}
@@ -62,7 +53,7 @@ def test_each_printed_solution_fits_its_cell(audits, lesson):
     problems = [f"{a.id}: {p}" for a in found for p in a.problems]
     assert not problems, "\n".join(problems)
     for a in found:
-        printed = _printed(a.id)
+        printed = printed_solution(a.id)
         assert printed.startswith(f"# Reference solution for {a.id}: ")
         assert a.text in printed
         compile(printed, a.id, "exec")
@@ -77,7 +68,7 @@ def test_each_printed_solution_passes_beside_the_lessons_imports(audits, lesson)
         imports = import_statements([c.source for c in nb.cells[:a.stub_index] if c.cell_type == "code"])
         namespace: dict[str, object] = {}
         exec(compile(ast.Module(body=imports, type_ignores=[]), "imports", "exec"), namespace)  # noqa: S102
-        text, name = _printed(a.id), f"<solution {a.id}>"
+        text, name = printed_solution(a.id), f"<solution {a.id}>"
         linecache.cache[name] = (len(text), None, text.splitlines(True), name)  # for AutoGraph
         exec(compile(text, name, "exec"), namespace)  # noqa: S102
         result = exercises.evaluate(a.id, namespace[a.answer])

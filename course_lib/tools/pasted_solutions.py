@@ -12,11 +12,8 @@ their lesson, with the names the lesson has bound by then, in every strict run o
 from __future__ import annotations
 
 import queue
-import random
-import sys
 from typing import Any
 
-import numpy as np
 import pytest
 
 CORRECT = "✅ Correct [{id}]"
@@ -25,24 +22,18 @@ _STATE = "__course_pasted_state"
 
 
 def save_state() -> dict[str, Any]:
-    """What the pasted run must leave as it found it: random generators, grad mode, default dtype."""
-    state: dict[str, Any] = {"python": random.getstate(), "numpy": np.random.get_state()}
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        state["torch"] = (torch.random.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype())
-    return state
+    """What the pasted run must leave as it found it: random generators, grad mode, default dtype
+    (the same state the exercise engine guards around a learner's call)."""
+    from course_lib.exercises import core
+
+    return core._global_state(rng=True)
 
 
 def restore_state(state: dict[str, Any]) -> None:
     """Put back what :func:`save_state` saved."""
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    if "torch" in state:
-        torch = sys.modules["torch"]
-        rng, grad, dtype = state["torch"]
-        torch.random.set_rng_state(rng)
-        torch.set_grad_enabled(grad)
-        torch.set_default_dtype(dtype)
+    from course_lib.exercises import core
+
+    core._restore(state)
 
 
 def run_in_kernel(kernel: Any, code: str, timeout: float = TIMEOUT) -> tuple[str, str]:
